@@ -22,8 +22,17 @@ from gitops_guard import actions
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
-_CLEARED_PREFIXES = ("GITHUB_", "RUNNER_", "INPUT_", "ARGOCD_", "PROMETHEUS_", "GITOPS_",
-                     "ALERTMANAGER_", "SLACK_", "ACTIONS_")
+_CLEARED_PREFIXES = (
+    "GITHUB_",
+    "RUNNER_",
+    "INPUT_",
+    "ARGOCD_",
+    "PROMETHEUS_",
+    "GITOPS_",
+    "ALERTMANAGER_",
+    "SLACK_",
+    "ACTIONS_",
+)
 _CLEARED = ("CI",)
 
 
@@ -51,14 +60,15 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _no_io_in_unit_tests(request: pytest.FixtureRequest,
-                         monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_io_in_unit_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("unit") is None:
         return
 
     def refuse(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("unit tests must not open connections or start processes; "
-                           "move this test to tests/integration/")
+        raise RuntimeError(
+            "unit tests must not open connections or start processes; "
+            "move this test to tests/integration/"
+        )
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)

@@ -25,8 +25,14 @@ from typing import IO, Any
 
 from gitops_guard import errors
 
-SECRET_ENV_VARS = ("ARGOCD_TOKEN", "GITHUB_TOKEN", "PROMETHEUS_TOKEN", "GITOPS_TOKEN",
-                   "SLACK_WEBHOOK_URL", "ALERTMANAGER_TOKEN")
+SECRET_ENV_VARS = (
+    "ARGOCD_TOKEN",
+    "GITHUB_TOKEN",
+    "PROMETHEUS_TOKEN",
+    "GITOPS_TOKEN",
+    "SLACK_WEBHOOK_URL",
+    "ALERTMANAGER_TOKEN",
+)
 """Environment variables whose values are secrets: masked at startup, redacted in logs."""
 
 _secrets: set[str] = set()
@@ -48,9 +54,7 @@ def _escape_data(value: str) -> str:
 
 
 def _escape_property(value: str) -> str:
-    return (
-        _escape_data(value).replace(":", "%3A").replace(",", "%2C")
-    )
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
 def _command(name: str, message: str, **props: str | int | None) -> str:
@@ -168,11 +172,18 @@ def append_summary(markdown: str, environ: Mapping[str, str] | None = None) -> N
 
 
 # ---------------------------------------------------------------- messages
-def _annotate(kind: str, message: str, *, title: str | None = None,
-              file: str | None = None, line: int | None = None) -> None:
+def _annotate(
+    kind: str,
+    message: str,
+    *,
+    title: str | None = None,
+    file: str | None = None,
+    line: int | None = None,
+) -> None:
     if in_runner():
-        print(_command(kind, message, title=title, file=file, line=line),
-              file=_stream(), flush=True)
+        print(
+            _command(kind, message, title=title, file=file, line=line), file=_stream(), flush=True
+        )
         return
     where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
     label = {"error": "error", "warning": "warning", "notice": "note"}[kind]
@@ -180,20 +191,23 @@ def _annotate(kind: str, message: str, *, title: str | None = None,
     print(redact(f"{label}: {where}{head}{message}"), file=sys.stderr, flush=True)
 
 
-def error(message: str, *, title: str | None = None, file: str | None = None,
-          line: int | None = None) -> None:
+def error(
+    message: str, *, title: str | None = None, file: str | None = None, line: int | None = None
+) -> None:
     """An error annotation in a runner; ``error: ...`` on stderr outside one."""
     _annotate("error", message, title=title, file=file, line=line)
 
 
-def warning(message: str, *, title: str | None = None, file: str | None = None,
-            line: int | None = None) -> None:
+def warning(
+    message: str, *, title: str | None = None, file: str | None = None, line: int | None = None
+) -> None:
     """A warning annotation in a runner; ``warning: ...`` on stderr outside one."""
     _annotate("warning", message, title=title, file=file, line=line)
 
 
-def notice(message: str, *, title: str | None = None, file: str | None = None,
-           line: int | None = None) -> None:
+def notice(
+    message: str, *, title: str | None = None, file: str | None = None, line: int | None = None
+) -> None:
     """A notice annotation in a runner; ``note: ...`` on stderr outside one."""
     _annotate("notice", message, title=title, file=file, line=line)
 
@@ -222,10 +236,14 @@ def report_failure(exc: errors.GitopsGuardError) -> None:
     text = exc.render()
     first = text.splitlines()[0] if text else type(exc).__name__
     where = exc.file_line
-    file, line = (where if where else (None, None))
+    file, line = where if where else (None, None)
     if in_runner():
-        error(first if not exc.hint else f"{first} {exc.hint.splitlines()[0]}",
-              title=type(exc).__name__, file=file, line=line)
+        error(
+            first if not exc.hint else f"{first} {exc.hint.splitlines()[0]}",
+            title=type(exc).__name__,
+            file=file,
+            line=line,
+        )
         append_summary(f"### ❌ {type(exc).__name__}\n\n```\n{text}\n```")
         # The full text also goes to the log.
         print(redact(text), file=sys.stderr, flush=True)
@@ -236,8 +254,11 @@ def report_failure(exc: errors.GitopsGuardError) -> None:
 def run_url(environ: Mapping[str, str] | None = None) -> str | None:
     """The URL of the current workflow run, when inside a runner."""
     env = os.environ if environ is None else environ
-    server, repo, run = (env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY"),
-                         env.get("GITHUB_RUN_ID"))
+    server, repo, run = (
+        env.get("GITHUB_SERVER_URL"),
+        env.get("GITHUB_REPOSITORY"),
+        env.get("GITHUB_RUN_ID"),
+    )
     if server and repo and run:
         return f"{server}/{repo}/actions/runs/{run}"
     return None

@@ -52,8 +52,9 @@ class InputSpec:
     per non-empty line."""
 
 
-def argv_from_inputs(specs: Sequence[InputSpec], environ: dict[str, str] | None = None
-                     ) -> list[str]:
+def argv_from_inputs(
+    specs: Sequence[InputSpec], environ: dict[str, str] | None = None
+) -> list[str]:
     """Translate action inputs into flags; booleans are parsed strictly (exit 2)."""
     env = dict(os.environ) if environ is None else environ
     argv: list[str] = []
@@ -106,7 +107,8 @@ def build_parser(name: str, module: ModuleType) -> argparse.ArgumentParser:
     """The parser of one subcommand."""
     parser = argparse.ArgumentParser(prog=f"gitops-guard {name}", description=module.HELP)
     parser.add_argument(
-        "--from-action-inputs", action="store_true",
+        "--from-action-inputs",
+        action="store_true",
         help="read the action's inputs (INPUT_* variables) instead of more flags",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
