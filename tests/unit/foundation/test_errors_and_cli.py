@@ -1,0 +1,198 @@
+"""The error tree, exit codes and the CLI dispatcher.
+
+Covers: each error class's exit code; source parsing for annotations; the
+CLI's top-level help, unknown subcommands (2), --version; mapping of raised
+errors to exit codes; unexpected exceptions exit 3 ("internal error"), never 1;
+argparse errors exit 2; action inputs turned into flags with strict booleans;
+the public surface (``__all__``) of the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import types
+
+import pytest
+
+import gitops_guard
+from gitops_guard import cli, errors
+
+
+@pytest.mark.parametrize(
+    ("cls", "code"),
+    [
+        (errors.InputError, 2),
+        (errors.ConfigError, 2),
+        (errors.GateFailed, 1),
+        (errors.SyncFailed, 1),
+        (errors.Degraded, 1),
+        (errors.WaitTimedOut, 1),
+        (errors.Inconclusive, 3),
+        (errors.DependencyUnavailable, 3),
+        (errors.GitopsGuardError, 3),
+    ],
+)
+def test_exit_codes(cls: type[errors.GitopsGuardError], code: int) -> None:
+    assert cls("x").exit_code == code
+    assert errors.exit_code_for(cls("x")) == code
+
+
+def test_unexpected_exception_is_undecided_not_rejected() -> None:
+    assert errors.exit_code_for(RuntimeError("boom")) == 3
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("slo.yaml:12", ("slo.yaml", 12)),
+        ("deploy/app.yaml", ("deploy/app.yaml", None)),
+        ("--image", None),
+        ("input 'push'", None),
+        (None, None),
+    ],
+)
+def test_file_line(source: str | None, expected: tuple[str, int | None] | None) -> None:
+    assert errors.InputError("m", source=source).file_line == expected
+
+
+def test_render_names_source_and_hint() -> None:
+    exc = errors.InputError("no such image", source="--image", hint="Check the name.")
+    assert str(exc) == "--image: no such image\nCheck the name."
+
+
+def test_top_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in ("update-manifest", "argocd-wait", "slo-gate", "rollback", "lab"):
+        assert name in out
+
+
+def test_no_arguments_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 2
+
+
+def test_unknown_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["deploy-everything"]) == 2
+    assert "unknown subcommand 'deploy-everything'" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"gitops-guard {gitops_guard.__version__}"
+
+
+def _fake_module(run: object) -> types.ModuleType:
+    module = types.ModuleType("fake")
+    module.HELP = "fake"  # type: ignore[attr-defined]
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--flag", required=True)
+
+    module.add_arguments = add_arguments  # type: ignore[attr-defined]
+    module.run = run  # type: ignore[attr-defined]
+    module.INPUTS = (cli.InputSpec("flag", "--flag"),)  # type: ignore[attr-defined]
+    return module
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"),
+    [
+        (errors.GateFailed("no"), 1),
+        (errors.InputError("bad"), 2),
+        (errors.DependencyUnavailable("down"), 3),
+        (RuntimeError("bug"), 3),
+        (KeyError("bug"), 3),
+    ],
+)
+def test_main_maps_exceptions(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    raised: Exception,
+    code: int,
+) -> None:
+    def run(args: argparse.Namespace) -> int:
+        raise raised
+
+    monkeypatch.setattr(cli, "_load", lambda name: _fake_module(run))
+    assert cli.main(["lab", "--flag", "x"]) == code
+    err = capsys.readouterr().err
+    if not isinstance(raised, errors.GitopsGuardError):
+        assert "internal error" in err
+
+
+def test_argparse_error_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "_load", lambda name: _fake_module(lambda a: 0))
+    assert cli.main(["lab"]) == 2
+    assert "--flag" in capsys.readouterr().err
+
+
+def test_from_action_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def run(args: argparse.Namespace) -> int:
+        seen.append(args.flag)
+        return 0
+
+    monkeypatch.setattr(cli, "_load", lambda name: _fake_module(run))
+    monkeypatch.setenv("INPUT_FLAG", "from-env")
+    assert cli.main(["lab", "--from-action-inputs"]) == 0
+    assert seen == ["from-env"]
+
+
+def test_argv_from_inputs_kinds() -> None:
+    specs = [
+        cli.InputSpec("image", "--image", "list"),
+        cli.InputSpec("var", "--var", "lines"),
+        cli.InputSpec("push", "--push", "bool"),
+        cli.InputSpec("dry-run", "--dry-run", "bool"),
+        cli.InputSpec("dir", "--dir"),
+        cli.InputSpec("empty", "--empty"),
+    ]
+    env = {
+        "INPUT_IMAGE": "a:1, b:2\nc:3",
+        "INPUT_VAR": "app=web\nquery=a b\n",
+        "INPUT_PUSH": "true",
+        "INPUT_DRY-RUN": "false",
+        "INPUT_DIR": "repo",
+    }
+    assert cli.argv_from_inputs(specs, env) == [
+        "--image",
+        "a:1",
+        "--image",
+        "b:2",
+        "--image",
+        "c:3",
+        "--var",
+        "app=web",
+        "--var",
+        "query=a b",
+        "--push",
+        "--dir",
+        "repo",
+    ]
+
+
+def test_argv_from_inputs_bad_boolean_names_input() -> None:
+    with pytest.raises(errors.InputError, match="input 'push'"):
+        cli.argv_from_inputs([cli.InputSpec("push", "--push", "bool")], {"INPUT_PUSH": "yes!"})
+
+
+def test_exported_members() -> None:
+    assert set(gitops_guard.__all__) == {
+        "__version__",
+        "GitopsGuardError",
+        "InputError",
+        "ConfigError",
+        "Rejected",
+        "GateFailed",
+        "SyncFailed",
+        "Degraded",
+        "WaitTimedOut",
+        "Undecided",
+        "Inconclusive",
+        "DependencyUnavailable",
+    }
+    for name in gitops_guard.__all__:
+        assert hasattr(gitops_guard, name)
