@@ -1,0 +1,271 @@
+"""GitHub's API through PyGithub: open or update a pull request, labels, auto-merge.
+
+PyGithub is imported lazily (inside the functions), so ``gitops-guard --help``
+never pays for it. Inside this package ``import github`` is PyGithub: imports
+are absolute.
+
+Every PyGithub or ``requests`` exception is translated in one place
+(:func:`_translate`): 401 and 403 become a :class:`~gitops_guard.errors.ConfigError`
+naming the token variable (exit 2); 5xx, timeouts and connection errors that
+survive the retries become :class:`~gitops_guard.errors.DependencyUnavailable`
+(exit 3); 404 names the repository input.
+
+This module must not decide what to change nor touch git: callers pass the
+title, body and branches, and get back the pull request's URL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from gitops_guard import actions, errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from github.PullRequest import PullRequest
+
+DEFAULT_API_URL = "https://api.github.com"
+MergeMethod = Literal["merge", "squash", "rebase"]
+
+_REMOTE = re.compile(
+    r"""^(?:
+        [a-z][a-z0-9+.-]*://(?:[^@/]+@)?[^/]+/   # https://host/ or ssh://git@host/
+      | [^@/:]+@[^:/]+:                         # git@host:
+    )(?P<repo>[^/]+/[^/]+?)(?:\.git)?/?$""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How to reach GitHub's API."""
+
+    token: str = field(repr=False)
+    """The token; read from GITOPS_TOKEN or GITHUB_TOKEN by the caller, never a flag."""
+    token_env: str = "GITHUB_TOKEN"  # noqa: S105 (a variable name, not a secret)
+    """The variable the token came from, named in error messages."""
+    api_url: str = DEFAULT_API_URL
+    """REST base URL: ``https://api.github.com``, or ``https://HOST/api/v3`` on GHES."""
+    timeout_seconds: int = 30
+    """Per request; GitHub answers well within it when it is healthy."""
+    retries: int = 3
+    """Retries of 5xx answers and connection errors, with backoff, before giving up."""
+    seconds_between_writes: float | None = 1.0
+    """GitHub asks integrators to space mutating requests about a second apart."""
+
+
+@dataclass(frozen=True)
+class PullRequestSpec:
+    """What the pull request should look like."""
+
+    repository: str
+    """``owner/name`` of the repository the branch was pushed to."""
+    head: str
+    """The pushed branch."""
+    base: str
+    """The branch to merge into."""
+    title: str
+    body: str
+    labels: tuple[str, ...] = ()
+    auto_merge: bool = False
+    merge_method: MergeMethod = "squash"
+
+
+@dataclass(frozen=True)
+class PullRequestResult:
+    """The pull request after it was opened or updated."""
+
+    url: str
+    number: int
+    created: bool
+    """False when an open pull request for the same head branch was updated instead."""
+    auto_merge: bool
+    """True when auto-merge is enabled on it."""
+    warnings: tuple[str, ...] = ()
+    """Things that did not work but did not stop the pull request (auto-merge refused)."""
+
+
+def repository_from_remote(url: str) -> str | None:
+    """``owner/name`` from a remote URL (https, ssh or scp-like), or None."""
+    match = _REMOTE.match(url.strip())
+    return match.group("repo") if match else None
+
+
+def api_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """``GITHUB_API_URL`` (set by the runner, GHES included) or api.github.com."""
+    env = os.environ if environ is None else environ
+    return (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+
+
+def _status_of(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def _message_of(exc: BaseException) -> str:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        text = str(data.get("message") or "")
+        errs = data.get("errors")
+        if isinstance(errs, list):
+            details = [str(e.get("message") or e) if isinstance(e, dict) else str(e) for e in errs]
+            text = "; ".join(x for x in [text, *details] if x)
+        return actions.redact(text)
+    return actions.redact(str(exc))
+
+
+def _translate(
+    exc: BaseException, settings: ApiSettings, repository: str
+) -> errors.GitopsGuardError:
+    """The one place where PyGithub/requests failures become errors of our tree."""
+    import github
+    import requests
+
+    if isinstance(exc, requests.exceptions.RequestException) and not isinstance(
+        exc, requests.exceptions.HTTPError
+    ):
+        return errors.DependencyUnavailable(
+            f"GitHub's API at {settings.api_url} could not be reached: {type(exc).__name__}",
+            hint="Check GITHUB_API_URL and the network; the request was retried.",
+        )
+    status = _status_of(exc)
+    message = _message_of(exc)
+    if isinstance(exc, github.BadCredentialsException) or status == 401:
+        return errors.ConfigError(
+            f"GitHub rejected the token ({message or 'Bad credentials'})",
+            source=settings.token_env,
+            hint=f"Set {settings.token_env} to a valid token for {repository}.",
+        )
+    if status == 403:
+        return errors.ConfigError(
+            f"GitHub refused the request on {repository} ({message or 'Forbidden'})",
+            source=settings.token_env,
+            hint=(
+                f"Give the token in {settings.token_env} 'contents: write' and "
+                "'pull-requests: write' on the repository (workflow `permissions:`)."
+            ),
+        )
+    if status == 404:
+        return errors.ConfigError(
+            f"GitHub has no repository {repository}, or the token cannot see it ({message})",
+            source="--github-repository",
+            hint="Check the repository name (owner/name) and the token's access to it.",
+        )
+    if status is not None and status >= 500:
+        return errors.DependencyUnavailable(
+            f"GitHub's API answered {status} for {repository}: {message}",
+            hint="GitHub is having trouble; rerun the job later.",
+        )
+    if isinstance(exc, github.GithubException):
+        return errors.InputError(
+            f"GitHub refused the request on {repository} ({status}: {message})",
+            source="--pull-request",
+        )
+    return errors.GitopsGuardError(f"GitHub call failed: {type(exc).__name__}: {message}")
+
+
+@contextmanager
+def _translated(settings: ApiSettings, repository: str) -> Iterator[None]:
+    import github
+    import requests
+
+    try:
+        yield
+    except (github.GithubException, requests.exceptions.RequestException) as exc:
+        raise _translate(exc, settings, repository) from exc
+
+
+def _client(settings: ApiSettings) -> Any:
+    import github
+    from urllib3.util.retry import Retry
+
+    actions.register_secret(settings.token)
+    retry = Retry(
+        total=settings.retries,
+        connect=settings.retries,
+        read=settings.retries,
+        status=settings.retries,
+        backoff_factor=0.5,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=None,  # PR writes are safe to repeat: we look up before creating
+        raise_on_status=False,
+    )
+    return github.Github(
+        auth=github.Auth.Token(settings.token),
+        base_url=settings.api_url,
+        timeout=settings.timeout_seconds,
+        retry=retry,
+        seconds_between_requests=None,
+        seconds_between_writes=settings.seconds_between_writes,
+        lazy=True,
+    )
+
+
+def _find_open(repo: Any, owner: str, head: str, base: str) -> PullRequest | None:
+    for pull in repo.get_pulls(state="open", head=f"{owner}:{head}", base=base):
+        return pull  # type: ignore[no-any-return]
+    return None
+
+
+def open_or_update_pull_request(
+    spec: PullRequestSpec, *, settings: ApiSettings
+) -> PullRequestResult:
+    """Open a pull request for ``spec.head``, or update the open one for that branch."""
+    owner = spec.repository.split("/", 1)[0]
+    warnings: list[str] = []
+    with _translated(settings, spec.repository):
+        gh = _client(settings)
+        repo = gh.get_repo(spec.repository)
+        pull = _find_open(repo, owner, spec.head, spec.base)
+        created = pull is None
+        if pull is None:
+            pull = repo.create_pull(
+                base=spec.base,
+                head=spec.head,
+                title=spec.title,
+                body=spec.body,
+                maintainer_can_modify=True,
+            )
+        else:
+            pull.edit(title=spec.title, body=spec.body)
+        if spec.labels:
+            pull.add_to_labels(*spec.labels)
+    auto = False
+    if spec.auto_merge:
+        auto, warning = _enable_auto_merge(pull, spec, settings)
+        if warning:
+            warnings.append(warning)
+    return PullRequestResult(
+        url=str(pull.html_url),
+        number=int(pull.number),
+        created=created,
+        auto_merge=auto,
+        warnings=tuple(warnings),
+    )
+
+
+def _enable_auto_merge(
+    pull: PullRequest, spec: PullRequestSpec, settings: ApiSettings
+) -> tuple[bool, str | None]:
+    """Enable auto-merge (GraphQL enablePullRequestAutoMerge); a refusal is a warning."""
+    import github
+    import requests
+
+    try:
+        pull.enable_automerge(merge_method=spec.merge_method.upper())
+    except requests.exceptions.RequestException as exc:
+        raise _translate(exc, settings, spec.repository) from exc
+    except github.GithubException as exc:
+        status = _status_of(exc)
+        if status in (401, 403) or (status is not None and status >= 500):
+            raise _translate(exc, settings, spec.repository) from exc
+        return False, (
+            f"auto-merge was not enabled on {pull.html_url}: {_message_of(exc)}. "
+            "Allow auto-merge in the repository settings and protect the base branch "
+            "with required checks, or merge the pull request by hand."
+        )
+    return True, None
