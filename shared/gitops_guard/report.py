@@ -7,6 +7,7 @@ runner (``actions`` appends what it renders to the job summary).
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -43,3 +44,79 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     ]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as the strings ``"NaN"``, ``"+Inf"``, ``"-Inf"``.
+
+    Strict JSON has no such numbers; Prometheus writes them as these strings too.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        if math.isnan(value):
+            return "NaN"
+        return "+Inf" if value > 0 else "-Inf"
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "'").replace("\n", " ")
+
+
+def _axis_number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def mermaid_xychart(
+    title: str,
+    x_labels: Sequence[str],
+    lines: Sequence[Sequence[float | None]],
+    *,
+    y_label: str = "value",
+) -> str:
+    """A Mermaid ``xychart-beta`` line chart, fenced for Markdown.
+
+    ``lines`` are drawn in order (e.g. the measurements, then the threshold), each
+    with one value per x label; points that are ``None`` or not finite (no data)
+    are dropped together with their x label from every line, since the chart
+    type has no gaps. Returns ``""`` when nothing is left to draw.
+    """
+    if not lines:
+        return ""
+    first = lines[0]
+    keep = [i for i in range(len(x_labels)) if i < len(first) and _finite(first[i])]
+    if not keep:
+        return ""
+    series: list[list[float]] = []
+    for line in lines:
+        values: list[float] = []
+        for i in keep:
+            point = line[i] if i < len(line) else None
+            if not _finite(point):
+                point = values[-1] if values else None
+            values.append(math.nan if point is None else point)
+        if any(math.isnan(v) for v in values):
+            continue
+        series.append(values)
+    flat = [v for line in series for v in line]
+    low, high = min(flat), max(flat)
+    pad = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
+    x_axis = ", ".join(f'"{_mermaid_text(x_labels[i])}"' for i in keep)
+    out = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{_mermaid_text(title)}"',
+        f"    x-axis [{x_axis}]",
+        f'    y-axis "{_mermaid_text(y_label)}" {_axis_number(low - pad)} --> '
+        f"{_axis_number(high + pad)}",
+    ]
+    out += [f"    line [{', '.join(_axis_number(v) for v in line)}]" for line in series]
+    out.append("```")
+    return "\n".join(out)

@@ -1,0 +1,476 @@
+"""The SLO file (``slo.yaml``): its model, ``${var}`` substitution and FILE:LINE errors.
+
+The keys are the contract documented in ``docs/slo-gate.md``::
+
+    name, description, variables,
+    analysis{duration, interval, initialDelay, failureLimit, consecutiveErrorLimit,
+             minRequests{query, value}},
+    scoring{pass, warn},
+    objectives[{name, description, query | burnRate{target, errors, total, windows},
+                baseline, pass, warn, key, weight, unit, window}]
+
+Loading collects *every* problem (YAML syntax, unknown keys, bad criteria,
+unknown variables, missing queries) and raises one :class:`errors.ConfigError`
+whose lines each name ``FILE:LINE`` and the key, found through ruamel.yaml's
+position data. Models are frozen and forbid unknown keys.
+
+This module reads the file it is given and nothing else: no network, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from gitops_guard import errors
+from gitops_guard.slo import burnrate, criteria
+
+DOCS = "docs/slo-gate.md"
+
+
+def _criteria_list(value: object) -> object:
+    if value is None:
+        return ()
+    if isinstance(value, criteria.Criterion):
+        return (value,)
+    items = value if isinstance(value, (list, tuple)) else [value]
+    parsed = []
+    for item in items:
+        if isinstance(item, criteria.Criterion):
+            parsed.append(item)
+        elif isinstance(item, str):
+            parsed.append(criteria.parse(item))
+        else:
+            raise ValueError(
+                f"expected a criterion string such as '>= 0.995', got {item!r}. "
+                "Quote it: YAML reads a leading '>' as a folded block."
+            )
+    return tuple(parsed)
+
+
+Duration = Annotated[float, BeforeValidator(criteria.parse_duration)]
+"""Seconds, written as a Prometheus duration (``30s``, ``10m``)."""
+Criteria = Annotated[tuple[criteria.Criterion, ...], BeforeValidator(_criteria_list)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class MinRequests(_Model):
+    """The traffic guard: below ``value``, the gate is inconclusive."""
+
+    query: str = Field(min_length=1)
+    """PromQL returning one number: the requests seen (e.g. ``sum(increase(...[10m]))``)."""
+    value: float = Field(ge=0)
+    """The fewest requests worth judging."""
+
+
+class Analysis(_Model):
+    """When and how often to measure. Without ``duration``: one evaluation, now."""
+
+    duration_seconds: Duration | None = Field(default=None, alias="duration")
+    """Live mode: keep measuring this long. ``None`` (the default) measures once."""
+    interval_seconds: Duration = Field(default=30.0, alias="interval", gt=0)
+    """Seconds between measurements in live mode; 30s matches a common scrape interval."""
+    initial_delay_seconds: Duration = Field(default=0.0, alias="initialDelay")
+    """Seconds to wait before the first measurement, so that new pods are scraped."""
+    failure_limit: int = Field(default=0, alias="failureLimit", ge=0)
+    """Consecutive failed measurements of a key objective tolerated; one more stops with fail."""
+    consecutive_error_limit: int = Field(default=4, alias="consecutiveErrorLimit", ge=0)
+    """Consecutive query errors tolerated per objective (Argo Rollouts' default: 4)."""
+    min_requests: MinRequests | None = Field(default=None, alias="minRequests")
+
+
+class Scoring(_Model):
+    """Keptn's scoring: total score in percent; at least ``pass`` passes, ``warn`` warns."""
+
+    pass_percent: float = Field(default=90.0, alias="pass", ge=0, le=100)
+    warn_percent: float = Field(default=75.0, alias="warn", ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scoring:
+        if self.warn_percent > self.pass_percent:
+            raise ValueError(
+                f"scoring.warn ({self.warn_percent:g}) must not be above "
+                f"scoring.pass ({self.pass_percent:g})"
+            )
+        return self
+
+
+class BurnRateWindow(_Model):
+    """One multiwindow pair of the SRE workbook: alert when both windows burn faster."""
+
+    long_seconds: Duration = Field(alias="long", gt=0)
+    short_seconds: Duration = Field(alias="short", gt=0)
+    factor: float = Field(gt=0)
+    """Burn-rate factor: 14.4 spends 2% of a 30-day budget in one hour."""
+
+
+class BurnRate(_Model):
+    """An objective written as an SLO target; the gate generates the PromQL."""
+
+    target: float = Field(gt=0, lt=1)
+    """The SLO, e.g. 0.999 for 99.9% good events."""
+    errors: str = Field(min_length=1)
+    """A counter selector of bad events, e.g. ``http_requests_total{app="x",code=~"5.."}``."""
+    total: str = Field(min_length=1)
+    """A counter selector of all events, e.g. ``http_requests_total{app="x"}``."""
+    windows: tuple[BurnRateWindow, ...] = Field(
+        default_factory=lambda: tuple(
+            BurnRateWindow.model_validate(
+                {"long": w.long_seconds, "short": w.short_seconds, "factor": w.factor}
+            )
+            for w in burnrate.PAGE_WINDOWS
+        ),
+        min_length=1,
+    )
+    """Defaults to the workbook's paging pairs: 14.4x over 1h and 5m, 6x over 6h and 30m."""
+
+    def promql(self) -> str:
+        return burnrate.promql(
+            errors=self.errors,
+            total=self.total,
+            target=self.target,
+            windows=[
+                burnrate.Window(w.long_seconds, w.short_seconds, w.factor) for w in self.windows
+            ],
+        )
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class Objective(_Model):
+    """One measured objective."""
+
+    name: str
+    description: str = ""
+    query: str | None = None
+    """PromQL measuring the new version; several series are judged one by one."""
+    burn_rate: BurnRate | None = Field(default=None, alias="burnRate")
+    baseline: str | None = None
+    """PromQL measuring the old version (or the other colour), for relative criteria."""
+    pass_criteria: Criteria = Field(default=(), alias="pass")
+    """All must hold to pass. Without any, the objective is informational (not scored)."""
+    warn_criteria: Criteria = Field(default=(), alias="warn")
+    """All must hold to warn when pass does not hold; otherwise the objective fails."""
+    key: bool = False
+    """A failing key objective fails the gate; a key objective without data makes it
+    inconclusive."""
+    weight: float = Field(default=1.0, ge=0)
+    unit: str = ""
+    """Display only: ``s``, ``ratio``, ``bytes``..."""
+    window: str | None = None
+    """Display only: the period the query looks at; read from the query when absent."""
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                f"objective names use letters, digits, '-', '_' and '.', got {value!r}"
+            )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _burn_rate_default_pass(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "burnRate" in data and "pass" not in data:
+            return {**data, "pass": "< 1"}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Objective:
+        if (self.query is None) == (self.burn_rate is None):
+            raise ValueError("write exactly one of 'query' (PromQL) or 'burnRate' (an SLO target)")
+        if self.query is not None and not self.query.strip():
+            raise ValueError("'query' is empty")
+        relative = [c.text for c in (*self.pass_criteria, *self.warn_criteria) if c.needs_baseline]
+        if relative and not self.baseline:
+            raise ValueError(
+                f"the relative criteria {', '.join(relative)} need a 'baseline' query "
+                "(the old version's value); add one or write absolute criteria"
+            )
+        if self.warn_criteria and not self.pass_criteria:
+            raise ValueError("'warn' needs 'pass' too")
+        return self
+
+    @property
+    def promql(self) -> str:
+        """The query as sent to Prometheus (generated for burn-rate objectives)."""
+        if self.burn_rate is not None:
+            return self.burn_rate.promql()
+        assert self.query is not None
+        return self.query
+
+    @property
+    def scored(self) -> bool:
+        return bool(self.pass_criteria) and self.weight > 0
+
+    @property
+    def display_window(self) -> str | None:
+        if self.window:
+            return self.window
+        if self.burn_rate is not None:
+            return ", ".join(
+                f"{criteria.format_duration(w.long_seconds)}/"
+                f"{criteria.format_duration(w.short_seconds)} x{w.factor:g}"
+                for w in self.burn_rate.windows
+            )
+        ranges = re.findall(r"\[(\d+[smhdwy][0-9smhdwy]*)(?::[^\]]*)?\]", self.promql)
+        return max(ranges, key=criteria.parse_duration) if ranges else None
+
+
+class SloConfig(_Model):
+    """A whole SLO file after ``${var}`` substitution."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    variables: dict[str, str] = Field(default_factory=dict)
+    analysis: Analysis = Field(default_factory=Analysis)
+    scoring: Scoring = Field(default_factory=Scoring)
+    objectives: tuple[Objective, ...] = Field(min_length=1)
+
+    @field_validator("variables", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _unique_and_scored(self) -> SloConfig:
+        seen: set[str] = set()
+        dupes = [o.name for o in self.objectives if o.name in seen or seen.add(o.name)]  # type: ignore[func-returns-value]
+        if dupes:
+            raise ValueError(f"objective names must be unique; repeated: {', '.join(dupes)}")
+        if not any(o.scored for o in self.objectives):
+            raise ValueError(
+                "no objective has 'pass' criteria and a weight above 0: nothing to gate on"
+            )
+        return self
+
+    @property
+    def live(self) -> bool:
+        return bool(self.analysis.duration_seconds)
+
+
+# --------------------------------------------------------------------- loading
+_VAR = re.compile(r"\$\$|\$\{([^}]*)\}")
+Path_ = tuple[str | int, ...]
+
+
+class _Problems:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[tuple[int | None, str]] = []
+
+    def add(self, line: int | None, text: str) -> None:
+        self.items.append((line, text))
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        first = next((line for line, _ in self.items if line), None)
+        count = len(self.items)
+        lines = [
+            f"  {self.source}:{line}: {text}" if line else f"  {self.source}: {text}"
+            for line, text in sorted(self.items, key=lambda it: it[0] or 0)
+        ]
+        raise errors.ConfigError(
+            f"the SLO file is invalid ({count} problem{'s' if count > 1 else ''}):\n"
+            + "\n".join(lines),
+            source=f"{self.source}:{first}" if first else self.source,
+            hint=f"Fix each line above; {DOCS} describes every key.",
+        )
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _plain(
+    node: Any,
+    path: Path_,
+    lines: dict[Path_, int],
+    variables: Mapping[str, str] | None,
+    problems: _Problems,
+    line: int,
+) -> Any:
+    """Convert ruamel nodes to plain data, record line numbers, substitute ``${var}``."""
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key in node:
+            key_line = node.lc.key(key)[0] + 1
+            key_path: Path_ = (*path, str(key))
+            lines[key_path] = key_line
+            if not path and key == "variables":
+                out[str(key)] = _plain(
+                    node[key], (*path, str(key)), lines, None, problems, key_line
+                )
+            else:
+                out[str(key)] = _plain(
+                    node[key], (*path, str(key)), lines, variables, problems, key_line
+                )
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, item in enumerate(node):
+            item_line = node.lc.item(index)[0] + 1
+            item_path: Path_ = (*path, index)
+            lines[item_path] = item_line
+            items.append(_plain(item, (*path, index), lines, variables, problems, item_line))
+        return items
+    if isinstance(node, str) and variables is not None and "$" in node:
+        return _substitute(str(node), path, variables, problems, line)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _substitute(
+    text: str, path: Path_, variables: Mapping[str, str], problems: _Problems, line: int
+) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match[0] == "$$":
+            return "$"
+        name = match[1].strip()
+        if name in variables:
+            return variables[name]
+        known = ", ".join(sorted(variables)) or "none"
+        problems.add(
+            line,
+            f"{_dotted(path)}: unknown variable ${{{name}}} (defined: {known}); "
+            f"add it under 'variables:' or pass --var {name}=VALUE",
+        )
+        return match[0]
+
+    return _VAR.sub(replace, text)
+
+
+def _line_for(loc: Sequence[str | int], lines: Mapping[Path_, int]) -> int | None:
+    path = tuple(loc)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def _clean_loc(loc: Sequence[str | int], lines: Mapping[Path_, int]) -> tuple[str | int, ...]:
+    # pydantic adds union/function tags (e.g. 'function-before[...]') to locations.
+    out: list[str | int] = []
+    for part in loc:
+        candidate = (*out, part)
+        if (
+            isinstance(part, int)
+            or candidate in lines
+            or not str(part).startswith(
+                ("function-", "tagged-union", "list[", "tuple[", "str", "float", "int")
+            )
+        ):
+            out.append(part)
+    return tuple(out)
+
+
+def parse_overrides(pairs: Sequence[str], *, source: str = "--var") -> dict[str, str]:
+    """``["app=web", "ns=prod"]`` -> ``{"app": "web", "ns": "prod"}``; exit 2 on a bad pair."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise errors.InputError(
+                f"expected KEY=VALUE, got {pair!r}",
+                source=source,
+                hint="Write e.g. --var app=checkout (one --var per variable).",
+            )
+        out[key.strip()] = value
+    return out
+
+
+def load_text(
+    text: str, *, source: str = "slo.yaml", overrides: Mapping[str, str] | None = None
+) -> SloConfig:
+    """Parse and validate SLO file text; ``source`` names it in messages."""
+    problems = _Problems(source)
+    yaml = YAML(typ="rt")
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problems.add(
+            line,
+            f"not valid YAML: {exc.problem or exc}. Quote criteria that start with '>' "
+            "(pass: '>= 0.995').",
+        )
+        problems.raise_if_any()
+        raise AssertionError("unreachable") from exc
+    except YAMLError as exc:
+        problems.add(None, f"not valid YAML: {exc}")
+        problems.raise_if_any()
+        raise AssertionError("unreachable") from exc
+    if not isinstance(tree, CommentedMap):
+        problems.add(1, "the SLO file must be a mapping with 'name' and 'objectives'")
+        problems.raise_if_any()
+    raw_vars = tree.get("variables") if isinstance(tree, CommentedMap) else None
+    variables: dict[str, str] = {}
+    if isinstance(raw_vars, Mapping):
+        variables = {str(k): str(v) for k, v in raw_vars.items()}
+    variables.update(overrides or {})
+    lines: dict[Path_, int] = {}
+    data = _plain(tree, (), lines, variables, problems, 1)
+    if isinstance(data, dict) and (overrides or "variables" in data):
+        data["variables"] = variables
+    try:
+        config = SloConfig.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"], lines)
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = f"unknown key '{loc[-1]}'; see {DOCS} for the keys this level takes"
+            elif err["type"] == "missing":
+                message = f"'{loc[-1]}' is required"
+            problems.add(_line_for(loc, lines) or 1, f"{_dotted(loc)}: {message}")
+        problems.raise_if_any()
+        raise AssertionError("unreachable") from exc
+    problems.raise_if_any()
+    return config
+
+
+def load(path: str | Path, *, overrides: Mapping[str, str] | None = None) -> SloConfig:
+    """Read and validate an SLO file; every problem is listed in one ConfigError (exit 2)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise errors.ConfigError(
+            f"the SLO file {file} does not exist",
+            source="--config",
+            hint="Pass the path of your slo.yaml relative to the working directory.",
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ConfigError(
+            f"cannot read the SLO file {file}: {exc}", source="--config"
+        ) from exc
+    return load_text(text, source=str(path), overrides=overrides)

@@ -1,0 +1,211 @@
+"""The criteria grammar of an SLO file (``">= 0.995"``, ``"<= +10%"``, ``"< 500ms"``) and durations.
+
+A criterion is an operator, a number and an optional unit::
+
+    >= 0.995        absolute: the value must be at least 0.995
+    < 500ms         absolute with a unit: 0.5 (seconds); s, m, h, d also work
+    <= 99.5%        an unsigned percentage is absolute: 0.995
+    <= 512MiB       bytes: KiB, MiB, GiB, TiB (1024) and KB, MB, GB, TB (1000)
+    <= +10%         signed percentage: relative to the baseline, at most 10% above it
+    >= -5%          at least 95% of the baseline
+    <= +0.002       signed number: baseline plus 0.002
+
+Durations (``analysis.duration`` and friends) use Prometheus's syntax: ``90s``,
+``10m``, ``1h30m``, ``500ms``, or a bare number of seconds.
+
+This module is pure: it parses text and compares numbers, nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+Operator = Literal["<", "<=", ">", ">=", "==", "!="]
+Relative = Literal["absolute", "percent", "delta"]
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+UNITS: dict[str, float] = {
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "KiB": 1024.0,
+    "MiB": 1024.0**2,
+    "GiB": 1024.0**3,
+    "TiB": 1024.0**4,
+    "KB": 1e3,
+    "MB": 1e6,
+    "GB": 1e9,
+    "TB": 1e12,
+}
+"""Unit suffixes a criterion may carry, and the factor to the base unit (seconds, bytes)."""
+
+_CRITERION = re.compile(
+    r"^\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<sign>[+-])?\s*"
+    r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\s*"
+    r"(?P<unit>%|[A-Za-z]+)?\s*$"
+)
+
+CRITERION_HELP = (
+    "A criterion is an operator (<, <=, >, >=, ==, !=) and a number with an optional unit, "
+    "e.g. '>= 0.995', '< 500ms', '<= 99.5%'; a signed value is relative to the baseline: "
+    "'<= +10%' (percent) or '<= +0.002' (difference)."
+)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One parsed criterion; :meth:`threshold` resolves it against a baseline."""
+
+    op: Operator
+    number: float
+    """The number as written, already multiplied by its unit (``500ms`` -> 0.5)."""
+    relative: Relative = "absolute"
+    text: str = ""
+
+    @property
+    def needs_baseline(self) -> bool:
+        return self.relative != "absolute"
+
+    def threshold(self, baseline: float | None) -> float:
+        """The absolute value the measurement is compared with."""
+        if self.relative == "absolute":
+            return self.number
+        if baseline is None:
+            raise ValueError(f"criterion {self.text!r} needs a baseline value")
+        if self.relative == "percent":
+            return baseline * (1.0 + self.number / 100.0)
+        return baseline + self.number
+
+    def holds(self, value: float, baseline: float | None = None) -> bool:
+        """True when ``value`` meets the criterion (NaN never does)."""
+        if math.isnan(value):
+            return False
+        return _OPS[self.op](value, self.threshold(baseline))
+
+    def describe(self, baseline: float | None = None) -> str:
+        """``<= 0.0055 (baseline 0.005 +10%)`` for reports."""
+        if self.relative == "absolute":
+            return f"{self.op} {format_number(self.number)}"
+        if baseline is None:
+            return self.text
+        return (
+            f"{self.op} {format_number(self.threshold(baseline))} "
+            f"(baseline {format_number(baseline)} {self.text.lstrip('<>=! ')})"
+        )
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse(text: str) -> Criterion:
+    """Parse one criterion; ``ValueError`` says what is wrong and shows the syntax."""
+    match = _CRITERION.match(text)
+    if not match:
+        raise ValueError(f"cannot read criterion {text!r}. {CRITERION_HELP}")
+    op = match["op"]
+    number = float(match["num"])
+    unit = match["unit"]
+    sign = match["sign"]
+    relative: Relative = "absolute"
+    if unit == "%":
+        if sign:
+            relative = "percent"
+        else:
+            number /= 100.0
+    else:
+        if unit is not None:
+            if unit not in UNITS:
+                raise ValueError(
+                    f"unknown unit {unit!r} in criterion {text!r}; use one of %, {', '.join(UNITS)}"
+                )
+            number *= UNITS[unit]
+        if sign:
+            relative = "delta"
+    if sign == "-":
+        number = -number
+    return Criterion(op=op, number=number, relative=relative, text=text.strip())  # type: ignore[arg-type]
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+_DURATION_SECONDS = {
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 604800.0,
+    "y": 31536000.0,
+}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``"1h30m"``, ``"500ms"``, ``"45"`` or a number; ``ValueError`` otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as '30s' or '10m', got {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            pos = 0
+            seconds = 0.0
+            for match in _DURATION_PART.finditer(text):
+                if match.start() != pos:
+                    break
+                seconds += float(match[1]) * _DURATION_SECONDS[match[2]]
+                pos = match.end()
+            if pos != len(text) or not text:
+                raise ValueError(
+                    f"cannot read duration {value!r}; write it like '30s', '10m', '1h30m' "
+                    "or '500ms'"
+                ) from None
+    if seconds < 0 or not math.isfinite(seconds):
+        raise ValueError(f"a duration must be zero or positive, got {value!r}")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The Prometheus duration for ``seconds``: ``3600`` -> ``1h``, ``90`` -> ``1m30s``."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    rest = round(seconds)
+    out = ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            out += f"{rest // size}{unit}"
+            rest %= size
+    return out
+
+
+def format_number(value: float | None) -> str:
+    """A compact, stable rendering of a measured value for reports."""
+    if value is None:
+        return "n/a"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e6 or abs(value) < 1e-4:
+        return f"{value:.4g}"
+    return f"{value:.6g}"
