@@ -8,7 +8,8 @@ and returns once it has written ``DIR/run/ready.json``. It runs, in this order:
 2. the real Prometheus (:mod:`gitops_guard.lab.promstack`) scraping the demo app
    every second;
 3. the load generator (:mod:`gitops_guard.lab.loadgen`) as a child process;
-4. the ArgoCD API stand-in serving the syncer's application status.
+4. the ArgoCD API stand-in (:mod:`gitops_guard.lab.argocd_api`) serving the
+   syncer's application status; sync, terminate and refresh requests reach the syncer.
 
 Every child's pid is recorded under ``DIR/pids`` and every child carries the lab's
 environment marker, so ``lab down`` finds them even if this process was killed.
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,7 +38,7 @@ from typing import Any
 import httpx
 
 from gitops_guard import errors
-from gitops_guard.lab import argocd_bridge, layout, net, promstack, syncer
+from gitops_guard.lab import argocd_api, layout, net, promstack, syncer
 
 log = logging.getLogger("gitops_guard.lab")
 
@@ -70,7 +71,8 @@ class Lab:
         self.syncer: syncer.Syncer | None = None
         self.prometheus: promstack.Server | None = None
         self.loadgen: subprocess.Popen[bytes] | None = None
-        self.api: argocd_bridge.Server | None = None
+        self.store = argocd_api.ApplicationStore()
+        self.api: argocd_api.FakeArgoServer | None = None
         self.demo_port = 0
 
     # -------------------------------------------------------------- start
@@ -85,12 +87,6 @@ class Lab:
     def _start(self) -> dict[str, Any]:
         paths = self.paths
         self.demo_port = net.free_port()
-        api_holder: list[argocd_bridge.Server] = []
-
-        def publish(payload: dict[str, Any]) -> None:
-            if api_holder:
-                api_holder[0].publish(payload)
-
         deployer = syncer.Deployer(
             port=self.demo_port,
             pid_file=paths.pid_file("demoapp"),
@@ -99,7 +95,7 @@ class Lab:
         self.syncer = syncer.Syncer(
             repo=syncer.BareRepo(paths.repo, branch=self.branch),
             deployer=deployer,
-            publish=publish,
+            publish=self.store.put,
             poll_seconds=self.poll_seconds,
         )
         self._stack.callback(self.syncer.stop)
@@ -118,13 +114,25 @@ class Lab:
         self.loadgen = self._start_loadgen()
         self._stack.callback(self._stop_loadgen)
 
-        self.api = argocd_bridge.start(syncer=self.syncer, token=self.token)
-        api_holder.append(self.api)
-        self.api.publish(self.syncer.status.payload())
-        self._stack.callback(self.api.stop)
+        self._serve_api(self.syncer)
 
         self._wait_healthy()
         return self.ready_record()
+
+    def _serve_api(self, app_syncer: syncer.Syncer) -> None:
+        """The ArgoCD API stand-in over the syncer's application; API requests reach it."""
+
+        def on_sync(name: str, namespace: str, body: Mapping[str, Any]) -> None:
+            try:
+                app_syncer.request_sync(str(body.get("revision") or "") or None)
+            except errors.GitopsGuardError as exc:
+                log.warning("sync request for %s not honoured: %s", name, exc)
+
+        self.store.on_sync.append(on_sync)
+        self.store.on_terminate.append(lambda name, namespace: app_syncer.request_terminate())
+        self.store.on_refresh.append(lambda name, namespace: app_syncer.request_refresh())
+        self.api = argocd_api.FakeArgoServer(self.store, token=self.token).start()
+        self._stack.callback(self.api.stop)
 
     def _start_loadgen(self) -> subprocess.Popen[bytes]:
         with open(self.paths.log_file("loadgen"), "ab") as out:

@@ -341,29 +341,29 @@ class Syncer:
         return automated is not None and automated.get("enabled") is not False
 
     # -------------------------------------------------------------- API requests
-    def request_sync(self, revision: str | None = None) -> Payload:
-        """A sync was requested through the API: start an operation (returns the payload)."""
+    def request_sync(self, revision: str | None = None) -> None:
+        """A sync was requested through the API: the next round syncs to ``revision``."""
         with self._lock:
-            if self.status.operation_state and self.status.operation_state.get("phase") in (
-                "Running",
-                "Terminating",
-            ):
+            phase = (self.status.operation_state or {}).get("phase")
+            if phase in ("Running", "Terminating"):
                 raise errors.InputError("another operation is already in progress")
             target = revision or self.repo.tip()
             self.status.operation = {
                 "sync": {"revision": target},
-                "initiatedBy": {"username": "admin"},
+                "initiatedBy": {"username": "gitops-guard"},
             }
             self._requests.append(_Request("sync", target))
             self._changed()
-            payload = self.status.payload()
         self._wake.set()
-        return payload
 
     def request_terminate(self) -> None:
-        """Terminate the running operation, if any."""
+        """Terminate the running operation, if any (it ends ``Failed``)."""
         with self._lock:
-            self._requests.append(_Request("terminate"))
+            state = self.status.operation_state
+            if state is not None and state.get("phase") == "Running":
+                state["phase"] = "Terminating"
+                self._requests.append(_Request("terminate"))
+            self._changed()
         self._wake.set()
 
     def request_refresh(self) -> None:
@@ -415,7 +415,7 @@ class Syncer:
             requests, self._requests = self._requests, []
         for request in requests:
             if request.kind == "sync" and request.revision:
-                self._sync_to(self.desired(request.revision), initiated_by="admin")
+                self._sync_to(self.desired(request.revision), initiated_by="gitops-guard")
         tip = self.repo.tip()
         with self._lock:
             if self.status.conditions:
