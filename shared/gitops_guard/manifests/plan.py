@@ -1,0 +1,391 @@
+"""Plan an image update over a GitOps tree, then apply it all or nothing.
+
+:func:`plan` reads the tree and writes nothing. For every ``--image`` it sets:
+
+1. the ``image`` of every matching container in the scanned workloads;
+2. every matching ``images:`` entry of the scanned kustomization files;
+3. an added ``images:`` entry in a scanned kustomization whose resources
+   (followed through ``resources``, ``bases`` and ``components``) hold the image
+   in files *outside* the scanned paths — the overlay case, where the base must
+   stay as it is. When the resources are scanned too they are edited directly
+   and no entry is added;
+4. the Helm values named by ``--helm`` specs.
+
+Each edited file is re-read and checked to differ only by the intended values.
+An image that matches nothing raises :class:`errors.InputError` listing the
+images that were found. A file that is not YAML is skipped with a notice.
+
+:func:`apply` refuses when any file changed since planning, writes every new
+file to a temporary file beside it, and only then renames them into place.
+
+This module must not run git or talk to the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path, PurePosixPath
+
+from yaml import nodes
+
+from gitops_guard import errors, images
+from gitops_guard.manifests import helm as helm_values
+from gitops_guard.manifests import kustomize, models, tree, workloads, yamledit
+
+__all__ = ["apply", "plan"]
+
+_MAX_FOUND_LISTED = 30
+UNSAFE_HINT = (
+    "The value could not be replaced without touching other text. "
+    "Edit it by hand once (e.g. write it on one line), then run again."
+)
+
+
+def _check_updates(updates: Sequence[images.ImageRef]) -> list[images.ImageRef]:
+    if not updates:
+        raise errors.InputError("no image to set", source="--image", hint="Pass --image REF.")
+    checked: list[images.ImageRef] = []
+    for update in updates:
+        if not update.tag and not update.digest:
+            images.updated(update, update)  # raises the "names no tag and no digest" error
+        for other in checked:
+            if other.same_repository(update) and (other.tag, other.digest) != (
+                update.tag,
+                update.digest,
+            ):
+                raise errors.InputError(
+                    f"{other.text} and {update.text} set the same repository twice",
+                    source="--image",
+                    hint="Pass each repository once.",
+                )
+        checked.append(update)
+    return checked
+
+
+def _needle(update: images.ImageRef) -> str:
+    """Text every spelling of the repository contains: its last path component."""
+    return update.path.rsplit("/", 1)[-1]
+
+
+class _Planner:
+    def __init__(
+        self,
+        root: Path,
+        updates: list[images.ImageRef],
+        scope: list[str],
+        specs: list[helm_values.HelmSpec],
+    ):
+        self.root = root
+        self.updates = updates
+        self.scope = scope
+        self.scope_set = frozenset(scope)
+        self.specs = specs
+        self.ws = tree.Workspace(root)
+        self.needles = {_needle(u) for u in updates}
+        self.editors: dict[str, yamledit.Editor] = {}
+        self.changes: list[models.ImageChange] = []
+        self.matched: set[int] = set()
+        self.scope_paths: tuple[str, ...] = ()
+
+    # -- helpers -------------------------------------------------------------------
+    def match(self, ref: images.ImageRef) -> tuple[int, images.ImageRef] | None:
+        for index, update in enumerate(self.updates):
+            if update.same_repository(ref):
+                return index, update
+        return None
+
+    def may_hold(self, rel: str) -> bool:
+        src = self.ws.source(rel)
+        return src is not None and any(needle in src.text for needle in self.needles)
+
+    def editor(self, rel: str) -> yamledit.Editor:
+        if rel not in self.editors:
+            src = self.ws.source(rel)
+            docs = self.ws.docs(rel)
+            assert src is not None and docs is not None
+            self.editors[rel] = yamledit.Editor(src.text, docs, source=rel)
+        return self.editors[rel]
+
+    def record(
+        self,
+        rel: str,
+        node: nodes.Node,
+        kind: models.ChangeKind,
+        old: str,
+        new: str,
+        target: str,
+    ) -> None:
+        self.changes.append(
+            models.ImageChange(
+                file=rel, line=yamledit.line_of(node), kind=kind, old=old, new=new, target=target
+            )
+        )
+
+    def unsafe(self, rel: str, line: int | None, exc: yamledit.UnsafeEdit) -> errors.InputError:
+        source = f"{rel}:{line}" if line else rel
+        return errors.InputError(f"cannot edit safely: {exc}", source=source, hint=UNSAFE_HINT)
+
+    def sites(self, rel: str) -> Iterator[tuple[workloads.ImageSite, images.ImageRef]]:
+        docs = self.ws.docs(rel)
+        for index, doc in enumerate(docs or ()):
+            for site in workloads.find_sites(doc, index):
+                if images.is_reference(site.value):
+                    yield site, images.parse(site.value, source=rel)
+
+    # -- the three kinds of target -------------------------------------------------
+    def plan_workloads(self) -> None:
+        for rel in self.scope:
+            if kustomize.is_kustomization(PurePosixPath(rel).name) or not self.may_hold(rel):
+                continue
+            for site, ref in self.sites(rel):
+                hit = self.match(ref)
+                if hit is None:
+                    continue
+                self.matched.add(hit[0])
+                new = images.updated(ref, hit[1]).text
+                try:
+                    edited = self.editor(rel).set_scalar(site.node, new)
+                except yamledit.UnsafeEdit as exc:
+                    raise self.unsafe(rel, yamledit.line_of(site.node), exc) from exc
+                if edited:
+                    self.record(rel, site.node, "workload", site.value, new, site.target)
+
+    def plan_kustomizations(self) -> None:
+        for rel in self.scope:
+            if not kustomize.is_kustomization(PurePosixPath(rel).name):
+                continue
+            docs = self.ws.docs(rel)
+            if not docs:
+                continue
+            doc_index = next(
+                (i for i, d in enumerate(docs) if isinstance(d, nodes.MappingNode)), None
+            )
+            if doc_index is None:
+                continue
+            doc = docs[doc_index]
+            covered: set[int] = set()
+            for entry in kustomize.entries(doc):
+                hit = self.match(entry.ref)
+                if hit is None:
+                    continue
+                self.matched.add(hit[0])
+                covered.add(hit[0])
+                old = entry.current
+                try:
+                    new = kustomize.set_entry(self.editor(rel), doc_index, entry, hit[1])
+                except yamledit.UnsafeEdit as exc:
+                    raise self.unsafe(rel, yamledit.line_of(entry.node), exc) from exc
+                if new is not None:
+                    target = f"kustomization images[{entry.index}] {entry.name}"
+                    self.record(rel, entry.node, "kustomize", old, new, target)
+            for index, update in enumerate(self.updates):
+                if index not in covered:
+                    self._add_entries(rel, doc_index, doc, index, update)
+
+    def _add_entries(
+        self,
+        rel: str,
+        doc_index: int,
+        doc: nodes.Node | None,
+        index: int,
+        update: images.ImageRef,
+    ) -> None:
+        folder = PurePosixPath(rel).parent.as_posix()
+        current: dict[str, str] = {}
+        for name, text in self._outside_images(folder, doc, update, {rel}):
+            current.setdefault(name, text)
+        if not current:
+            return
+        self.matched.add(index)
+        names = sorted(current)
+        try:
+            added = kustomize.add_entries(self.editor(rel), doc_index, doc, names, update)
+        except yamledit.UnsafeEdit as exc:
+            raise self.unsafe(rel, None, exc) from exc
+        assert doc is not None
+        for name, new in zip(names, added, strict=True):
+            self.changes.append(
+                models.ImageChange(
+                    file=rel,
+                    line=int(doc.end_mark.line) + 1,
+                    kind="kustomize",
+                    old=current[name],
+                    new=new,
+                    target=f"kustomization images (added) {name}",
+                )
+            )
+
+    def _outside_images(
+        self, folder: str, doc: nodes.Node | None, update: images.ImageRef, seen: set[str]
+    ) -> Iterator[tuple[str, str]]:
+        """``(name, image)`` as written for ``update`` in resources outside the scope."""
+        for reference in kustomize.references(doc):
+            joined = os.path.normpath(os.path.join(folder, reference)).replace(os.sep, "/")
+            if joined.startswith("../") or joined == ".." or os.path.isabs(joined):
+                continue
+            target = self.root / joined
+            if target.is_dir():
+                rel = self.ws.kustomization_in(joined)
+                if rel is None or rel in seen or rel in self.scope_set:
+                    continue
+                seen.add(rel)
+                sub_docs = self.ws.docs(rel) or []
+                sub = next((d for d in sub_docs if isinstance(d, nodes.MappingNode)), None)
+                entries = [e for e in kustomize.entries(sub) if e.ref.same_repository(update)]
+                if entries:
+                    yield from ((e.ref.name, e.current) for e in entries)
+                else:
+                    yield from self._outside_images(joined, sub, update, seen)
+            elif target.is_file() and joined not in self.scope_set and joined not in seen:
+                seen.add(joined)
+                if self.may_hold(joined):
+                    for site, ref in self.sites(joined):
+                        if ref.same_repository(update):
+                            yield ref.name, site.value
+
+    def plan_helm(self) -> None:
+        for spec in self.specs:
+            path = tree.inside(self.root, spec.file, source="--helm")
+            if not path.is_file():
+                raise errors.InputError(
+                    f"{spec.file} does not exist (from --helm {spec.text})",
+                    source="--helm",
+                    hint="Give the values file relative to --dir.",
+                )
+            rel = path.relative_to(self.root).as_posix()
+            docs = self.ws.docs(rel)
+            if docs is None:
+                reason = self.ws.skipped.get(rel)
+                raise errors.InputError(
+                    f"{rel} cannot be read as YAML: {reason.reason if reason else 'unreadable'}",
+                    source=rel,
+                    hint="--helm must name a plain YAML values file, not a template.",
+                )
+            resolved = helm_values.resolve(docs[0] if docs else None, spec)
+            hit = self.match(resolved.ref)
+            if hit is None:
+                continue
+            self.matched.add(hit[0])
+            try:
+                result = helm_values.set_values(self.editor(rel), resolved, hit[1])
+            except yamledit.UnsafeEdit as exc:
+                raise self.unsafe(rel, yamledit.line_of(resolved.repo), exc) from exc
+            if result is not None:
+                node = resolved.tag or resolved.digest or resolved.repo
+                target = f"helm {'.'.join(spec.repo_key)}"
+                self.record(rel, node, "helm", result[0], result[1], target)
+
+    # -- results ---------------------------------------------------------------------
+    def found_names(self) -> list[str]:
+        """Every image name found in the scope, for the "matched nothing" message."""
+        found: set[str] = set()
+        for rel in self.scope:
+            if kustomize.is_kustomization(PurePosixPath(rel).name):
+                docs = self.ws.docs(rel) or []
+                for doc in docs:
+                    found.update(e.ref.name for e in kustomize.entries(doc))
+            else:
+                found.update(ref.name for _, ref in self.sites(rel))
+        for spec in self.specs:
+            with contextlib.suppress(errors.InputError):
+                docs = self.ws.docs(spec.file) or [None]
+                found.add(helm_values.resolve(docs[0], spec).ref.name)
+        return sorted(found)
+
+    def check_matched(self) -> None:
+        missing = [u for i, u in enumerate(self.updates) if i not in self.matched]
+        if not missing:
+            return
+        found = self.found_names()
+        listed = ", ".join(found[:_MAX_FOUND_LISTED]) + (
+            " ..." if len(found) > _MAX_FOUND_LISTED else ""
+        )
+        names = ", ".join(u.text for u in missing)
+        where = ", ".join(self.scope_paths) if self.scope_paths else "the repository"
+        raise errors.InputError(
+            f"{names} matches no image in {where}; images found: {listed or 'none'}",
+            source="--image",
+            hint=(
+                "Check the repository part of --image (registry and path), --path, and "
+                "--helm for values files; tags and digests do not matter for matching."
+            ),
+        )
+
+    def result(self) -> models.EditPlan:
+        edits = []
+        for rel in sorted(self.editors):
+            editor = self.editors[rel]
+            if editor.empty:
+                continue
+            try:
+                new_text = editor.render()
+            except yamledit.UnsafeEdit as exc:
+                raise self.unsafe(rel, None, exc) from exc
+            src = self.ws.source(rel)
+            assert src is not None
+            after = src.encode(new_text)
+            if after != src.raw:
+                edits.append(models.FileEdit(path=rel, before=src.raw, after=after))
+        skipped = tuple(self.ws.skipped[k] for k in sorted(self.ws.skipped))
+        changes = tuple(sorted(self.changes, key=lambda c: (c.file, c.line, c.target)))
+        return models.EditPlan(edits=tuple(edits), skipped=skipped, changes=changes)
+
+
+def plan(
+    root: Path,
+    images: Sequence[images.ImageRef],
+    *,
+    paths: Sequence[str] = (),
+    helm: Sequence[str] = (),
+) -> models.EditPlan:
+    """Compute and verify every edit for ``images``; reads the tree, writes nothing."""
+    root = Path(root)
+    if not root.is_dir():
+        raise errors.InputError(f"{root} is not a folder", source="--dir")
+    updates = _check_updates(images)
+    specs = [helm_values.parse_spec(spec) for spec in helm]
+    planner = _Planner(root, updates, tree.discover(root, paths), specs)
+    planner.scope_paths = tuple(paths)
+    planner.plan_workloads()
+    planner.plan_kustomizations()
+    planner.plan_helm()
+    planner.check_matched()
+    return planner.result()
+
+
+def apply(root: Path, plan: models.EditPlan) -> list[str]:
+    """Write a plan all or nothing; returns the relative paths written.
+
+    Raises :class:`errors.InputError` (and writes nothing) when a file differs
+    from what the plan was computed on.
+    """
+    root = Path(root)
+    for edit in plan.edits:
+        path = tree.inside(root, edit.path, source=edit.path)
+        current = path.read_bytes() if path.is_file() else None
+        if current != edit.before:
+            raise errors.InputError(
+                "the file changed after the update was planned; nothing was written",
+                source=edit.path,
+                hint="Run the update again on the current files.",
+            )
+    staged: list[tuple[str, Path]] = []
+    try:
+        for edit in plan.edits:
+            path = root / edit.path
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(edit.after)
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    return [edit.path for edit in plan.edits]

@@ -1,0 +1,137 @@
+"""The files of a GitOps tree: which ones are scanned, and reading them (never writing).
+
+Scanned files are ``*.yaml``, ``*.yml`` and ``Kustomization`` under the root, or
+under the ``paths`` given (files or folders, relative to the root). Hidden
+files and folders (``.git``, ``.github``, ``.gitops-guard``, ...) and symbolic
+links are left out. Paths may not leave the root.
+
+This module must not write files or decide what to edit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from yaml import nodes
+
+from gitops_guard import errors
+from gitops_guard.manifests import kustomize, models, yamledit
+
+__all__ = ["Source", "Workspace", "discover", "inside"]
+
+_SUFFIXES = (".yaml", ".yml")
+_BOM = "\ufeff"
+
+
+def _wanted(name: str) -> bool:
+    return not name.startswith(".") and (
+        name.endswith(_SUFFIXES) or kustomize.is_kustomization(name)
+    )
+
+
+def inside(root: Path, rel: str, *, source: str) -> Path:
+    """``root/rel``, refusing absolute paths and paths that leave the root."""
+    pure = PurePosixPath(rel.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts:
+        raise errors.InputError(
+            f"{rel!r} must be a path inside the repository, relative to its root",
+            source=source,
+            hint="Give paths relative to --dir, without '..'.",
+        )
+    return root.joinpath(*pure.parts)
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def discover(root: Path, paths: Sequence[str]) -> list[str]:
+    """The relative paths of the files to scan, sorted; raises for a missing ``--path``."""
+    found: set[str] = set()
+    for rel in paths or (".",):
+        start = inside(root, rel, source="--path") if rel != "." else root
+        if start.is_symlink() or not start.exists():
+            raise errors.InputError(
+                f"{rel!r} does not exist in {root}",
+                source="--path",
+                hint="Give folders or files relative to --dir that exist on this branch.",
+            )
+        if start.is_file():
+            found.add(_relative(root, start))
+            continue
+        for folder, dirs, files in os.walk(start):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            here = Path(folder)
+            for name in files:
+                if _wanted(name) and not (here / name).is_symlink():
+                    found.add(_relative(root, here / name))
+    return sorted(found)
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """One file as read: its bytes, and its text without a byte-order mark."""
+
+    path: str
+    raw: bytes
+    bom: str
+    text: str
+
+    def encode(self, text: str) -> bytes:
+        """New text back to bytes with the same byte-order mark."""
+        return (self.bom + text).encode("utf-8")
+
+
+class Workspace:
+    """Reads and parses each file of the tree at most once; notes what it had to skip."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.skipped: dict[str, models.Skipped] = {}
+        self._sources: dict[str, Source | None] = {}
+        self._docs: dict[str, list[nodes.Node | None] | None] = {}
+
+    def source(self, rel: str) -> Source | None:
+        """The file's content, or ``None`` (and a :class:`models.Skipped`) when unreadable."""
+        if rel not in self._sources:
+            self._sources[rel] = self._read(rel)
+        return self._sources[rel]
+
+    def _read(self, rel: str) -> Source | None:
+        path = self.root / rel
+        if path.is_symlink() or not path.is_file():
+            return None
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.skipped[rel] = models.Skipped(rel, "not UTF-8 text")
+            return None
+        bom = _BOM if text.startswith(_BOM) else ""
+        return Source(path=rel, raw=raw, bom=bom, text=text[len(bom) :])
+
+    def docs(self, rel: str) -> list[nodes.Node | None] | None:
+        """The file's YAML documents, or ``None`` (and a notice) when it is not YAML."""
+        if rel not in self._docs:
+            src = self.source(rel)
+            parsed: list[nodes.Node | None] | None = None
+            if src is not None:
+                try:
+                    parsed = yamledit.compose(src.text)
+                except yamledit.NotYaml as exc:
+                    where = f"line {exc.line}: " if exc.line else ""
+                    kind = "a template ({{ }}), not YAML" if "{{" in src.text else "not YAML"
+                    self.skipped[rel] = models.Skipped(rel, f"{kind} ({where}{exc.problem})")
+            self._docs[rel] = parsed
+        return self._docs[rel]
+
+    def kustomization_in(self, folder: str) -> str | None:
+        """The kustomization file of a folder (relative path), if it has one."""
+        for name in kustomize.FILENAMES:
+            rel = f"{folder}/{name}" if folder not in ("", ".") else name
+            if (self.root / rel).is_file():
+                return rel
+        return None

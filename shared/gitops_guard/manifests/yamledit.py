@@ -1,0 +1,428 @@
+"""Byte-exact YAML edits: splice new scalar text into the original at exact offsets.
+
+Nothing here round-trips through an emitter. A file is composed (PyYAML node
+graph with character offsets, libyaml when available), edits are recorded as
+*splices* (replace the characters ``[start, end)`` with new text), and the new
+text is the old text with those splices applied. Every character outside a
+spliced range is the original character, so comments, key order, quoting,
+indentation, flow style, anchors, document markers and CRLF line endings stay.
+
+After splicing, :meth:`Editor.render` parses the result again and checks that
+the document graph equals the old graph with exactly the intended changes
+(each set scalar now reads as its new string, added and removed keys and items
+as recorded, nothing else different). A mismatch raises :class:`UnsafeEdit`.
+
+Scalar style: a replaced scalar keeps its style (plain, single- or
+double-quoted, literal or folded block). The one exception: a plain scalar
+whose new value would read as something other than a string (``1.10`` is a
+float, ``20240101`` an int) is written double-quoted, so the value stays a string.
+
+This module must not decide *what* to edit, and it must not read or write files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import TypeAlias
+
+import yaml
+from yaml import nodes
+
+__all__ = [
+    "STR_TAG",
+    "Editor",
+    "NotYaml",
+    "UnsafeEdit",
+    "compose",
+    "item",
+    "line_of",
+    "mapping_get",
+    "render_scalar",
+    "scalar_text",
+]
+
+STR_TAG = "tag:yaml.org,2002:str"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVER = yaml.resolver.Resolver()
+
+PathPart: TypeAlias = "str | int"
+Data = object  # the comparable form of a node graph, see _to_data
+
+
+class NotYaml(Exception):
+    """Raised by :func:`compose` when the text does not parse; carries the 1-based line."""
+
+    def __init__(self, problem: str, line: int | None):
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
+
+
+class UnsafeEdit(Exception):
+    """Raised when an edit cannot be expressed or does not re-read as intended."""
+
+
+def compose(text: str) -> list[nodes.Node | None]:
+    """All documents of ``text`` as node graphs with character offsets into ``text``.
+
+    ``text`` must not start with a byte-order mark (callers strip it), so that
+    offsets index ``text`` directly whichever loader is in use.
+    """
+    try:
+        return list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        raise NotYaml(problem, mark.line + 1 if mark else None) from exc
+    except yaml.YAMLError as exc:
+        raise NotYaml(str(exc).splitlines()[0] if str(exc) else "invalid YAML", None) from exc
+
+
+def line_of(node: nodes.Node) -> int:
+    """The 1-based line where ``node`` starts."""
+    return int(node.start_mark.line) + 1
+
+
+def mapping_get(node: nodes.Node | None, key: str) -> nodes.Node | None:
+    """The value of ``key`` in a mapping node (last one wins, as in YAML loaders)."""
+    if not isinstance(node, nodes.MappingNode):
+        return None
+    found: nodes.Node | None = None
+    for k, v in node.value:
+        if isinstance(k, nodes.ScalarNode) and k.value == key:
+            found = v
+    return found
+
+
+def item(node: nodes.Node | None, index: int) -> nodes.Node | None:
+    """The ``index``-th item of a sequence node, or ``None``."""
+    if isinstance(node, nodes.SequenceNode) and 0 <= index < len(node.value):
+        child: nodes.Node = node.value[index]
+        return child
+    return None
+
+
+def scalar_text(node: nodes.Node | None) -> str | None:
+    """The value of a scalar node that reads as a string, else ``None``."""
+    if isinstance(node, nodes.ScalarNode) and node.tag == STR_TAG:
+        return str(node.value)
+    return None
+
+
+def _reads_as_str(value: str) -> bool:
+    tag = _RESOLVER.resolve(nodes.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return bool(tag == STR_TAG)
+
+
+def _plain_is_safe(value: str) -> bool:
+    if not value or not _reads_as_str(value) or value != value.strip():
+        return False
+    if value[0] in "-?:,[]{}#&*!|>'\"%@`" or any(c in value for c in ",[]{}\r\n\t"):
+        return False
+    return ": " not in value and " #" not in value and not value.endswith(":")
+
+
+def render_scalar(value: str, style: str | None = None) -> str:
+    """``value`` as YAML scalar text in ``style`` (``None`` plain, ``'`` or ``"``).
+
+    Plain becomes double-quoted when the plain text would not read back as
+    this string.
+    """
+    if style is None or style == "":
+        if _plain_is_safe(value):
+            return value
+        style = '"'
+    if style == "'" and all(c.isprintable() for c in value):
+        return "'" + value.replace("'", "''") + "'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _skip_properties(text: str, index: int, end: int) -> int:
+    """Skip an anchor (``&a``) and/or tag (``!t``) in front of a node's content."""
+    i = index
+    while i < end and text[i] in "&!":
+        if text.startswith("!<", i):
+            i = text.index(">", i) + 1
+        else:
+            while i < end and text[i] not in " \t\r\n,[]{}":
+                i += 1
+        while i < end:
+            if text[i] in " \t\r\n":
+                i += 1
+            elif text[i] == "#":
+                while i < end and text[i] not in "\r\n":
+                    i += 1
+            else:
+                break
+    return i
+
+
+def _line_end(text: str, index: int) -> int:
+    """The index of the line break ending the line that holds ``index`` (or len)."""
+    cut = [p for p in (text.find("\n", index), text.find("\r", index)) if p != -1]
+    return min(cut) if cut else len(text)
+
+
+def _content_end(text: str, node: nodes.Node) -> int:
+    """The index just after the last non-blank character of ``node``'s text."""
+    end = int(node.end_mark.index)
+    start = int(node.start_mark.index)
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+def newline_of(text: str) -> str:
+    """The file's line break: ``\\r\\n`` when its first line ends so, else ``\\n``."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class Splice:
+    start: int
+    end: int
+    text: str
+    order: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Op:
+    doc: int
+    path: tuple[PathPart, ...]
+    action: str  # "add" | "delete" | "append"
+    key: str | None
+    value: Data
+
+
+def _pair_start(text: str, mapping: nodes.MappingNode, index: int) -> int:
+    key = mapping.value[index][0]
+    return _skip_properties(text, int(key.start_mark.index), int(key.end_mark.index))
+
+
+class Editor:
+    """Collects edits to one YAML text, then renders and verifies the new text."""
+
+    def __init__(self, text: str, docs: Sequence[nodes.Node | None], *, source: str):
+        self.text = text
+        self.docs = list(docs)
+        self.source = source
+        self.newline = newline_of(text)
+        self._splices: list[Splice] = []
+        self._scalars: dict[int, tuple[nodes.ScalarNode, str]] = {}
+        self._ops: list[_Op] = []
+
+    @property
+    def empty(self) -> bool:
+        """Whether no edit was recorded."""
+        return not self._splices
+
+    def _add(self, start: int, end: int, text: str) -> None:
+        self._splices.append(Splice(start, end, text, len(self._splices)))
+
+    def set_scalar(self, node: nodes.ScalarNode, value: str) -> bool:
+        """Set a scalar to the string ``value``; ``False`` when it already reads so.
+
+        A node reached through several aliases is edited once, at its anchor.
+        """
+        if id(node) in self._scalars or node.value == value:
+            # Equal text is in place even when it reads as a number (``tag: 1.2``):
+            # tools that want a string (kustomize, Helm's ``toString``) read it as written.
+            return False
+        start = _skip_properties(self.text, int(node.start_mark.index), int(node.end_mark.index))
+        end = int(node.end_mark.index)
+        style = node.style or None
+        if style in ("|", ">"):
+            start, end, new = self._block_scalar_splice(node, start, end, value)
+        else:
+            new = render_scalar(value, style)
+            if start == end and start > 0 and self.text[start - 1] == ":":
+                new = " " + new  # an empty value (``tag:``) sits right after the colon
+        self._scalars[id(node)] = (node, value)
+        self._add(start, end, new)
+        return True
+
+    def _block_scalar_splice(
+        self, node: nodes.ScalarNode, start: int, end: int, value: str
+    ) -> tuple[int, int, str]:
+        old = str(node.value).strip("\r\n")
+        body = self.text[start:end]
+        if not old or "\n" in old or "\n" in value or body.count(old) != 1:
+            raise UnsafeEdit(
+                f"the block scalar at line {line_of(node)} spans several lines; "
+                "write it as a one-line value"
+            )
+        offset = start + body.index(old)
+        return offset, offset + len(old), value
+
+    def add_pair(
+        self, doc: int, path: tuple[PathPart, ...], mapping: nodes.MappingNode, key: str, value: str
+    ) -> None:
+        """Add ``key: value`` as the last pair of a mapping (block or flow style)."""
+        rendered = f"{key}: {render_scalar(value)}"
+        if mapping.flow_style:
+            close = int(mapping.end_mark.index) - 1
+            if self.text[close] != "}":
+                raise UnsafeEdit(f"cannot find the end of the mapping at line {line_of(mapping)}")
+            if mapping.value:
+                at = _content_end(self.text, mapping.value[-1][1])
+                self._add(at, at, ", " + rendered)
+            else:
+                self._add(close, close, rendered)
+        else:
+            if not mapping.value:
+                raise UnsafeEdit(f"cannot add to the empty mapping at line {line_of(mapping)}")
+            column = int(mapping.value[0][0].start_mark.column)
+            at = _line_end(self.text, _content_end(self.text, mapping))
+            self._add(at, at, self.newline + " " * column + rendered)
+        self._ops.append(_Op(doc, path, "add", key, (STR_TAG, value)))
+
+    def delete_pair(
+        self, doc: int, path: tuple[PathPart, ...], mapping: nodes.MappingNode, key: str
+    ) -> None:
+        """Remove ``key`` (and its value) from a mapping."""
+        index = max(
+            i
+            for i, (k, _) in enumerate(mapping.value)
+            if isinstance(k, nodes.ScalarNode) and k.value == key
+        )
+        start = _pair_start(self.text, mapping, index)
+        value_end = _content_end(self.text, mapping.value[index][1])
+        last = index == len(mapping.value) - 1
+        if mapping.flow_style:
+            if index > 0:
+                start = _content_end(self.text, mapping.value[index - 1][1])
+                end = value_end
+            elif not last:
+                end = _pair_start(self.text, mapping, index + 1)
+            else:
+                end = value_end
+        else:
+            line_start = max(self.text.rfind("\n", 0, start), self.text.rfind("\r", 0, start)) + 1
+            if self.text[line_start:start].strip() == "":
+                start = line_start
+                end = _line_end(self.text, value_end)
+                end += (
+                    2 if self.text.startswith("\r\n", end) else (1 if end < len(self.text) else 0)
+                )
+            elif not last:
+                end = _pair_start(self.text, mapping, index + 1)
+            else:
+                raise UnsafeEdit(f"cannot remove {key!r} at line {line_of(mapping)}")
+        self._add(start, end, "")
+        self._ops.append(_Op(doc, path, "delete", key, None))
+
+    def append_item(
+        self,
+        doc: int,
+        path: tuple[PathPart, ...],
+        sequence: nodes.SequenceNode,
+        pairs: Sequence[tuple[str, str]],
+    ) -> None:
+        """Append a mapping item ``{k: v, ...}`` to a sequence (block or flow style)."""
+        value = {k: (STR_TAG, v) for k, v in pairs}
+        if sequence.flow_style:
+            close = int(sequence.end_mark.index) - 1
+            if self.text[close] != "]":
+                raise UnsafeEdit(f"cannot find the end of the list at line {line_of(sequence)}")
+            flow = "{" + ", ".join(f"{k}: {render_scalar(v)}" for k, v in pairs) + "}"
+            if sequence.value:
+                at = _content_end(self.text, sequence.value[-1])
+                self._add(at, at, ", " + flow)
+            else:
+                self._add(close, close, flow)
+        else:
+            column = int(sequence.start_mark.column)
+            at = _line_end(self.text, _content_end(self.text, sequence))
+            self._add(at, at, self._block_item(column, pairs))
+        self._ops.append(_Op(doc, path, "append", None, value))
+
+    def _block_item(self, column: int, pairs: Sequence[tuple[str, str]]) -> str:
+        lines = []
+        for i, (k, v) in enumerate(pairs):
+            lead = " " * column + ("- " if i == 0 else "  ")
+            lines.append(f"{lead}{k}: {render_scalar(v)}")
+        return "".join(self.newline + line for line in lines)
+
+    def add_list_key(
+        self,
+        doc: int,
+        mapping: nodes.MappingNode,
+        key: str,
+        items: Sequence[Sequence[tuple[str, str]]],
+    ) -> None:
+        """Add ``key:`` holding a list of mappings ``{k: v, ...}`` to a block mapping."""
+        if mapping.flow_style or not mapping.value or not items:
+            raise UnsafeEdit(f"cannot add {key!r} to the mapping at line {line_of(mapping)}")
+        column = int(mapping.value[0][0].start_mark.column)
+        at = _line_end(self.text, _content_end(self.text, mapping))
+        text = self.newline + " " * column + f"{key}:"
+        text += "".join(self._block_item(column, pairs) for pairs in items)
+        self._add(at, at, text)
+        value = [{k: (STR_TAG, v) for k, v in pairs} for pairs in items]
+        self._ops.append(_Op(doc, (), "add", key, value))
+
+    def render(self) -> str:
+        """The new text; raises :class:`UnsafeEdit` unless it re-reads exactly as intended."""
+        splices = sorted(self._splices, key=lambda s: (s.start, s.end, s.order))
+        out: list[str] = []
+        cursor = 0
+        for splice in splices:
+            if splice.start < cursor:
+                raise UnsafeEdit("two edits overlap")
+            out.append(self.text[cursor : splice.start])
+            out.append(splice.text)
+            cursor = splice.end
+        out.append(self.text[cursor:])
+        new_text = "".join(out)
+        self._verify(new_text)
+        return new_text
+
+    def _verify(self, new_text: str) -> None:
+        try:
+            new_docs = compose(new_text)
+        except NotYaml as exc:
+            raise UnsafeEdit(f"the edited text does not parse: {exc.problem}") from exc
+        overrides = {key: value for key, (_, value) in self._scalars.items()}
+        memo: dict[int, Data] = {}
+        expected = [_to_data(d, overrides, memo) for d in self.docs]
+        for op in self._ops:
+            target = expected[op.doc]
+            for part in op.path:
+                target = target[part]  # type: ignore[index]
+            if op.action == "add":
+                target[op.key] = op.value  # type: ignore[index]
+            elif op.action == "delete":
+                del target[op.key]  # type: ignore[attr-defined]
+            else:
+                target.append(op.value)  # type: ignore[attr-defined]
+        actual = [_to_data(d, {}, {}) for d in new_docs]
+        if actual != expected:
+            raise UnsafeEdit("the edited file does not re-read with exactly the intended change")
+
+
+def _to_data(node: nodes.Node | None, overrides: dict[int, str], memo: dict[int, Data]) -> Data:
+    """A comparable form: scalars as ``(tag, value)``, lists, dicts keyed by key text."""
+    if node is None:
+        return None
+    if isinstance(node, nodes.ScalarNode):
+        if id(node) in overrides:
+            return (STR_TAG, overrides[id(node)])
+        return (node.tag, node.value)
+    if id(node) in memo:
+        return memo[id(node)]
+    if isinstance(node, nodes.SequenceNode):
+        seq: list[Data] = []
+        memo[id(node)] = seq
+        seq.extend(_to_data(child, overrides, memo) for child in node.value)
+        return seq
+    mapping: dict[str, Data] = {}
+    memo[id(node)] = mapping
+    for key, value in node.value:
+        name = str(key.value if isinstance(key, nodes.ScalarNode) else _to_data(key, {}, {}))
+        while name in mapping:  # a repeated key must stay repeated, never appear
+            name += "\0"
+        mapping[name] = _to_data(value, overrides, memo)
+    return mapping
