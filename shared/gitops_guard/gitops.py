@@ -185,6 +185,8 @@ def _translate(
     command = "git " + " ".join(_clean(a) for a in args[:2])
     if any(marker in low for marker in _AUTH_FAILED):
         variable = token_name or " or ".join(TOKEN_ENVS)
+        if variable == "INPUT_TOKEN":
+            variable = "the action's token input (INPUT_TOKEN)"
         return errors.ConfigError(
             f"{command} was refused: the remote did not accept the credentials ({detail})",
             source=variable,

@@ -20,8 +20,8 @@ HELP = "Set image tags/digests in a GitOps repository; commit, push or open a pu
 
 INPUTS = (
     InputSpec("dir", "--dir"),
-    InputSpec("images", "--image", "list"),
-    InputSpec("paths", "--path", "list"),
+    InputSpec("image", "--image", "list"),
+    InputSpec("path", "--path", "list"),
     InputSpec("helm", "--helm", "list"),
     InputSpec("commit", "--commit", "bool"),
     InputSpec("push", "--push", "bool"),
@@ -40,12 +40,16 @@ INPUTS = (
     InputSpec("github-repository", "--github-repository"),
 )
 
-TOKEN_ENVS = ("GITOPS_TOKEN", "GITHUB_TOKEN")
+TOKEN_ENVS = ("INPUT_TOKEN", "GITOPS_TOKEN", "GITHUB_TOKEN")
+"""Where the token is read from, first set wins: the action's ``token`` input, then the
+variables. Never a flag value."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of update-manifest."""
-    parser.add_argument("--dir", help="the GitOps checkout (or where --repo-url is cloned)")
+    parser.add_argument(
+        "--dir", help="the GitOps checkout, default . (with --repo-url: where to clone)"
+    )
     parser.add_argument(
         "--image",
         action="append",
@@ -245,6 +249,8 @@ def _run(args: argparse.Namespace) -> promote.UpdateResult:
     from gitops_guard import gitops
 
     request = _request(args)
+    token_env = "INPUT_TOKEN" if os.environ.get("INPUT_TOKEN") else None
+    actions.register_secret(os.environ.get("INPUT_TOKEN"))
     policy = gitops.RetryPolicy(attempts=_max_retries(args.max_retries) + 1)
     github_settings = None
     if request.pull_request and not request.dry_run:
@@ -266,22 +272,18 @@ def _run(args: argparse.Namespace) -> promote.UpdateResult:
     working_copy = None
     if args.repo_url:
         dest = Path(args.dir) if args.dir else gitops.temporary_clone_dir()
-        working_copy = gitops.clone(args.repo_url, dest, policy=policy)
+        working_copy = gitops.clone(args.repo_url, dest, token_env=token_env, policy=policy)
         root = working_copy.root
-    elif args.dir:
-        root = Path(args.dir)
+    else:
+        root = Path(args.dir or ".")
         if not root.is_dir():
             raise errors.InputError(
                 f"{root} is not a directory",
                 source="--dir",
                 hint="Point --dir at the GitOps checkout, or pass --repo-url to clone it.",
             )
-    else:
-        raise errors.InputError(
-            "no repository given", source="--dir", hint="Pass --dir DIR or --repo-url URL."
-        )
     if request.commits and not request.dry_run and working_copy is None:
-        working_copy = gitops.open_checkout(root, policy=policy)
+        working_copy = gitops.open_checkout(root, token_env=token_env, policy=policy)
     open_pr = None
     repository = None
     if github_settings is not None and working_copy is not None:
