@@ -304,7 +304,7 @@ class ArgoClient:
             ) as response:
                 if response.status_code != 200:
                     response.read()
-                    if response.status_code in (401, 403, 404):
+                    if response.status_code in (401, 403):
                         self._raise_for_status(response, app=name)
                     raise StreamUnavailable(
                         f"stream endpoint answered HTTP {response.status_code}: {_detail(response)}"

@@ -1,18 +1,336 @@
-"""`gitops-guard argocd-wait`: not built yet (placeholder)."""
+"""`gitops-guard argocd-wait`: wait until ArgoCD runs exactly our commit and it is Healthy.
+
+Translates flags (or action inputs) into an :class:`~gitops_guard.argocd.client.ArgoClient`
+and a call of :func:`gitops_guard.argocd.wait.wait_for_revision`, then prints the
+timeline, writes the JSON report, outputs and job summary, and turns the outcome into
+an exit code: 0 done; 1 sync failed, Degraded past the grace period, timed out;
+2 bad input, rejected token, unknown app; 3 ArgoCD unreachable.
+
+The one piece of I/O here besides the client is ``git merge-base --is-ancestor`` for
+``--repo``. This module must not decide anything about the app: ``argocd.wait`` does.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
 
-from gitops_guard import errors
+from gitops_guard import actions, errors, report
+from gitops_guard.argocd import client as argo_client
+from gitops_guard.argocd import wait
+from gitops_guard.cli import InputSpec
 
-HELP = "argocd-wait (not available yet)"
+log = logging.getLogger(__name__)
+
+HELP = "Wait until ArgoCD runs exactly a revision and it is Healthy."
+
+INPUTS = (
+    InputSpec("argocd-server", "--server"),
+    InputSpec("argocd-app", "--app"),
+    InputSpec("revision", "--revision"),
+    InputSpec("timeout", "--timeout"),
+    InputSpec("argocd-app-namespace", "--app-namespace"),
+    InputSpec("argocd-sync", "--sync", "bool"),
+    InputSpec("argocd-insecure", "--insecure", "bool"),
+    InputSpec("argocd-ca-bundle", "--ca-bundle"),
+    InputSpec("argocd-degraded-grace", "--degraded-grace"),
+    InputSpec("argocd-poll-interval", "--poll-interval"),
+    InputSpec("argocd-no-stream", "--no-stream", "bool"),
+    InputSpec("argocd-source-position", "--source-position"),
+    InputSpec("gitops-dir", "--repo"),
+    InputSpec("argocd-report", "--report"),
+)
+"""Action inputs (kebab-case) -> flags; see docs/argocd-wait.md."""
+
+_SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+_RESULT_TITLES = {
+    "done": "✅ ArgoCD runs the revision",
+    "sync-failed": "❌ ArgoCD's sync failed",
+    "degraded": "❌ The application stayed Degraded",
+    "timed-out": "⏱️ Timed out waiting for ArgoCD",
+    "unreachable": "⚠️ ArgoCD became unreachable",
+}
+
+
+def _duration(flag: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        match = _DURATION.match(text)
+        if not match:
+            raise argparse.ArgumentTypeError(
+                f"{flag}: expected seconds or a duration like 90s, 10m, 1h; got {text!r}"
+            )
+        return float(match.group(1)) * _UNITS[match.group(2)]
+
+    return parse
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a position from 1, got {text!r}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No flags yet."""
+    """The flags of ``argocd-wait``."""
+    parser.add_argument("--server", required=True, help="ArgoCD API server URL")
+    parser.add_argument("--app", required=True, help="ArgoCD application name")
+    parser.add_argument("--revision", required=True, help="the commit SHA to wait for")
+    parser.add_argument(
+        "--timeout",
+        type=_duration("--timeout"),
+        default=600.0,
+        help="give up after this long (seconds or 90s/10m/1h; default 600)",
+    )
+    parser.add_argument(
+        "--repo",
+        metavar="DIR",
+        help="a checkout of the GitOps repo: accept a later commit that contains --revision",
+    )
+    parser.add_argument(
+        "--sync", action="store_true", help="sync our revision when auto-sync is off"
+    )
+    parser.add_argument("--insecure", action="store_true", help="skip TLS verification")
+    parser.add_argument("--ca-bundle", metavar="FILE", help="PEM CA bundle for the server")
+    parser.add_argument("--app-namespace", metavar="NS", help="the application's namespace")
+    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--degraded-grace",
+        type=_duration("--degraded-grace"),
+        default=60.0,
+        help="tolerate Degraded at our revision this long (default 60s)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=_duration("--poll-interval"),
+        default=2.0,
+        help="seconds between polls (default 2: 30 requests a minute)",
+    )
+    parser.add_argument(
+        "--refresh-interval",
+        type=_duration("--refresh-interval"),
+        default=30.0,
+        help="while ArgoCD is not at our revision, ask it to refresh this often (default 30s)",
+    )
+    parser.add_argument(
+        "--no-stream", action="store_true", help="poll only; do not watch the stream endpoint"
+    )
+    parser.add_argument(
+        "--source-position",
+        type=_positive_int,
+        metavar="N",
+        help="multi-source apps: the 1-based position of the GitOps source (default: any)",
+    )
 
 
+# ---------------------------------------------------------------- git ancestry
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+
+
+def _check_repo(repo_arg: str) -> Path:
+    repo = Path(repo_arg)
+    if not repo.is_dir() or _git(repo, "rev-parse", "--git-dir").returncode != 0:
+        raise errors.InputError(
+            f"{repo_arg!r} is not a git checkout",
+            source="--repo",
+            hint="Pass the directory of a clone of the GitOps repository (fetched to its tip).",
+        )
+    return repo
+
+
+def git_contains(repo: Path) -> Callable[[str, str], bool]:
+    """``contains(ours, other)``: True when commit ``other`` contains ``ours`` (in ``repo``)."""
+
+    def contains(ours: str, other: str) -> bool:
+        done = _git(repo, "merge-base", "--is-ancestor", ours, other)
+        if done.returncode not in (0, 1):
+            log.debug("ancestry of %s unknown in %s: %s", other, repo, done.stderr.strip())
+        return done.returncode == 0
+
+    return contains
+
+
+def _resolve_revision(text: str, repo: Path | None) -> str:
+    value = text.strip()
+    if _SHA.match(value):
+        return value.lower()
+    if repo is not None and value:
+        done = _git(repo, "rev-parse", "--verify", "--quiet", f"{value}^{{commit}}")
+        if done.returncode == 0 and _SHA.match(done.stdout.strip()):
+            return done.stdout.strip().lower()
+    raise errors.InputError(
+        f"{text!r} is not a full commit SHA"
+        + (" and is not a commit in --repo" if repo is not None else ""),
+        source="--revision",
+        hint="Pass the full 40-character SHA of the deploy commit (git rev-parse HEAD); "
+        "ArgoCD reports full SHAs.",
+    )
+
+
+# ---------------------------------------------------------------- rendering
+def _line(entry: wait.TimelineEntry) -> str:
+    parts = [
+        f"[{entry.elapsed_seconds:7.1f}s]",
+        f"rev={wait.short(entry.revision)}",
+        f"sync={entry.sync or '-'}",
+        f"health={entry.health or '-'}",
+        f"op={entry.operation_phase or '-'}",
+    ]
+    if entry.message:
+        parts.append(f"({entry.message})")
+    return " ".join(parts) + f": {entry.note}"
+
+
+def render_summary(result: wait.WaitResult, *, server: str) -> str:
+    """The Markdown job summary: a headline, the reason and the timeline table."""
+    title = _RESULT_TITLES.get(result.outcome, result.outcome)
+    lines = [
+        f"### {title}: `{result.app_name}` @ `{wait.short(result.expected_revision)}`",
+        "",
+        f"**{result.outcome}**: {result.reason}",
+        "",
+        f"Server {server}; {result.elapsed_seconds:.1f}s, {result.requests} requests "
+        f"({result.mode}); synced revision `{result.synced_revision or '-'}`, "
+        f"health {result.health or '-'}.",
+        "",
+    ]
+    rows = [
+        (
+            f"{e.elapsed_seconds:.1f}s",
+            e.at,
+            wait.short(e.revision),
+            e.sync or "",
+            e.health or "",
+            e.operation_phase or "",
+            e.message or "",
+            e.note,
+        )
+        for e in result.timeline
+    ]
+    headers = ("after", "time", "revision", "sync", "health", "operation", "ArgoCD says", "reading")
+    lines.append(report.markdown_table(headers, rows))
+    return "\n".join(lines)
+
+
+def _outputs(result: wait.WaitResult, report_path: str | None) -> dict[str, object]:
+    return {
+        "result": result.outcome,
+        "synced-revision": result.synced_revision or "",
+        "health": result.health or "",
+        "sync-status": result.sync_status or "",
+        "operation-phase": result.operation_phase or "",
+        "elapsed-seconds": f"{result.elapsed_seconds:.1f}",
+        "report-path": report_path or "",
+    }
+
+
+def _raise_for(result: wait.WaitResult, *, app: str) -> None:
+    hints = {
+        "sync-failed": (
+            errors.SyncFailed,
+            f"Look at the sync result in ArgoCD (argocd app get {app} --show-operation); "
+            "the deploy commit is bad or the cluster refused it.",
+        ),
+        "degraded": (
+            errors.Degraded,
+            f"Look at the unhealthy resources (argocd app get {app}); raise --degraded-grace "
+            "if the app needs longer to settle.",
+        ),
+        "timed-out": (
+            errors.WaitTimedOut,
+            "Check the last state above; raise --timeout if ArgoCD needs longer, or pass "
+            "--sync when auto-sync is off.",
+        ),
+        "unreachable": (
+            errors.DependencyUnavailable,
+            "ArgoCD stopped answering while we waited; the wait can be re-run safely.",
+        ),
+    }
+    cls, hint = hints[result.outcome]
+    raise cls(f"{app}: {result.reason}", source="--app", hint=hint)
+
+
+# ---------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
-    """Refuse clearly until the subcommand exists."""
-    raise errors.InputError("this subcommand is not available in this version", source="argocd-wait")
+    """Wait, report, and return 0, or raise the outcome's error (exit 1 or 3)."""
+    token = os.environ.get(argo_client.TOKEN_ENV) or None
+    actions.register_secret(token)
+    repo = _check_repo(args.repo) if args.repo else None
+    revision = _resolve_revision(args.revision, repo)
+    server = argo_client.normalize_server(args.server)
+    if not token:
+        actions.warning(
+            f"{argo_client.TOKEN_ENV} is not set: calling ArgoCD without a token",
+            title="No ArgoCD token",
+        )
+    timing = wait.Timing(
+        timeout_seconds=args.timeout,
+        degraded_grace_seconds=args.degraded_grace,
+        poll_interval_seconds=max(0.1, args.poll_interval),
+        refresh_interval_seconds=args.refresh_interval,
+    )
+    expected = wait.Expectation(revision=revision, source_position=args.source_position)
+    actions.info(
+        f"waiting for ArgoCD app {args.app!r} at {server} to run {revision} "
+        f"(timeout {timing.timeout_seconds:g}s)"
+    )
+    try:
+        with argo_client.ArgoClient(
+            server,
+            token=token,
+            insecure=args.insecure,
+            ca_bundle=args.ca_bundle,
+            app_namespace=args.app_namespace,
+        ) as argo:
+            result = wait.wait_for_revision(
+                argo,
+                app_name=args.app,
+                expected=expected,
+                timing=timing,
+                sync=args.sync,
+                stream=not args.no_stream,
+                contains=git_contains(repo) if repo is not None else None,
+                on_entry=lambda entry: actions.info(_line(entry)),
+            )
+    except errors.GitopsGuardError as exc:
+        outcome = "unreachable" if isinstance(exc, errors.Undecided) else "error"
+        actions.set_outputs({"result": outcome, "report-path": args.report or ""})
+        if args.report:
+            report.write_json(
+                args.report,
+                {
+                    "result": outcome,
+                    "reason": exc.message,
+                    "app": args.app,
+                    "server": server,
+                    "expected_revision": revision,
+                    "timeline": [],
+                },
+            )
+        raise
+    data = {"server": server, **result.to_report()}
+    if args.report:
+        report.write_json(args.report, data)
+    actions.set_outputs(_outputs(result, args.report))
+    actions.append_summary(render_summary(result, server=server))
+    actions.info(
+        f"{result.outcome}: {result.reason} "
+        f"({result.elapsed_seconds:.1f}s, {result.requests} requests, {result.mode})"
+    )
+    if result.outcome != "done":
+        _raise_for(result, app=args.app)
+    return errors.EXIT_OK
