@@ -1,0 +1,279 @@
+"""The rollback flows: ``revert`` one deploy commit, roll ``to`` an image.
+
+Each flow builds a ``make_change`` callable (see :mod:`.publish`) that, on the
+current tip of a working copy, asks :mod:`.policy` what to do and then writes the
+rollback commit:
+
+* revert: ``git revert`` of exactly the deploy commit (later unrelated commits
+  stay); when the textual revert conflicts, the images recorded in the deploy
+  commit's trailers are set back through :mod:`gitops_guard.manifests` instead.
+  When the gate failed (``--report`` with verdict ``fail``) the images taken out are
+  added to the quarantine file in the same commit.
+* to: the images named (or, with ``--previous``, chosen from the trailers in the
+  history, skipping quarantined ones) are set through the manifest edit engine.
+
+This module must not parse flags or know the runner; :mod:`gitops_guard.cli.rollback`
+does that and turns the result into outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal
+
+from gitops_guard import errors, gitops, images, manifests, quarantine
+from gitops_guard.rollback import evidence, gitrepo, models, policy, publish
+
+
+@dataclass(frozen=True)
+class Context:
+    """Why the rollback happens, and what to record with it."""
+
+    why: str = ""
+    """One line for the commit message and notifications."""
+    gate: evidence.GateEvidence | None = None
+    run_url: str = ""
+    quarantine: bool | None = None
+    """Quarantine the images taken out: None means "when the gate report says fail"."""
+    rule: str = ""
+    """The watch rule that asked for it (``Gitops-Guard-Rule`` trailer)."""
+    app: str = ""
+    paths: tuple[str, ...] = ()
+    helm: tuple[str, ...] = ()
+    now: datetime | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.why or evidence.reason(self.gate, "manual rollback")
+
+    def wants_quarantine(self) -> bool:
+        if self.quarantine is not None:
+            return self.quarantine
+        return evidence.gate_failed(self.gate)
+
+
+def _quarantine(
+    tree: gitops.WorkingCopy, bad: Sequence[str], ctx: Context, commit: str
+) -> tuple[list[str], tuple[str, ...]]:
+    """Add ``bad`` images to the quarantine file in ``tree``; (files written, images added)."""
+    if not bad or not ctx.wants_quarantine():
+        return [], ()
+    current = quarantine.load(tree.root)
+    since = (ctx.now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    new = [
+        quarantine.QuarantineEntry(
+            image=image, reason=ctx.reason, since=since, commit=commit, run_url=ctx.run_url
+        )
+        for image in bad
+        if current.find(image) is None
+    ]
+    if not new:
+        return [], ()
+    quarantine.save(tree.root, quarantine.with_added(current, new))
+    return [quarantine.PATH], tuple(e.image for e in new)
+
+
+def _set_images(
+    tree: gitops.WorkingCopy, refs: Sequence[str], ctx: Context, *, source: str
+) -> tuple[list[str], tuple[models.ImageSwap, ...]]:
+    """Set ``refs`` through the manifest edit engine; (files written, swaps made)."""
+    parsed = [images.parse(ref, source=source) for ref in refs]
+    plan = manifests.plan(tree.root, parsed, paths=ctx.paths, helm=ctx.helm)
+    if not plan.changed:
+        return [], ()
+    written = manifests.apply(tree.root, plan)
+    swaps: list[models.ImageSwap] = []
+    for change in plan.changes:
+        swap = models.ImageSwap(image=change.new, previous=change.old)
+        if swap not in swaps and change.new != change.old:
+            swaps.append(swap)
+    return list(written), tuple(swaps)
+
+
+# ---------------------------------------------------------------- revert
+def revert(
+    wc: gitops.WorkingCopy,
+    commit: str,
+    settings: publish.PublishSettings,
+    ctx: Context,
+) -> models.RollbackResult:
+    """Revert deploy commit ``commit`` (see the module docstring)."""
+    branch = publish.resolve_branch(wc, settings.branch)
+    gitrepo.sync_to_remote(wc, branch)
+    sha = gitrepo.resolve(wc, commit)
+    if not gitrepo.is_ancestor(wc, sha, "HEAD"):
+        raise errors.InputError(
+            f"{commit} is not in the history of {branch}",
+            source="--commit",
+            hint="Pass a deploy commit of the branch being rolled back (the `commit-sha` "
+            "output of update-manifest).",
+        )
+    target = gitrepo.record(wc, sha)
+
+    def make_change(tree: gitops.WorkingCopy) -> publish.Change:
+        later = gitrepo.log(tree, f"{sha}..HEAD")
+        decision = policy.decide_revert(target, later)
+        if not decision.revert:
+            return publish.Change(skip_code=decision.code, skip_reason=decision.reason)
+        back = tuple(models.ImageSwap(image=s.previous, previous=s.image) for s in target.swaps)
+        notes: list[str] = []
+        staged = gitrepo.try_revert(tree, sha)
+        method: Literal["revert", "images"] = "revert"
+        files: list[str]
+        if staged:
+            files = staged
+        else:
+            if not target.swaps:
+                raise errors.GitopsGuardError(
+                    f"git revert of {sha[:12]} conflicts with later commits, and the commit "
+                    "records no Gitops-Guard-Image trailers to set the images back with",
+                    hint="Revert it by hand, or roll back with `gitops-guard rollback to "
+                    "--image REF`.",
+                )
+            notes.append("git revert conflicted; the images were set back from the trailers")
+            method = "images"
+            files, _ = _set_images(tree, [s.previous for s in target.swaps], ctx, source="trailer")
+            if not files:
+                return publish.Change(
+                    skip_code="already-reverted",
+                    skip_reason=f"the manifests already run {', '.join(s.image for s in back)}",
+                )
+        extra, quarantined = _quarantine(tree, [s.previous for s in back], ctx, sha)
+        message = policy.commit_message(
+            swaps=back,
+            reverts=target,
+            app=ctx.app,
+            reason=ctx.reason,
+            evidence_url=ctx.run_url,
+            rule=ctx.rule,
+        )
+        all_files = sorted(set(files) | set(extra))
+        new = tree.commit(message, all_files)
+        return publish.Change(
+            sha=new,
+            swaps=back,
+            method=method,
+            files=tuple(all_files),
+            quarantined=quarantined,
+            notes=notes,
+        )
+
+    return publish.publish(
+        wc,
+        make_change,
+        settings,
+        target=sha,
+        head_branch=policy.branch_name(sha),
+        title=lambda ch: (
+            policy.pull_request_title(ch.swaps, app=ctx.app)
+            if ch.swaps
+            else f'Revert "{target.subject}"'
+        ),
+        body=lambda ch: evidence.pull_request_body(
+            swaps=ch.swaps,
+            target=target,
+            evidence=ctx.gate,
+            why=ctx.reason,
+            run_url=ctx.run_url,
+            method=ch.method,
+            quarantined=ch.quarantined,
+        ),
+    )
+
+
+# ---------------------------------------------------------------- to
+def roll_to(
+    wc: gitops.WorkingCopy,
+    settings: publish.PublishSettings,
+    ctx: Context,
+    *,
+    image_refs: Sequence[str] = (),
+    previous: bool = False,
+    force: bool = False,
+) -> models.RollbackResult:
+    """Set the images back to ``image_refs``, or to the previous ones (``previous``)."""
+    if previous == bool(image_refs):
+        raise errors.InputError(
+            "give either --previous or --image REF", source="--image", hint="Not both."
+        )
+    branch = publish.resolve_branch(wc, settings.branch)
+    gitrepo.sync_to_remote(wc, branch)
+    notes: list[str] = []
+    if previous:
+        history = gitrepo.log(wc, "HEAD", paths=ctx.paths)
+        choices = policy.choose_previous(history, quarantined=quarantine.load(wc.root))
+        refs = [c.chosen for c in choices]
+        for choice in choices:
+            for image, why in choice.skipped:
+                notes.append(f"passed over {image}: {why}")
+    else:
+        refs = list(image_refs)
+        for ref in refs:
+            images.parse(ref, source="--image")
+        refused = quarantine.refused(wc.root, refs)
+        if refused and not force:
+            listed = ", ".join(f"{e.image} ({e.reason or 'no reason given'})" for e in refused)
+            raise errors.InputError(
+                f"quarantined image(s): {listed}",
+                source="--image",
+                hint="Pick another image, lift the quarantine with `gitops-guard rollback "
+                "quarantine lift --image REF`, or pass --force.",
+            )
+    key = hashlib.sha256("\n".join(sorted(refs)).encode()).hexdigest()[:12]
+
+    def make_change(tree: gitops.WorkingCopy) -> publish.Change:
+        files, swaps = _set_images(tree, refs, ctx, source="--image")
+        if not files:
+            return publish.Change(
+                skip_code="already-at",
+                skip_reason=f"the manifests already run {', '.join(refs)}",
+            )
+        extra, quarantined = _quarantine(
+            tree, [s.previous for s in swaps], ctx, gitrepo.resolve(tree, "HEAD")
+        )
+        all_files = sorted(set(files) | set(extra))
+        message = policy.commit_message(
+            swaps=swaps, app=ctx.app, reason=ctx.reason, evidence_url=ctx.run_url, rule=ctx.rule
+        )
+        new = tree.commit(message, all_files)
+        return publish.Change(
+            sha=new,
+            swaps=swaps,
+            method="images",
+            files=tuple(all_files),
+            quarantined=quarantined,
+            notes=list(notes),
+        )
+
+    return publish.publish(
+        wc,
+        make_change,
+        settings,
+        target="",
+        head_branch=f"gitops-guard/rollback-to-{key}",
+        title=lambda ch: policy.pull_request_title(ch.swaps, app=ctx.app),
+        body=lambda ch: evidence.pull_request_body(
+            swaps=ch.swaps,
+            target=None,
+            evidence=ctx.gate,
+            why=ctx.reason,
+            run_url=ctx.run_url,
+            method=ch.method,
+            quarantined=ch.quarantined,
+        ),
+    )
+
+
+def latest_deploy(wc: gitops.WorkingCopy, *, paths: Sequence[str] = ()) -> models.CommitRecord:
+    """The most recent update-manifest commit (what ``watch`` rolls back by default)."""
+    for commit in gitrepo.log(wc, "HEAD", paths=paths):
+        if commit.is_deploy:
+            return commit
+    raise errors.InputError(
+        "no update-manifest deploy commit was found in the history",
+        source="--commit",
+        hint="Pass --commit SHA, the deploy commit to watch.",
+    )

@@ -1,0 +1,116 @@
+"""The git commands rollback needs, on top of :class:`gitops_guard.gitops.WorkingCopy`.
+
+Reading history (``git log`` with the trailer format of :mod:`.history`), a textual
+``git revert --no-commit`` that reports a conflict instead of leaving one behind,
+and a throw-away worktree for pull-request branches so the user's checkout is
+never switched.
+
+This module must not decide anything: the flows ask, the policy decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from gitops_guard import errors, gitops
+from gitops_guard.rollback import history, models
+
+
+def log(
+    wc: gitops.WorkingCopy, revisions: str = "HEAD", *, paths: Sequence[str] = ()
+) -> list[models.CommitRecord]:
+    """Commits of ``revisions`` (newest first), optionally only those touching ``paths``."""
+    args = ["log", f"--format={history.LOG_FORMAT}", revisions]
+    if paths:
+        args += ["--", *paths]
+    return history.parse_log(wc.git(*args))
+
+
+def resolve(wc: gitops.WorkingCopy, revision: str, *, source: str = "--commit") -> str:
+    """The full sha of ``revision``; InputError naming ``source`` when it is unknown."""
+    try:
+        return wc.git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").strip()
+    except errors.GitopsGuardError as exc:
+        raise errors.InputError(
+            f"{revision} is not a commit of {wc.root}",
+            source=source,
+            hint="Pass the deploy commit's sha (the `commit-sha` output of update-manifest); "
+            "fetch enough history (actions/checkout with fetch-depth: 0).",
+        ) from exc
+
+
+def record(wc: gitops.WorkingCopy, sha: str) -> models.CommitRecord:
+    """The one commit ``sha`` as a record."""
+    found = history.parse_log(wc.git("log", "-1", f"--format={history.LOG_FORMAT}", sha))
+    return found[0]
+
+
+def is_ancestor(wc: gitops.WorkingCopy, ancestor: str, descendant: str) -> bool:
+    """True when ``ancestor`` is reachable from ``descendant``."""
+    try:
+        wc.git("merge-base", "--is-ancestor", ancestor, descendant)
+    except errors.GitopsGuardError:
+        return False
+    return True
+
+
+def try_revert(wc: gitops.WorkingCopy, sha: str) -> list[str] | None:
+    """Stage the revert of ``sha`` without committing; the changed paths, or None on conflict.
+
+    On a conflict (or any refusal) the working tree and index are restored as they were.
+    """
+    try:
+        wc.git("revert", "--no-commit", "--no-edit", sha)
+    except errors.GitopsGuardError:
+        with contextlib.suppress(errors.GitopsGuardError):
+            wc.git("revert", "--abort")
+        with contextlib.suppress(errors.GitopsGuardError):
+            wc.git("reset", "-q", "--merge")
+        return None
+    # Forget the sequencer state but keep the staged changes: the commit is ours to write.
+    wc.git("revert", "--quit")
+    changed = wc.git("diff", "--cached", "--name-only", "-z", "--no-renames")
+    return [p for p in changed.split("\0") if p]
+
+
+def unstage_all(wc: gitops.WorkingCopy, paths: Sequence[str]) -> None:
+    """Throw away staged and working-tree changes to ``paths`` (an aborted attempt)."""
+    if paths:
+        with contextlib.suppress(errors.GitopsGuardError):
+            wc.git("reset", "-q", "HEAD", "--", *paths)
+        with contextlib.suppress(errors.GitopsGuardError):
+            wc.git("checkout", "-q", "HEAD", "--", *paths)
+
+
+def sync_to_remote(wc: gitops.WorkingCopy, branch: str) -> str:
+    """Fetch ``branch`` and fast-forward to it when the checkout is behind; returns the tip.
+
+    Local commits that are not on the remote are kept (push_with_retry resets when it
+    must); only a fast-forward moves HEAD here.
+    """
+    tip = wc.fetch(branch)
+    if is_ancestor(wc, "HEAD", tip):
+        wc.reset_to(tip)
+    return tip
+
+
+@contextlib.contextmanager
+def worktree(wc: gitops.WorkingCopy, commit: str) -> Iterator[gitops.WorkingCopy]:
+    """A detached worktree at ``commit`` sharing the repository; removed afterwards."""
+    base = Path(tempfile.mkdtemp(prefix="gitops-guard-rollback-"))
+    path = base / "tree"
+    wc.git("worktree", "add", "-q", "--detach", str(path), commit)
+    try:
+        yield gitops.WorkingCopy(
+            root=path, remote=wc.remote, token_env=wc.token_env, policy=wc.policy
+        )
+    finally:
+        with contextlib.suppress(errors.GitopsGuardError):
+            wc.git("worktree", "remove", "--force", str(path))
+        shutil.rmtree(base, ignore_errors=True)
+        with contextlib.suppress(errors.GitopsGuardError):
+            wc.git("worktree", "prune")
