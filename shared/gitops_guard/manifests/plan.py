@@ -150,7 +150,8 @@ class _Planner:
                     edited = self.editor(rel).set_scalar(site.node, new)
                 except yamledit.UnsafeEdit as exc:
                     raise self.unsafe(rel, yamledit.line_of(site.node), exc) from exc
-                if edited:
+                # A value shared through an alias is edited once but changes every user.
+                if edited or self.editor(rel).is_set(site.node):
                     self.record(rel, site.node, "workload", site.value, new, site.target)
 
     def plan_kustomizations(self) -> None:

@@ -219,6 +219,10 @@ class Editor:
         """Whether no edit was recorded."""
         return not self._splices
 
+    def is_set(self, node: nodes.Node) -> bool:
+        """Whether :meth:`set_scalar` already recorded a new value for ``node``."""
+        return id(node) in self._scalars
+
     def _add(self, start: int, end: int, text: str) -> None:
         self._splices.append(Splice(start, end, text, len(self._splices)))
 
