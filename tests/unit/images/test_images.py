@@ -29,8 +29,8 @@ SHA = "sha256:" + "0123456789abcdef" * 4
         ("nginx", None, "nginx", None, None, "docker.io/library/nginx"),
         ("nginx:1.27", None, "nginx", "1.27", None, "docker.io/library/nginx"),
         ("library/nginx:1.27", None, "library/nginx", "1.27", None, "docker.io/library/nginx"),
-        ("docker.io/library/nginx", "docker.io", "library/nginx", None, None, "docker.io/library/nginx"),
-        ("index.docker.io/library/nginx", "index.docker.io", "library/nginx", None, None, "docker.io/library/nginx"),
+        ("docker.io/library/nginx", "docker.io", "library/nginx", None, None, "docker.io/library/nginx"),  # noqa: E501
+        ("index.docker.io/library/nginx", "index.docker.io", "library/nginx", None, None, "docker.io/library/nginx"),  # noqa: E501
         ("docker.io/nginx", "docker.io", "nginx", None, None, "docker.io/library/nginx"),
         ("bitnami/redis:7.2", None, "bitnami/redis", "7.2", None, "docker.io/bitnami/redis"),
         ("localhost/app", "localhost", "app", None, None, "localhost/app"),
@@ -39,7 +39,7 @@ SHA = "sha256:" + "0123456789abcdef" * 4
         (f"ghcr.io/acme/web@{SHA}", "ghcr.io", "acme/web", None, SHA, "ghcr.io/acme/web"),
         (f"ghcr.io/acme/web:1.0@{SHA}", "ghcr.io", "acme/web", "1.0", SHA, "ghcr.io/acme/web"),
         ("GHCR.IO/acme/web", "GHCR.IO", "acme/web", None, None, "ghcr.io/acme/web"),
-        ("registry.example.com:5000/team/api:1.0.0-rc.1", "registry.example.com:5000", "team/api", "1.0.0-rc.1", None, "registry.example.com:5000/team/api"),
+        ("registry.example.com:5000/team/api:1.0.0-rc.1", "registry.example.com:5000", "team/api", "1.0.0-rc.1", None, "registry.example.com:5000/team/api"),  # noqa: E501
         ("a.b/c__d/e-f/g.h_i:T_1", "a.b", "c__d/e-f/g.h_i", "T_1", None, "a.b/c__d/e-f/g.h_i"),
         ("[::1]:5000/app", "[::1]:5000", "app", None, None, "[::1]:5000/app"),
         ("  nginx:1  ", None, "nginx", "1", None, "docker.io/library/nginx"),
