@@ -189,7 +189,9 @@ class PrometheusClient:
                 | tenacity.stop_after_delay(self.retry.budget_seconds)
             ),
             wait=tenacity.wait_exponential_jitter(
-                initial=self.retry.initial_wait_seconds, max=self.retry.max_wait_seconds
+                multiplier=self.retry.initial_wait_seconds,
+                max=self.retry.max_wait_seconds,
+                jitter=self.retry.initial_wait_seconds,
             ),
             retry=tenacity.retry_if_exception_type(_Transient),
             reraise=True,

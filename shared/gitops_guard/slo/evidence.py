@@ -190,10 +190,8 @@ def summary_markdown(cfg: config.SloConfig, run: gate.GateRun) -> str:
         if chart:
             charts += [f"#### {r.name}", "", chart, ""]
     queries = [f"- `{r.name}`: `{r.query}`" for r in run.results]
-    return "\n".join(
-        [*head, table, "", *charts, "<details><summary>queries as sent</summary>", ""]
-        + [*queries, "", "</details>"]
-    )
+    tail = ["<details><summary>queries as sent</summary>", "", *queries, "", "</details>"]
+    return "\n".join([*head, table, "", *charts, *tail])
 
 
 def one_line(run: gate.GateRun) -> str:
