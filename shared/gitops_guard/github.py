@@ -211,6 +211,24 @@ def _find_open(repo: Any, owner: str, head: str, base: str) -> PullRequest | Non
     return None
 
 
+def _create(repo: Any, owner: str, spec: PullRequestSpec) -> PullRequest | None:
+    """Create the pull request; None when GitHub says one already exists (422)."""
+    import github
+
+    try:
+        return repo.create_pull(  # type: ignore[no-any-return]
+            base=spec.base,
+            head=spec.head,
+            title=spec.title,
+            body=spec.body,
+            maintainer_can_modify=True,
+        )
+    except github.GithubException as exc:
+        if _status_of(exc) == 422 and "already exists" in _message_of(exc):
+            return None
+        raise
+
+
 def open_or_update_pull_request(
     spec: PullRequestSpec, *, settings: ApiSettings
 ) -> PullRequestResult:
@@ -223,14 +241,15 @@ def open_or_update_pull_request(
         pull = _find_open(repo, owner, spec.head, spec.base)
         created = pull is None
         if pull is None:
-            pull = repo.create_pull(
-                base=spec.base,
-                head=spec.head,
-                title=spec.title,
-                body=spec.body,
-                maintainer_can_modify=True,
+            pull = _create(repo, owner, spec)
+            created = pull is not None
+            if pull is None:  # another run opened it between our lookup and create
+                pull = _find_open(repo, owner, spec.head, spec.base)
+        if pull is None:
+            raise errors.GitopsGuardError(
+                f"GitHub says a pull request for {spec.head} exists, but none is open"
             )
-        else:
+        if not created:
             pull.edit(title=spec.title, body=spec.body)
         if spec.labels:
             pull.add_to_labels(*spec.labels)
