@@ -138,7 +138,12 @@ class _Planner:
     # -- the three kinds of target -------------------------------------------------
     def plan_workloads(self) -> None:
         for rel in self.scope:
-            if kustomize.is_kustomization(PurePosixPath(rel).name) or not self.may_hold(rel):
+            if kustomize.is_kustomization(PurePosixPath(rel).name):
+                continue
+            if not self.may_hold(rel):
+                src = self.ws.source(rel)
+                if src is not None and "{{" in src.text:
+                    self.ws.docs(rel)  # a template is reported as skipped, even without the image
                 continue
             for site, ref in self.sites(rel):
                 hit = self.match(ref)
