@@ -374,7 +374,7 @@ class ArgoClient:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=tenacity.wait_exponential_jitter(
-                initial=self._retry_wait, max=self._retry_max_wait
+                multiplier=self._retry_wait, jitter=self._retry_wait, max=self._retry_max_wait
             ),
             retry=tenacity.retry_if_exception_type(_Transient),
             sleep=self._sleep,
