@@ -1,18 +1,68 @@
-"""`gitops-guard lab`: not built yet (placeholder)."""
+"""`gitops-guard lab up | demo | down`: the local rehearsal of the whole pipeline.
+
+``up`` starts the lab in ``--dir`` (default ``./.lab``) and prints what
+``DIR/lab.env`` holds; ``down`` stops every process the lab started; ``demo`` starts
+a fresh lab, tells the promote -> wait -> gate -> rollback story with the real
+subcommands, prints the timeline and stops the lab (``--keep`` leaves it up).
+Exit codes: 0 done (demo: the story went as expected), 1 the demo's story went
+otherwise, 2 bad input, 3 a part of the lab could not start.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from gitops_guard import errors
 
-HELP = "lab (not available yet)"
+HELP = "A local rehearsal: real git, real Prometheus, a demo app, an ArgoCD stand-in."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No flags yet."""
+    """The flags of ``lab``."""
+    parser.add_argument("action", choices=("up", "demo", "down"), help="what to do")
+    parser.add_argument("--dir", default=".lab", help="the lab's directory (default ./.lab)")
+    parser.add_argument(
+        "--seed",
+        metavar="DIR",
+        help="the GitOps repository to seed the lab with (default examples/gitops-repo)",
+    )
+    parser.add_argument(
+        "--rps", type=float, default=20.0, help="load generator requests per second (default 20)"
+    )
+    parser.add_argument("--good", default=None, help="demo: the good version (default 1.1.0)")
+    parser.add_argument("--bad", default=None, help="demo: the bad version (default 1.2.0)")
+    parser.add_argument("--keep", action="store_true", help="demo: leave the lab up afterwards")
+    parser.add_argument("--report", metavar="FILE", help="demo: write the timeline as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Refuse clearly until the subcommand exists."""
-    raise errors.InputError("this subcommand is not available in this version", source="lab")
+    """Dispatch to up, demo or down."""
+    from gitops_guard.lab import demo, up
+
+    if args.action == "up":
+        env = up.up(args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps)
+        print(f"lab up in {env['LAB_DIR']}")
+        for key, value in env.values.items():
+            shown = f"(in {env['LAB_DIR']}/lab.env)" if key == "ARGOCD_TOKEN" else value
+            print(f"  {key}={shown}")
+        print(f"Use it: set -a; . {env['LAB_DIR']}/lab.env; set +a")
+        return errors.EXIT_OK
+    if args.action == "down":
+        stopped = up.down(args.dir)
+        print(f"lab down: stopped {', '.join(stopped) if stopped else 'nothing (not running)'}")
+        return errors.EXIT_OK
+    story = None
+    try:
+        story = demo.run_story(
+            args.dir,
+            good=args.good or demo.GOOD_VERSION,
+            bad=args.bad or demo.BAD_VERSION,
+        )
+    finally:
+        if not args.keep:
+            up.down(args.dir)
+    print(demo.render(story))
+    if args.report:
+        demo.write_report(story, args.report)
+    return errors.EXIT_OK if story.ok else errors.EXIT_REJECTED
