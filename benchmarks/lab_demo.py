@@ -1,0 +1,63 @@
+"""Run the lab's story N times and print the figure that matters to an SRE.
+
+For each run: seconds from the bad revision Synced to the revert pushed, and whether
+the good version was ever rolled back. Then the median, the worst, and how many
+runs met the 45-second aim. Not a timed test: a script that prints figures.
+
+    .venv/bin/python benchmarks/lab_demo.py --runs 5 [--dir .lab/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from gitops_guard.lab import demo, up
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", default=".lab/bench")
+    args = parser.parse_args()
+    figures: list[float] = []
+    good_rolled_back = 0
+    failed = 0
+    print(
+        f"{'run':>3}  {'ok':<3} {'synced->revert s':>16}  {'good rolled back':<16} {'total s':>8}"
+    )
+    for run in range(1, args.runs + 1):
+        started = time.monotonic()
+        try:
+            story = demo.run_story(args.dir, echo=lambda line: None)
+        finally:
+            up.down(args.dir)
+        figure = story.revert_seconds
+        if figure is not None:
+            figures.append(figure)
+        good_rolled_back += story.good_reverted
+        failed += not story.ok
+        shown = f"{figure:.1f}" if figure is not None else "-"
+        print(
+            f"{run:>3}  {'yes' if story.ok else 'NO':<3} {shown:>16}  "
+            f"{'YES' if story.good_reverted else 'no':<16} {time.monotonic() - started:8.1f}"
+        )
+        if not story.ok:
+            for problem in story.problems:
+                print(f"       {problem}")
+    if figures:
+        within = sum(f <= demo.TARGET_REVERT_SECONDS for f in figures)
+        print(
+            f"\nbad Synced -> revert pushed: median {statistics.median(figures):.1f} s, "
+            f"worst {max(figures):.1f} s, {within}/{len(figures)} runs within "
+            f"{demo.TARGET_REVERT_SECONDS:.0f} s"
+        )
+    print(f"good version rolled back in {good_rolled_back} of {args.runs} runs")
+    print(f"stories not as expected: {failed} of {args.runs}")
+    return 0 if failed == 0 and good_rolled_back == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
