@@ -97,7 +97,7 @@ def build_report(cfg: config.SloConfig, run: gate.GateRun) -> dict[str, Any]:
             }
         )
     traffic = run.traffic
-    return report.json_safe(
+    data: dict[str, Any] = report.json_safe(
         {
             "verdict": run.verdict.verdict,
             "score": run.verdict.score,
@@ -127,6 +127,7 @@ def build_report(cfg: config.SloConfig, run: gate.GateRun) -> dict[str, Any]:
             "objectives": objectives,
         }
     )
+    return data
 
 
 def _chart(run: gate.GateRun, r: models.ObjectiveResult) -> str:

@@ -25,6 +25,7 @@ from prometheus_client.exposition import start_http_server
 
 from gitops_guard import cli
 from gitops_guard.lab import promstack
+from gitops_guard.prometheus import client as prom
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "slo.yaml"
@@ -83,7 +84,7 @@ def openmetrics() -> str:
         for app, scenario in SCENARIOS.items():
             totals: dict[tuple[str, ...], float] = {}
             version = scenario.version
-            for step in range(0, 3600 // STEP_SECONDS + 1):
+            for step in range(3600 // STEP_SECONDS + 1):
                 t = T0.timestamp() + step * STEP_SECONDS
                 shape = scenario.before if step * STEP_SECONDS < 40 * 60 else scenario.after
                 n = shape.rps * STEP_SECONDS if step else 0.0
@@ -175,41 +176,61 @@ def run_gate(tmp_path: Path) -> GateRunner:
 class Exporter:
     """A tiny app exporting request counters that Prometheus scrapes every second."""
 
+    app: str
     target: str
     error_ratio: float
-    stop: threading.Event
 
 
-@pytest.fixture
-def exporter_factory() -> Iterator[Callable[[float], Exporter]]:
-    """Start exporters whose traffic has a given error ratio; stopped after the test."""
-    started: list[tuple[Any, threading.Event, threading.Thread]] = []
+def _start_exporter(
+    app: str, error_ratio: float, stop: threading.Event
+) -> tuple[Exporter, Any, threading.Thread]:
+    registry = CollectorRegistry()
+    requests = Counter("http_requests", "requests", ["app", "code", "version"], registry=registry)
+    ok = requests.labels(app, "200", "v2")
+    bad = requests.labels(app, "500", "v2")
+    port = promstack.free_port()
+    server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
 
-    def start(error_ratio: float) -> Exporter:
-        registry = CollectorRegistry()
-        requests = Counter(
-            "http_requests", "requests", ["app", "code", "version"], registry=registry
-        )
-        ok = requests.labels("live", "200", "v2")
-        bad = requests.labels("live", "500", "v2")
-        port = promstack.free_port()
-        server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
-        stop = threading.Event()
+    def traffic() -> None:
+        while not stop.wait(0.05):
+            errors = 20 * error_ratio
+            ok.inc(20 - errors)
+            bad.inc(errors)
 
-        def traffic() -> None:
-            while not stop.wait(0.05):
-                errors = 20 * error_ratio
-                ok.inc(20 - errors)
-                bad.inc(errors)
+    worker = threading.Thread(target=traffic, daemon=True)
+    worker.start()
+    return Exporter(app, f"127.0.0.1:{port}", error_ratio), server, worker
 
-        worker = threading.Thread(target=traffic, daemon=True)
-        worker.start()
-        started.append((server, stop, worker))
-        return Exporter(f"127.0.0.1:{port}", error_ratio, stop)
 
-    yield start
-    for server, stop, worker in started:
+def _wait_for_scrapes(url: str, *, samples: int, timeout_seconds: float = 20.0) -> None:
+    """Wait until every exporter has been scraped ``samples`` times."""
+    query = "min(count_over_time(up[1m]))"
+    deadline = time.monotonic() + timeout_seconds
+    with prom.PrometheusClient(url, timeout_seconds=2) as client:
+        while time.monotonic() < deadline:
+            result = client.query(query)
+            if result.series and result.series[0].samples[0].value >= samples:
+                return
+            time.sleep(0.25)
+    raise AssertionError(f"Prometheus at {url} did not scrape the exporters in time")
+
+
+@pytest.fixture(scope="module")
+def live_stack() -> Iterator[tuple[promstack.Server, dict[str, Exporter]]]:
+    """Two exporters (healthy ``live-ok``, 50% errors ``live-bad``) scraped every second."""
+    if not promstack.available()["prometheus"]:
+        pytest.skip("prometheus is not installed")
+    stop = threading.Event()
+    started = [_start_exporter("live-ok", 0.0, stop), _start_exporter("live-bad", 0.5, stop)]
+    try:
+        with promstack.start_prometheus(
+            scrape_targets=[e.target for e, _, _ in started], scrape_interval="1s"
+        ) as server:
+            _wait_for_scrapes(server.url, samples=4)
+            yield server, {e.app: e for e, _, _ in started}
+    finally:
         stop.set()
-        worker.join(timeout=2)
-        server.shutdown()
-        server.server_close()
+        for _, http_server, worker in started:
+            worker.join(timeout=2)
+            http_server.shutdown()
+            http_server.server_close()
