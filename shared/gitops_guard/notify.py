@@ -116,7 +116,9 @@ def comment_on_github(
     from github import Auth, Github, GithubException
 
     actions.register_secret(token)
-    client = Github(auth=Auth.Token(token), base_url=base_url or "https://api.github.com")
+    client = Github(
+        auth=Auth.Token(token), base_url=base_url or "https://api.github.com", lazy=True
+    )
     try:
         issue = client.get_repo(repository).get_issue(number)
         comment = issue.create_comment(message.markdown())
@@ -125,6 +127,12 @@ def comment_on_github(
         actions.warning(
             f"the GitHub comment on {repository}#{number} was not posted ({exc.status}); "
             "the token needs issues: write",
+            title="Notification failed",
+        )
+        return ""
+    except Exception as exc:  # best effort: the rollback is done, a comment must not undo it
+        actions.warning(
+            f"the GitHub comment on {repository}#{number} was not posted: {type(exc).__name__}",
             title="Notification failed",
         )
         return ""
