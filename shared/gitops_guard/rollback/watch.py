@@ -78,7 +78,12 @@ def evaluate(
         if alerts is None:
             raise ValueError(f"rule {rule.name} needs --alertmanager-url")
         found = alerts.alerts(matchers={"alertname": rule.alert.alertname, **rule.alert.labels})
-        firing = [a for a in found if a.state == "active" and rule.alert.matches(a.labels)]
+        # "unprocessed": received but not yet through the pipeline; it is firing all the same.
+        firing = [
+            a
+            for a in found
+            if a.state in ("active", "unprocessed") and rule.alert.matches(a.labels)
+        ]
         return bool(firing), ", ".join(a.describe() for a in firing) or "no firing alert"
     if metrics is None:
         raise ValueError(f"rule {rule.name} needs --prometheus-url")

@@ -1,0 +1,132 @@
+"""Waiting for the rollback in ArgoCD (the swagger-shaped fake ArgoCD server).
+
+- an operation stuck on the bad revision is terminated (DELETE .../operation) before
+  the rollback revision is synced, and the command waits until Synced and Healthy
+- with no stuck operation nothing is terminated; a rollback that never becomes
+  Healthy in time exits 1
+- the ArgoCD token never appears in the output
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rollbackrepo import GitopsRepo
+
+from gitops_guard.lab import argocd_api
+
+WEB1, WEB2 = "ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:1.1.0"
+TOKEN = "argocd-token-for-tests-0001"
+
+
+def _store(bad: str) -> argocd_api.ApplicationStore:
+    store = argocd_api.ApplicationStore()
+    store.put(
+        argocd_api.make_application(
+            "web",
+            revision=bad,
+            sync_status="OutOfSync",
+            health="Degraded",
+            phase="Running",
+            op_revision=bad,
+            op_message="one or more objects failed to apply (retrying)",
+        )
+    )
+    return store
+
+
+def _heal_on_sync(store: argocd_api.ApplicationStore) -> None:
+    def hook(name: str, namespace: str, body: Mapping[str, Any]) -> None:
+        rev = str(body.get("revision") or "")
+        store.set_state(
+            name,
+            namespace=namespace,
+            revision=rev,
+            sync_status="Synced",
+            health="Healthy",
+            phase="Succeeded",
+            op_revision=rev,
+            operation=None,
+        )
+
+    store.on_sync.append(hook)
+
+
+def test_stuck_operation_is_terminated_then_rollback_synced(
+    gitops: GitopsRepo, run_cli, monkeypatch
+) -> None:
+    monkeypatch.setenv("ARGOCD_TOKEN", TOKEN)
+    bad = gitops.deploy("web", WEB1, WEB2)
+    store = _store(bad)
+    _heal_on_sync(store)
+    with argocd_api.FakeArgoServer(store, token=TOKEN, stream="off") as server:
+        code, out = run_cli(
+            "revert",
+            "--dir",
+            gitops.work,
+            "--commit",
+            bad,
+            "--argocd-server",
+            server.url,
+            "--argocd-app",
+            "web",
+            "--argocd-timeout",
+            "20",
+        )
+        calls = [(r.method, r.path) for r in server.requests]
+    assert code == 0, out
+    rollback = gitops.remote_head()
+    assert f"terminated the operation stuck on {bad}" in out
+    delete = calls.index(("DELETE", "/api/v1/applications/web/operation"))
+    sync = calls.index(("POST", "/api/v1/applications/web/sync"))
+    assert delete < sync
+    app = store.get("web")
+    assert app is not None
+    assert app["status"]["sync"]["revision"] == rollback
+    assert app["status"]["health"]["status"] == "Healthy"
+    assert TOKEN not in out
+
+
+def test_rollback_that_stays_degraded_exits_1(gitops: GitopsRepo, run_cli, monkeypatch) -> None:
+    monkeypatch.setenv("ARGOCD_TOKEN", TOKEN)
+    bad = gitops.deploy("web", WEB1, WEB2)
+    store = argocd_api.ApplicationStore()
+    store.put(
+        argocd_api.make_application(
+            "web", revision=bad, sync_status="Synced", health="Healthy", phase="Succeeded"
+        )
+    )
+
+    def degrade(name: str, namespace: str, body: Mapping[str, Any]) -> None:
+        rev = str(body.get("revision") or "")
+        store.set_state(
+            name,
+            namespace=namespace,
+            revision=rev,
+            sync_status="Synced",
+            health="Degraded",
+            phase="Succeeded",
+            op_revision=rev,
+            operation=None,
+        )
+
+    store.on_sync.append(degrade)
+    with argocd_api.FakeArgoServer(store, token=TOKEN, stream="off") as server:
+        code, out = run_cli(
+            "revert",
+            "--dir",
+            gitops.work,
+            "--commit",
+            bad,
+            "--argocd-server",
+            server.url,
+            "--argocd-app",
+            "web",
+            "--argocd-timeout",
+            "3",
+        )
+        calls = [(r.method, r.path) for r in server.requests]
+    assert code == 1, out
+    assert ("DELETE", "/api/v1/applications/web/operation") not in calls
+    assert gitops.image_of("web") == WEB1
