@@ -457,16 +457,18 @@ class WorkingCopy:
             ):
                 with attempt:
                     attempts += 1
+                    if attempts > 1:
+                        # Fetch after the wait, not before it: the tip is as fresh as it gets.
+                        tip = self.fetch(branch)
+                        self.reset_to(tip)
+                        if on_retry:
+                            on_retry(attempts - 1, tip)
                     sha = mutate(self)
                     if sha is None:
                         return None, attempts
                     result = self.push(branch)
                     if result.ok:
                         return sha, attempts
-                    tip = self.fetch(branch)
-                    self.reset_to(tip)
-                    if on_retry:
-                        on_retry(attempts, tip)
                     raise _PushRace(result.detail)
         except _PushRace as exc:
             raise errors.DependencyUnavailable(

@@ -58,7 +58,7 @@ def git_host() -> Iterator[tuple[str, list[dict[str, object]], type[_Host]]]:
     seen: list[dict[str, object]] = []
     handler = type("Host", (_Host,), {"seen": seen, "status": 401})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", seen, handler

@@ -109,3 +109,8 @@ def apps_repo(root: Path, apps: Mapping[str, str]) -> Remote:
     }
     files["README.md"] = "GitOps repository for tests\n"
     return build_remote(root, files)
+
+
+def tree_state(path: Path) -> tuple[str, str]:
+    """HEAD and the porcelain status of a checkout: equal before and after means untouched."""
+    return git(path, "rev-parse", "HEAD").strip(), git(path, "status", "--porcelain")
