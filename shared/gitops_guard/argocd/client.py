@@ -11,7 +11,8 @@ Errors, translated from httpx and HTTP statuses in one place (:meth:`ArgoClient.
     TLS verification failure      errors.ConfigError naming --ca-bundle / --insecure (2)
     401, 403                      errors.ConfigError naming ARGOCD_TOKEN (2)
     404                           errors.ConfigError naming --app (2)
-    400 "operation in progress"   OperationInProgress (3; callers retry later)
+    400 "already in progress"     OperationInProgress (3; callers retry later)
+    400 "no operation in progress" terminate_operation() returns False
     other 4xx                     errors.ConfigError with ArgoCD's message (2)
     a body that is not ArgoCD's   errors.DependencyUnavailable naming --server (3)
     stream endpoint unusable      StreamUnavailable (callers fall back to polling)
@@ -268,18 +269,24 @@ class ArgoClient:
         )
         return self._parse(response, models.Application)
 
-    def terminate_operation(self, name: str) -> None:
+    def terminate_operation(self, name: str) -> bool:
         """``DELETE /api/v1/applications/{name}/operation``: stop the running operation.
 
-        Raises :class:`OperationInProgress`'s sibling ``errors.ConfigError`` when ArgoCD
-        says no operation is in progress (HTTP 400).
+        Returns True when ArgoCD accepted, False when no operation was in progress
+        (ArgoCD's HTTP 400 "No operation is in progress"), so callers need not race it.
         """
-        self._send(
+        response = self._send(
             "DELETE",
             f"/api/v1/applications/{_quote(name)}/operation",
             app=name,
             params=self._params(),
+            ok_statuses=(400,),
         )
+        if response.status_code == 400:
+            if "no operation is in progress" in _detail(response).lower():
+                return False
+            self._raise_for_status(response, app=name)
+        return True
 
     def watch_application(
         self, name: str, *, idle_timeout_seconds: float
@@ -369,8 +376,12 @@ class ArgoClient:
         app: str,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
+        ok_statuses: tuple[int, ...] = (),
     ) -> httpx.Response:
-        """Send one call with bounded retries; the one place foreign errors are translated."""
+        """Send one call with bounded retries; the one place foreign errors are translated.
+
+        Statuses in ``ok_statuses`` are returned for the caller to read instead of raised.
+        """
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=tenacity.wait_exponential_jitter(
@@ -391,7 +402,7 @@ class ArgoClient:
                 source="--server",
                 hint=hint,
             ) from exc
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in ok_statuses:
             self._raise_for_status(response, app=app)
         return response
 
@@ -447,7 +458,7 @@ class ArgoClient:
             raise errors.ConfigError(
                 message.format(app=app, where=where, detail=detail), source="--app", hint=hint
             )
-        if status in (400, 409) and "in progress" in detail.lower():
+        if status in (400, 409) and "already in progress" in detail.lower():
             raise OperationInProgress(f"ArgoCD refused: {detail}")
         raise errors.ConfigError(
             f"ArgoCD refused the request for application {app!r} (HTTP {status}: {detail})",

@@ -78,7 +78,7 @@ def _positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a position from 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {text!r}")
     return value
 
 
@@ -125,6 +125,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-stream", action="store_true", help="poll only; do not watch the stream endpoint"
+    )
+    parser.add_argument(
+        "--attempts",
+        type=_positive_int,
+        default=4,
+        help="tries per request on connect errors, timeouts and 5xx (default 4)",
     )
     parser.add_argument(
         "--source-position",
@@ -295,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
             insecure=args.insecure,
             ca_bundle=args.ca_bundle,
             app_namespace=args.app_namespace,
+            attempts=args.attempts,
         ) as argo:
             result = wait.wait_for_revision(
                 argo,

@@ -136,7 +136,8 @@ def apply_state(
     """Change ``app`` in place; only the keywords given (not None) change anything.
 
     ``phase`` (Running, Terminating, Succeeded, Failed, Error) sets
-    ``status.operationState``; ``finished_at`` defaults to now for a finished phase.
+    ``status.operationState``; ``finished_at`` defaults to now for a finished phase, which
+    also clears a requested ``operation`` (as ArgoCD's controller does).
     ``reconciled_at`` defaults to now (each state is a reconcile); pass an older time
     for stale health. ``operation``: a pending ``v1alpha1Operation`` dict, or None to
     clear it (False: leave it). ``history_revision`` appends a ``status.history`` entry.
@@ -183,6 +184,8 @@ def apply_state(
         if finished:
             state["finishedAt"] = iso(finished_at or NOW)
             state["syncResult"] = {"revisions": [op_rev]} if multi else {"revision": op_rev}
+            # ArgoCD's controller clears the requested operation when it completes.
+            app.pop("operation", None)
         status["operationState"] = state
     elif op_message is not None and "operationState" in status:
         status["operationState"]["message"] = op_message
@@ -350,14 +353,17 @@ class ApplicationStore:
             app = self._apps.get(key)
             if app is None:
                 return 404, _error(5, f'applications.argoproj.io "{name}" not found')
-            state = app.get("status", {}).get("operationState")
-            if not state or state.get("phase") not in ("Running", "Terminating"):
-                return 400, _error(9, "Unable to terminate operation. No operation is in progress")
+            if not _operation_running(app):
+                # ArgoCD answers InvalidArgument (HTTP 400) here.
+                return 400, _error(3, "Unable to terminate operation. No operation is in progress")
+            state = app.setdefault("status", {}).setdefault("operationState", {})
+            state.setdefault("startedAt", iso(NOW))
             state["phase"] = "Terminating"
             if not self.on_terminate:
                 state["phase"] = "Failed"
                 state["message"] = "Operation terminated"
                 state["finishedAt"] = iso(NOW)
+                app.pop("operation", None)
             self._bump(key)
         for hook in list(self.on_terminate):
             hook(name, key[0])
