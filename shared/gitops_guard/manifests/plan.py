@@ -51,16 +51,15 @@ def _check_updates(updates: Sequence[images.ImageRef]) -> list[images.ImageRef]:
     for update in updates:
         if not update.tag and not update.digest:
             images.updated(update, update)  # raises the "names no tag and no digest" error
-        for other in checked:
-            if other.same_repository(update) and (other.tag, other.digest) != (
-                update.tag,
-                update.digest,
-            ):
-                raise errors.InputError(
-                    f"{other.text} and {update.text} set the same repository twice",
-                    source="--image",
-                    hint="Pass each repository once.",
-                )
+        same = [other for other in checked if other.same_repository(update)]
+        if any((o.tag, o.digest) == (update.tag, update.digest) for o in same):
+            continue  # the same image twice, in any spelling
+        if same:
+            raise errors.InputError(
+                f"{same[0].text} and {update.text} set the same repository twice",
+                source="--image",
+                hint="Pass each repository once.",
+            )
         checked.append(update)
     return checked
 

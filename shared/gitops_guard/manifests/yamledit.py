@@ -240,6 +240,8 @@ class Editor:
         style = node.style or None
         if style in ("|", ">"):
             start, end, new = self._block_scalar_splice(node, start, end, value)
+            # Only the content line changes: the chomped line breaks stay as they were.
+            value = str(node.value).replace(str(node.value).strip("\r\n"), value, 1)
         else:
             new = render_scalar(value, style)
             if start == end and start > 0 and self.text[start - 1] == ":":
