@@ -262,8 +262,6 @@ class AppStatus:
         if self.conditions:
             status["conditions"] = copy.deepcopy(self.conditions)
         payload: Payload = {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Application",
             "metadata": {
                 "name": self.name,
                 "namespace": self.namespace,
