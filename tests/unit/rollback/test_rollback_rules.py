@@ -128,3 +128,15 @@ def test_decide_outcomes() -> None:
     limited = _decide(True, two, 8000)
     assert limited.action == "limit"
     assert _decide(True, two, 86400 + 10).action == "rollback"
+
+
+def test_example_rules_file_parses() -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "rollback-rules.yaml"
+    parsed = rules.load_rules(example)
+    names = [r.name for r in parsed.rules]
+    assert names == ["error-rate-alert", "fast-burn"]
+    burn = parsed.rules[1]
+    assert len(burn.prometheus) == 2
+    assert burn.limits(parsed.defaults).cooldown_seconds == 3600
