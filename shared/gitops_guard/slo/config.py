@@ -245,7 +245,7 @@ class SloConfig(_Model):
     variables: dict[str, str] = Field(default_factory=dict)
     analysis: Analysis = Field(default_factory=Analysis)
     scoring: Scoring = Field(default_factory=Scoring)
-    objectives: tuple[Objective, ...] = Field(min_length=1)
+    objectives: tuple[Objective, ...]
 
     @field_validator("variables", mode="before")
     @classmethod
@@ -254,17 +254,24 @@ class SloConfig(_Model):
             return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
         return value
 
-    @model_validator(mode="after")
-    def _unique_and_scored(self) -> SloConfig:
+    @field_validator("objectives")
+    @classmethod
+    def _unique_and_scored(cls, value: tuple[Objective, ...]) -> tuple[Objective, ...]:
+        if not value:
+            raise ValueError("list at least one objective")
         seen: set[str] = set()
-        dupes = [o.name for o in self.objectives if o.name in seen or seen.add(o.name)]  # type: ignore[func-returns-value]
+        dupes = []
+        for objective in value:
+            if objective.name in seen:
+                dupes.append(objective.name)
+            seen.add(objective.name)
         if dupes:
             raise ValueError(f"objective names must be unique; repeated: {', '.join(dupes)}")
-        if not any(o.scored for o in self.objectives):
+        if not any(o.scored for o in value):
             raise ValueError(
                 "no objective has 'pass' criteria and a weight above 0: nothing to gate on"
             )
-        return self
+        return value
 
     @property
     def live(self) -> bool:
@@ -287,7 +294,7 @@ class _Problems:
     def raise_if_any(self) -> None:
         if not self.items:
             return
-        first = next((line for line, _ in self.items if line), None)
+        first = min((line for line, _ in self.items if line), default=None)
         count = len(self.items)
         lines = [
             f"  {self.source}:{line}: {text}" if line else f"  {self.source}: {text}"

@@ -89,7 +89,7 @@ def openmetrics() -> str:
                 shape = scenario.before if step * STEP_SECONDS < 40 * 60 else scenario.after
                 n = shape.rps * STEP_SECONDS if step else 0.0
                 errors = n * shape.error_ratio
-                series = {
+                series: dict[tuple[str, ...], float] = {
                     ("req", "200"): n - errors,
                     ("req", "500"): errors,
                     ("op", "success"): n * (1 - shape.checkout_failure_ratio),

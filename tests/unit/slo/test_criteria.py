@@ -1,0 +1,132 @@
+"""Criteria and durations of the SLO file.
+
+Behaviours covered:
+- absolute criteria with every operator, units (ms, s, m, h, bytes) and unsigned percent;
+- relative criteria: signed percent and signed difference against a baseline;
+- NaN never holds; a relative criterion without a baseline refuses to resolve;
+- unreadable criteria and unknown units raise ValueError showing the syntax;
+- durations in Prometheus syntax, bare seconds, and their formatting.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gitops_guard.slo import criteria
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "number", "relative"),
+    [
+        (">= 0.995", ">=", 0.995, "absolute"),
+        ("<0.5", "<", 0.5, "absolute"),
+        ("< 500ms", "<", 0.5, "absolute"),
+        ("<= 2s", "<=", 2.0, "absolute"),
+        ("<= 1m", "<=", 60.0, "absolute"),
+        ("<= 1h", "<=", 3600.0, "absolute"),
+        ("<= 99.5%", "<=", 0.995, "absolute"),
+        ("<= 512MiB", "<=", 512 * 2**20, "absolute"),
+        ("<= 1GB", "<=", 1e9, "absolute"),
+        ("== 1", "==", 1.0, "absolute"),
+        ("!= 0", "!=", 0.0, "absolute"),
+        ("> 1e-3", ">", 0.001, "absolute"),
+        ("<= +10%", "<=", 10.0, "percent"),
+        (">= -5%", ">=", -5.0, "percent"),
+        ("<= +0.002", "<=", 0.002, "delta"),
+        ("<= +50ms", "<=", 0.05, "delta"),
+    ],
+)
+def test_parse(text: str, op: str, number: float, relative: str) -> None:
+    crit = criteria.parse(text)
+    assert (crit.op, crit.relative) == (op, relative)
+    assert crit.number == pytest.approx(number)
+    assert crit.needs_baseline is (relative != "absolute")
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "baseline", "holds"),
+    [
+        (">= 0.995", 0.996, None, True),
+        (">= 0.995", 0.994, None, False),
+        ("< 500ms", 0.5, None, False),
+        ("<= 500ms", 0.5, None, True),
+        ("<= +10%", 0.011, 0.01, True),
+        ("<= +10%", 0.0111, 0.01, False),
+        (">= -5%", 95.0, 100.0, True),
+        (">= -5%", 94.9, 100.0, False),
+        ("<= +0.002", 0.012, 0.01, True),
+        ("<= +0.002", 0.0121, 0.01, False),
+        ("<= +10%", 0.0, 0.0, True),
+        (">= 0", math.nan, None, False),
+        ("<= 1", math.nan, None, False),
+        ("!= 0", math.nan, None, False),
+    ],
+)
+def test_holds(text: str, value: float, baseline: float | None, holds: bool) -> None:
+    assert criteria.parse(text).holds(value, baseline) is holds
+
+
+def test_relative_threshold_and_description() -> None:
+    crit = criteria.parse("<= +10%")
+    assert crit.threshold(0.01) == pytest.approx(0.011)
+    assert crit.describe(0.01) == "<= 0.011 (baseline 0.01 +10%)"
+    with pytest.raises(ValueError, match="needs a baseline"):
+        crit.threshold(None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0.995", "cannot read criterion"),
+        (">= ", "cannot read criterion"),
+        ("about 3", "cannot read criterion"),
+        (">= 3 parsecs", "unknown unit 'parsecs'"),
+        (">= 3 furlongs", "unknown unit 'furlongs'"),
+        ("=> 1", "cannot read criterion"),
+    ],
+)
+def test_parse_errors(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        criteria.parse(text)
+    assert "'>= 0.995'" in str(info.value) or "use one of" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("30s", 30.0),
+        ("10m", 600.0),
+        ("1h30m", 5400.0),
+        ("500ms", 0.5),
+        ("1d", 86400.0),
+        ("45", 45.0),
+        (12, 12.0),
+        (1.5, 1.5),
+        ("0s", 0.0),
+    ],
+)
+def test_parse_duration(value: object, seconds: float) -> None:
+    assert criteria.parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "ten minutes", "10 m", "5x", "-5s", True, "1h-5m"])
+def test_parse_duration_errors(value: object) -> None:
+    with pytest.raises(ValueError):
+        criteria.parse_duration(value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(3600, "1h"), (90, "1m30s"), (0.25, "250ms"), (0, "0s"), (86400, "1d")]
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    assert criteria.format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(None, "n/a"), (math.nan, "NaN"), (math.inf, "+Inf"), (-math.inf, "-Inf"), (0.995, "0.995")],
+)
+def test_format_number(value: float | None, text: str) -> None:
+    assert criteria.format_number(value) == text
