@@ -400,6 +400,23 @@ class WorkingCopy:
         )
         return self.git("rev-parse", f"refs/remotes/{self.remote}/{branch}").strip()
 
+    def remote_branch(self, branch: str) -> str | None:
+        """The sha of ``branch`` on the remote, fetched locally; None when it does not exist."""
+        proc = self._git_network("ls-remote", "--heads", self.remote, f"refs/heads/{branch}")
+        if not proc.stdout.strip():
+            return None
+        return self.fetch(branch)
+
+    def same_change(self, a: str, b: str) -> bool:
+        """Whether commits ``a`` and ``b`` have the same tree and the same parents."""
+
+        def key(sha: str) -> tuple[str, str]:
+            tree = self.git("rev-parse", f"{sha}^{{tree}}").strip()
+            parents = self.git("rev-list", "--parents", "-n", "1", sha).split()[1:]
+            return tree, " ".join(parents)
+
+        return key(a) == key(b)
+
     def reset_to(self, ref: str) -> None:
         """Move HEAD (and the branch) to ``ref``, keeping unrelated local changes.
 

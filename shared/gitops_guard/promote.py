@@ -512,12 +512,18 @@ def _via_pull_request(
         if sha is None:
             _switch_back(wc, original)
             return _replace(_from_plan(base, state), changed=False, changed_files=())
-        result = wc.push(head, force=True)
-        if not result.ok:
-            raise errors.DependencyUnavailable(
-                f"the push of {head} was rejected: {result.detail}",
-                hint="Rerun the job.",
-            )
+        existing = wc.remote_branch(head)
+        if existing and wc.same_change(existing, sha):
+            # A rerun of the same update: keep the commit already pushed, push nothing.
+            wc.git("switch", "-q", "--detach", existing)
+            sha = existing
+        else:
+            pushed = wc.push(head, force=True)
+            if not pushed.ok:
+                raise errors.DependencyUnavailable(
+                    f"the push of {head} was rejected: {pushed.detail}",
+                    hint="Rerun the job.",
+                )
     except BaseException:
         _switch_back(wc, original)
         raise
