@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +105,42 @@ def gitops_guard_source(tmp_path_factory: pytest.TempPathFactory) -> Source:
     git("add", "-A", cwd=dest)
     git("commit", "-q", "-m", "snapshot of the working tree", cwd=dest)
     return Source(path=dest, sha=git("rev-parse", "HEAD", cwd=dest))
+
+
+@pytest.fixture(scope="session")
+def install_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for the actions' install step to run for real and offline.
+
+    The step builds gitops-guard from the checked-out snapshot in a fresh venv; its
+    runtime dependencies are found through PYTHONPATH (this test environment) and
+    the one build dependency, setuptools, through a local wheelhouse filled once per
+    session with the machine's ordinary pip configuration. Skips when that fails.
+    """
+    site = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"), None)
+    if site is None:
+        pytest.skip("no .venv site-packages to lend the actions' venv; run scripts/setup")
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    pinned = re.search(r'requires = \["(setuptools==[^"]+)"\]', pyproject)
+    requirement = pinned.group(1) if pinned else "setuptools"
+    wheelhouse = tmp_path_factory.mktemp("wheelhouse")
+    fetched = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
+            *("--only-binary=:all:", requirement, "-d", str(wheelhouse)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if fetched.returncode != 0 or not any(wheelhouse.glob("*.whl")):
+        pytest.skip(f"cannot fetch {requirement} for the install step: {fetched.stderr[-300:]}")
+    return {
+        "PYTHONPATH": str(site),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
 
 
 @dataclass
