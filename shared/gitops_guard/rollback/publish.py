@@ -121,7 +121,7 @@ def publish(
         change.notes.append(f"dry run: nothing was pushed (would go to {settings.mode})")
         return _result(change, target=target, status="dry-run")
     if settings.mode == "commit":
-        return _publish_commit(wc, make_change, branch=branch, target=target)
+        return _publish_commit(wc, make_change, branch=branch, tip=tip, target=target)
     return _publish_pull_request(
         wc,
         make_change,
@@ -136,8 +136,11 @@ def publish(
 
 
 def _publish_commit(
-    wc: gitops.WorkingCopy, make_change: MakeChange, *, branch: str, target: str
+    wc: gitops.WorkingCopy, make_change: MakeChange, *, branch: str, tip: str, target: str
 ) -> models.RollbackResult:
+    """Commit and push from a worktree at the tip, so the user's checkout never holds a
+    half-made rollback (or has its own uncommitted edits swept into it); the checkout is
+    fast-forwarded to the result afterwards when it can be."""
     last: list[Change] = []
 
     def mutate(w: gitops.WorkingCopy) -> str | None:
@@ -145,12 +148,17 @@ def _publish_commit(
         last.append(change)
         return change.sha
 
-    sha, attempts = wc.push_with_retry(mutate, branch=branch)
+    with gitrepo.worktree(wc, tip) as tree:
+        sha, attempts = tree.push_with_retry(mutate, branch=branch)
     change = last[-1]
     if sha is None:
         return _result(change, target=target, status="skipped", reason=_skip_text(change))
     if attempts > 1:
         change.notes.append(f"pushed after {attempts} attempts (others pushed first)")
+    try:
+        gitrepo.sync_to_remote(wc, branch)
+    except errors.GitopsGuardError as exc:
+        change.notes.append(f"the checkout was not moved to the rollback commit: {exc.message}")
     return _result(change, target=target, status="rolled-back")
 
 

@@ -202,3 +202,16 @@ def test_dry_run_pushes_nothing(gitops: GitopsRepo, run_cli) -> None:
     assert gitops.remote_head() == head
     assert git(gitops.work, "status", "--porcelain") == ""
     assert git(gitops.work, "rev-parse", "HEAD").strip() == head
+
+
+def test_uncommitted_edits_in_the_checkout_are_not_swept_in(gitops: GitopsRepo, run_cli) -> None:
+    deploy = gitops.deploy("web", WEB1, WEB2)
+    gitops.sync_work()
+    scratch = gitops.work / "apps/api/deployment.yaml"
+    scratch.write_text(scratch.read_text() + "# local experiment\n")
+    code, out = run_cli("revert", "--dir", gitops.work, "--commit", deploy)
+    assert code == 0, out
+    changed = git(gitops.remote, "show", "--name-only", "--format=", "main").split()
+    assert changed == ["apps/web/deployment.yaml"]
+    assert "# local experiment" in scratch.read_text()
+    assert git(gitops.work, "rev-parse", "HEAD").strip() == gitops.remote_head()
