@@ -45,6 +45,9 @@ REMOTE_ACTIONS: Mapping[str, str] = {
     "docker/setup-buildx-action@e468171a9de216ec08956ac3ada2f0791b6bd435": "setup-buildx-action",
     "docker/login-action@74a5d142397b4f367a81961eba4e8cd7edddf772": "login-action",
     "docker/build-push-action@263435318d21b8e681c14492fe198d362a7d2c83": "build-push-action",
+    "actions/create-github-app-token@df432ceedc7162793a195dd1713ff69aefc7379e": (
+        "create-github-app-token"
+    ),
 }
 
 _GIT_ENV = {

@@ -1,0 +1,167 @@
+"""gitops-deploy.yml under act against the lab: the whole chain, for real.
+
+The lab (``gitops-guard lab up``) plays production: a bare GitOps repository, a
+syncer serving the ArgoCD API, the demo app whose behaviour follows the image
+version, a load generator and a real Prometheus. act runs the real reusable
+workflow, called from acme/web, with the real gitops-guard actions (checked out at
+the snapshot SHA, as job.workflow_sha would give on GitHub).
+
+- a good image (1.1.0) is promoted by a commit on the GitOps branch, ArgoCD runs
+  that commit, the SLO gate passes, no rollback runs, and a GitHub Deployment
+  (auto_merge false) gets a success status;
+- then a bad image (1.2.0) is promoted, ArgoCD runs it, the SLO gate fails, the
+  rollback job reverts the deploy commit with the gate report as evidence and waits
+  for ArgoCD to run the revert; the lab ends on 1.1.0, and the records are a failed
+  deploy and a successful rollback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import ActResult, ActRunner, FakeGitHub, git, job_results
+
+CALLER = (Path(__file__).parent / "callers" / "deploy.yml").read_text()
+IMAGE = "ghcr.io/gitops-guard/sre-demo-app"
+GOOD, BAD = "1.1.0", "1.2.0"
+CHAIN = ("plan", "test", "build", "promote", "verify", "rollback", "record")
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def _lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "lab", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """``gitops-guard lab up --dir tmp`` and, afterwards, ``lab down``."""
+    lab_dir = tmp_path / "lab"
+    started = _lab_cli("up", "--dir", str(lab_dir))
+    try:
+        if started.returncode != 0:
+            pytest.fail(f"lab up failed ({started.returncode}):\n{started.stdout}{started.stderr}")
+        values: dict[str, str] = {}
+        for line in (lab_dir / "lab.env").read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip()
+        yield values
+    finally:
+        _lab_cli("down", "--dir", str(lab_dir))
+
+
+def _app(lab: dict[str, str]) -> dict[str, object]:
+    request = urllib.request.Request(
+        f"{lab['ARGOCD_SERVER']}/api/v1/applications/{lab['ARGOCD_APP']}",
+        headers={"Authorization": f"Bearer {lab['ARGOCD_TOKEN']}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def _served_version(lab: dict[str, str]) -> str:
+    with urllib.request.urlopen(lab["DEMO_APP_URL"] + "/", timeout=10) as response:
+        return str(json.loads(response.read())["version"])
+
+
+def _deploy(
+    runner: ActRunner, lab: dict[str, str], version: str, install_env: dict[str, str]
+) -> ActResult:
+    return runner.run(
+        {
+            "image": f"{IMAGE}:{version}",
+            "gitops-repository": "acme/gitops",
+            "argocd-server": lab["ARGOCD_SERVER"],
+            "argocd-app": lab["ARGOCD_APP"],
+            "argocd-timeout-seconds": "120",
+            "prometheus-url": lab["PROMETHEUS_URL"],
+            "slo-file": "slo.yaml",
+            "rollback-mode": "commit",
+        },
+        secrets={"GITOPS_TOKEN": "e2e-gitops-token", "ARGOCD_TOKEN": lab["ARGOCD_TOKEN"]},
+        env=install_env,
+        timeout=420,
+    )
+
+
+def _tip(lab: dict[str, str]) -> str:
+    return git("rev-parse", lab.get("GITOPS_BRANCH", "main"), cwd=Path(lab["GITOPS_REPO"]))
+
+
+def _trailers(lab: dict[str, str], sha: str) -> str:
+    return git("log", "-1", "--format=%B", sha, cwd=Path(lab["GITOPS_REPO"]))
+
+
+def test_good_image_is_verified_then_bad_image_is_rolled_back(
+    act_runner: ActRunner,
+    fake_github: FakeGitHub,
+    lab: dict[str, str],
+    install_env: dict[str, str],
+) -> None:
+    act_runner.link("acme/gitops", Path(lab["GITOPS_REPO"]))
+    act_runner.write_caller(CALLER)
+    seed = _tip(lab)
+
+    # 1. the good image is promoted and verified
+    started = time.monotonic()
+    good = _deploy(act_runner, lab, GOOD, install_env)
+    good_seconds = time.monotonic() - started
+    jobs = job_results(good, CHAIN)
+    assert jobs["promote"] == "success", good.tail()
+    assert jobs["verify"] == "success", good.tail()
+    assert jobs["build"] == "not run" and jobs["rollback"] == "not run", jobs
+    assert jobs["record"] == "success", good.tail()
+    good_commit = _tip(lab)
+    assert good_commit != seed
+    assert f"Gitops-Guard-Image: {IMAGE}:{GOOD}" in _trailers(lab, good_commit)
+    assert _app(lab)["status"]["sync"]["revision"] == good_commit  # type: ignore[index]
+    assert _served_version(lab) == GOOD
+    assert len(fake_github.deployments) == 1
+    deployment = fake_github.deployments[1]
+    assert deployment["environment"] == "lab"
+    assert deployment["auto_merge"] is False
+    assert deployment["payload"]["gitops_commit"] == good_commit
+    assert [s["state"] for s in deployment["statuses"]] == ["success"]
+    assert "SLO gate pass" in deployment["statuses"][0]["description"]
+
+    # 2. the bad image is promoted, fails the gate and is reverted
+    started = time.monotonic()
+    bad = _deploy(act_runner, lab, BAD, install_env)
+    bad_seconds = time.monotonic() - started
+    jobs = job_results(bad, CHAIN)
+    assert jobs["promote"] == "success", bad.tail()
+    assert jobs["verify"] == "failure", bad.tail()
+    assert jobs["rollback"] == "success", bad.tail()
+    assert jobs["record"] == "success", bad.tail()
+    revert = _tip(lab)
+    log = git("log", "--format=%H", f"{good_commit}..{revert}", cwd=Path(lab["GITOPS_REPO"]))
+    bad_commit = log.splitlines()[-1]
+    assert f"Gitops-Guard-Image: {IMAGE}:{BAD}" in _trailers(lab, bad_commit)
+    revert_message = _trailers(lab, revert)
+    assert "Gitops-Guard-Action: rollback" in revert_message
+    assert f"Gitops-Guard-Reverts: {bad_commit}" in revert_message
+    assert _app(lab)["status"]["sync"]["revision"] == revert  # type: ignore[index]
+    assert _served_version(lab) == GOOD
+    records = {d["task"]: d for d in fake_github.deployments.values() if d["id"] > 1}
+    assert [s["state"] for s in records["deploy"]["statuses"]] == ["failure"]
+    assert records["deploy"]["payload"]["verdict"] == "fail"
+    assert [s["state"] for s in records["deploy:rollback"]["statuses"]] == ["success"]
+    assert records["deploy:rollback"]["payload"]["gitops_commit"] == revert
+    assert os.environ.get("GITHUB_TOKEN") is None  # nothing leaked into the test process
+    print(f"act e2e: good deploy {good_seconds:.0f} s, bad deploy + rollback {bad_seconds:.0f} s")
