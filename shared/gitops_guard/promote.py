@@ -470,8 +470,9 @@ def _via_commit(
     try:
         sha, attempts = wc.push_with_retry(mutate, branch=branch)
     except BaseException:
-        if wc.head() != start:
-            wc.reset_to(start)  # nothing landed: leave the checkout as it was
+        with contextlib.suppress(errors.GitopsGuardError):  # the first error is the one to see
+            if wc.head() != start:
+                wc.reset_to(start)  # nothing landed: leave the checkout as it was
         raise
     result = _from_plan(base, state)
     if sha is None:  # someone else set the same image meanwhile
@@ -507,6 +508,7 @@ def _via_pull_request(
     tip = wc.fetch(base_branch)
     wc.git("switch", "-q", "--detach", tip)
     state: dict[str, Any] = {}
+    did_push = False
     try:
         sha = _make_mutate(root, request, state)(wc)
         if sha is None:
@@ -524,8 +526,10 @@ def _via_pull_request(
                     f"the push of {head} was rejected: {pushed.detail}",
                     hint="Rerun the job.",
                 )
+            did_push = True
     except BaseException:
-        _switch_back(wc, original)
+        with contextlib.suppress(errors.GitopsGuardError):  # the first error is the one to see
+            _switch_back(wc, original)
         raise
     wc.git("switch", "-q", "-C", head)
     changes = _changes(state["plan"])
@@ -544,8 +548,8 @@ def _via_pull_request(
         _from_plan(base, state),
         commit_sha=sha,
         branch=head,
-        pushed=True,
-        push_attempts=1,
+        pushed=did_push,
+        push_attempts=1 if did_push else 0,
         pull_request_url=pr.url,
         pull_request_created=pr.created,
         auto_merge=pr.auto_merge,
