@@ -14,16 +14,17 @@ input. It decides nothing itself.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, errors, report
 from gitops_guard.cli import InputSpec
 from gitops_guard.prometheus import client as prom
-from gitops_guard.slo import config, evidence, gate, models, verdict
+from gitops_guard.slo import config, criteria, evidence, gate, models, verdict
 
 HELP = "Judge SLOs in Prometheus: pass, warn, fail or inconclusive (exit 0/0/1/3)."
 
@@ -35,6 +36,7 @@ INPUTS = (
     InputSpec("at", "--at"),
     InputSpec("once", "--once", "bool"),
     InputSpec("query-timeout", "--query-timeout"),
+    InputSpec("history", "--history"),
     InputSpec("ca-bundle", "--ca-bundle"),
     InputSpec("insecure", "--insecure", "bool"),
 )
@@ -72,6 +74,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=10.0,
         help="per-request timeout; also sent to Prometheus as its query timeout (default 10)",
+    )
+    parser.add_argument(
+        "--history",
+        metavar="DURATION",
+        default="30m",
+        help="when measuring once, also chart each objective over this period before the "
+        "measurement (range query; not judged). 0 turns it off (default 30m)",
     )
     parser.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an HTTPS Prometheus")
     parser.add_argument(
@@ -124,6 +133,40 @@ def make_query(client: prom.PrometheusClient) -> gate.Query:
         return models.QueryOutcome(samples)
 
     return query
+
+
+HISTORY_POINTS = 30
+"""About this many points per history chart: readable in a job summary."""
+
+
+def fetch_history(
+    client: prom.PrometheusClient, run: gate.GateRun, seconds: float
+) -> evidence.History:
+    """Each objective's values over ``seconds`` before a single measurement (best effort).
+
+    The chart follows the series the verdict named (the worst), else the only one.
+    Failures only cost the chart: the verdict is already made.
+    """
+    if run.mode != "once" or seconds <= 0:
+        return {}
+    end = run.measurements[0].at
+    start = end - timedelta(seconds=seconds)
+    step = max(1.0, round(seconds / HISTORY_POINTS))
+    out: dict[str, list[tuple[datetime, float]]] = {}
+    for r in run.results:
+        try:
+            result = client.query_range(r.query, start=start, end=end, step_seconds=step)
+        except errors.DependencyUnavailable:
+            break
+        except errors.GitopsGuardError as exc:
+            logging.getLogger(__name__).debug("no history for %s: %s", r.name, exc.message)
+            continue
+        series = [s for s in result.series if dict(s.labels) == dict(r.worst_labels)]
+        if not series and len(result.series) == 1:
+            series = list(result.series)
+        if series:
+            out[r.name] = [(sample.time, sample.value) for sample in series[0].samples]
+    return out
 
 
 def _verify(args: argparse.Namespace) -> bool | str:
@@ -212,6 +255,10 @@ def run(args: argparse.Namespace) -> int:
     at = parse_time(args.at) if args.at else None
     if args.query_timeout <= 0:
         raise errors.InputError("must be above 0 seconds", source="--query-timeout")
+    try:
+        history_seconds = criteria.parse_duration(args.history or 0)
+    except ValueError as exc:
+        raise errors.InputError(str(exc), source="--history") from exc
     token = os.environ.get(prom.TOKEN_ENV) or None
     report_path = str(args.report or "")
     mode = "live" if cfg.live and at is None and not args.once else "once"
@@ -256,12 +303,13 @@ def run(args: argparse.Namespace) -> int:
                 f"## ❔ SLO gate `{cfg.name}`: **inconclusive**\n\n{data['reason']}"
             )
             raise
-    data = evidence.build_report(cfg, result)
+        history = fetch_history(client, result, history_seconds)
+    data = evidence.build_report(cfg, result, history)
     if report_path:
         report.write_json(report_path, data)
     actions.info(evidence.one_line(result))
     _announce(cfg, result, str(args.config))
-    actions.append_summary(evidence.summary_markdown(cfg, result))
+    actions.append_summary(evidence.summary_markdown(cfg, result, history))
     _outputs(
         result.verdict.verdict,
         result.verdict.score,

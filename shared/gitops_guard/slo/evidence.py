@@ -5,8 +5,9 @@ Report (``--report FILE``), top level: ``verdict``, ``score``, ``reason``, ``nam
 ``failed_objectives``, ``no_data_objectives``, ``objectives``. Each objective:
 ``name``, ``key``, ``weight``, ``query`` (as sent), ``baseline_query``,
 ``window``, ``value``, ``threshold``, ``warn_threshold``, ``baseline``,
-``criteria``, ``state``, ``reason``, ``series`` (each judged series) and
-``measurements`` (one point per measurement). NaN and infinities are written as
+``criteria``, ``state``, ``reason``, ``series`` (each judged series),
+``measurements`` (one point per measurement) and ``history`` (the points before a
+single measurement, fetched for the chart; empty in live mode). NaN and infinities are written as
 the strings ``"NaN"``, ``"+Inf"`` and ``"-Inf"``.
 
 Pure formatting over a :class:`~gitops_guard.slo.gate.GateRun`: no I/O.
@@ -14,6 +15,7 @@ Pure formatting over a :class:`~gitops_guard.slo.gate.GateRun`: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +32,9 @@ _ICON = {
     "info": "ℹ️",
 }
 _fmt = criteria.format_number
+
+History = Mapping[str, Sequence[tuple[datetime, float]]]
+"""Objective name -> (time, value) points before a single measurement, for the chart."""
 
 
 def _iso(at: datetime) -> str:
@@ -64,7 +69,9 @@ def _points(run: gate.GateRun, name: str) -> list[dict[str, Any]]:
     return points
 
 
-def build_report(cfg: config.SloConfig, run: gate.GateRun) -> dict[str, Any]:
+def build_report(
+    cfg: config.SloConfig, run: gate.GateRun, history: History | None = None
+) -> dict[str, Any]:
     """The JSON report as a plain dict (JSON-safe: no NaN numbers)."""
     by_name = {o.name: o for o in cfg.objectives}
     objectives = []
@@ -94,6 +101,10 @@ def build_report(cfg: config.SloConfig, run: gate.GateRun) -> dict[str, Any]:
                 "reason": r.reason,
                 "series": [_series(s) for s in r.series],
                 "measurements": _points(run, r.name),
+                "history": [
+                    {"at": _iso(at), "value": value}
+                    for at, value in (history or {}).get(r.name, ())
+                ],
             }
         )
     traffic = run.traffic
@@ -130,10 +141,15 @@ def build_report(cfg: config.SloConfig, run: gate.GateRun) -> dict[str, Any]:
     return data
 
 
-def _chart(run: gate.GateRun, r: models.ObjectiveResult) -> str:
+def _chart(run: gate.GateRun, r: models.ObjectiveResult, history: History | None) -> str:
     labels: list[str] = []
     values: list[float | None] = []
     thresholds: list[float | None] = []
+    for at, value in (history or {}).get(r.name, ()):
+        if at < run.measurements[0].at:
+            labels.append(at.strftime("%H:%M:%S"))
+            values.append(value)
+            thresholds.append(r.threshold)
     for m in run.measurements:
         for item in m.results:
             if item.name == r.name:
@@ -148,8 +164,13 @@ def _chart(run: gate.GateRun, r: models.ObjectiveResult) -> str:
     )
 
 
-def summary_markdown(cfg: config.SloConfig, run: gate.GateRun) -> str:
-    """The job summary: verdict, a table of objectives, one Mermaid chart per objective."""
+def summary_markdown(
+    cfg: config.SloConfig, run: gate.GateRun, history: History | None = None
+) -> str:
+    """The job summary: verdict, a table of objectives, one Mermaid chart per objective.
+
+    With ``history`` (a single measurement), each chart shows the points before it too.
+    """
     v = run.verdict
     head = [
         f"## {_ICON[v.verdict]} SLO gate `{run.name}`: **{v.verdict}** (score {v.score:g}%)",
@@ -187,7 +208,7 @@ def summary_markdown(cfg: config.SloConfig, run: gate.GateRun) -> str:
     )
     charts = []
     for r in run.results:
-        chart = _chart(run, r)
+        chart = _chart(run, r, history)
         if chart:
             charts += [f"#### {r.name}", "", chart, ""]
     queries = [f"- `{r.name}`: `{r.query}`" for r in run.results]

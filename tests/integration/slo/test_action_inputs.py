@@ -72,6 +72,7 @@ def test_action_inputs_outputs_summary_annotations(
     assert f"**{verdict}**" in summary
     assert "| state | objective | value | pass | baseline | weight | reason |" in summary
     assert summary.count("xychart-beta") == 5
+    assert '"00:20:00", "00:21:00"' in summary  # history before the measurement
     stdout = capsys.readouterr().out
     assert annotation in stdout.replace("%3A", ":")
     assert "::add-mask::" + TOKEN in stdout
