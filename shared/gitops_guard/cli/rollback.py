@@ -332,6 +332,9 @@ class _Metrics:
         result = self._client.query(promql)
         return [s.last.value for s in result.series if s.last is not None]
 
+    def close(self) -> None:
+        self._client.close()
+
 
 def _watch(args: argparse.Namespace) -> int:
     _require(args, "--rules")
@@ -385,19 +388,23 @@ def _watch(args: argparse.Namespace) -> int:
         f"watching deploy {target.sha[:12]} ({target.subject}) for {int(duration)}s "
         f"with {len(config.rules)} rule(s){' (dry run)' if args.dry_run else ''}"
     )
-    outcome = watch.run(
-        config,
-        duration_seconds=duration,
-        interval_seconds=interval,
-        alerts=alerts,
-        metrics=metrics,
-        past=past,
-        rollback=roll_back,
-        dry_run=args.dry_run,
-        on_tick=show,
-    )
-    if alerts is not None:
-        alerts.close()
+    try:
+        outcome = watch.run(
+            config,
+            duration_seconds=duration,
+            interval_seconds=interval,
+            alerts=alerts,
+            metrics=metrics,
+            past=past,
+            rollback=roll_back,
+            dry_run=args.dry_run,
+            on_tick=show,
+        )
+    finally:
+        if alerts is not None:
+            alerts.close()
+        if metrics is not None:
+            metrics.close()
     extra = {
         "watched_commit": target.sha,
         "ticks": len(outcome.ticks),

@@ -181,3 +181,41 @@ def test_missing_alertmanager_url_is_input_error(
     code, out = run_cli("watch", "--dir", gitops.work, "--rules", rules_file, "--for", "0s")
     assert code == 2
     assert "--alertmanager-url" in out
+
+
+def test_prometheus_rule_against_real_prometheus(
+    gitops: GitopsRepo, run_cli, tmp_path: Path
+) -> None:
+    if not promstack.available().get("prometheus"):
+        pytest.skip("prometheus is not installed")
+    deploy = gitops.deploy("web", WEB1, WEB2)
+    rules = tmp_path / "burn.yaml"
+    # vector(...) needs no scraped data: the real query engine answers it at once.
+    rules.write_text(
+        "rules:\n"
+        "  - name: fast-burn\n"
+        "    prometheus:\n"
+        "      - {query: 'vector(20)', above: 14.4}\n"
+        "      - {query: 'vector(16)', above: 14.4}\n"
+        "  - name: quiet\n"
+        "    prometheus:\n"
+        "      - {query: 'absent(up{job=\"nothing\"}) * 0', above: 1}\n"
+    )
+    with promstack.start_prometheus() as prom:
+        code, out = run_cli(
+            "watch",
+            "--dir",
+            gitops.work,
+            "--rules",
+            rules,
+            "--for",
+            "0s",
+            "--prometheus-url",
+            prom.url,
+        )
+    assert code == 0, out
+    assert gitops.image_of("web") == WEB1
+    body = git(gitops.remote, "log", "-1", "--format=%B", "main")
+    assert "Gitops-Guard-Rule: fast-burn" in body
+    assert f"Gitops-Guard-Reverts: {deploy}" in body
+    assert "vector(20) = 20" in body
