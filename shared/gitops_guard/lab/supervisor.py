@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 
 from gitops_guard import errors
-from gitops_guard.lab import argocd_api, layout, net, promstack, syncer
+from gitops_guard.lab import argocd_api, gitrepo, layout, net, pod, promstack, syncer
 
 log = logging.getLogger("gitops_guard.lab")
 
@@ -87,13 +87,13 @@ class Lab:
     def _start(self) -> dict[str, Any]:
         paths = self.paths
         self.demo_port = net.free_port()
-        deployer = syncer.Deployer(
+        deployer = pod.Deployer(
             port=self.demo_port,
             pid_file=paths.pid_file("demoapp"),
             log_file=paths.log_file("demoapp"),
         )
         self.syncer = syncer.Syncer(
-            repo=syncer.BareRepo(paths.repo, branch=self.branch),
+            repo=gitrepo.BareRepo(paths.repo, branch=self.branch),
             deployer=deployer,
             publish=self.store.put,
             poll_seconds=self.poll_seconds,

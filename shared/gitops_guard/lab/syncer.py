@@ -22,27 +22,18 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
-from gitops_guard import errors, images
-from gitops_guard.lab import catalogue, net
+from gitops_guard import errors
+from gitops_guard.lab import catalogue, gitrepo, pod
 
 log = logging.getLogger(__name__)
 
-APP_FILE = "apps/sre-demo-app.yaml"
-"""Where the ArgoCD Application definition lives in the GitOps repository."""
 DEGRADED_AFTER_SECONDS = 8.0
 """How long a new version may stay unready before health turns Degraded (the lab's
 stand-in for ``progressDeadlineSeconds``)."""
@@ -55,168 +46,6 @@ Payload = dict[str, Any]
 def utc_now() -> str:
     """RFC 3339 time as ArgoCD writes it (seconds, ``Z``)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# ------------------------------------------------------------------ git reading
-class BareRepo:
-    """Read-only view of the bare GitOps repository (the "remote")."""
-
-    def __init__(self, path: Path, *, branch: str = "main") -> None:
-        self.path = path
-        self.branch = branch
-
-    def _git(self, *args: str) -> str:
-        done = subprocess.run(
-            ["git", "--git-dir", str(self.path), *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-        if done.returncode != 0:
-            raise errors.DependencyUnavailable(
-                f"git {' '.join(args)} failed in {self.path}: {done.stderr.strip()}"
-            )
-        return done.stdout
-
-    def tip(self) -> str:
-        """The commit sha at the tip of the tracked branch."""
-        return self._git("rev-parse", f"refs/heads/{self.branch}").strip()
-
-    def read(self, revision: str, path: str) -> str:
-        return self._git("show", f"{revision}:{path}")
-
-    def files(self, revision: str, path: str) -> list[str]:
-        out = self._git("ls-tree", "-r", "--name-only", revision, "--", path)
-        return [line for line in out.splitlines() if line]
-
-    def subject(self, revision: str) -> tuple[str, str, str]:
-        """(subject, author name, author email) of a commit."""
-        out = self._git("log", "-1", "--format=%s%x00%an%x00%ae", revision).rstrip("\n")
-        subject, _, rest = out.partition("\0")
-        author, _, email = rest.partition("\0")
-        return subject, author, email
-
-
-@dataclass(frozen=True)
-class Desired:
-    """What the manifests at one revision ask to run."""
-
-    revision: str
-    path: str
-    """The Application's ``spec.source.path``."""
-    image: str
-    """The image of the first container of the first Deployment, as written."""
-    version: str
-    """Its tag (the digest's short form when it has no tag)."""
-
-
-def _yaml_docs(text: str, *, source: str) -> Iterator[Any]:
-    try:
-        yield from yaml.safe_load_all(text)
-    except yaml.YAMLError as exc:
-        raise errors.ConfigError(f"not valid YAML: {exc}", source=source) from exc
-
-
-def desired_state(repo: BareRepo, revision: str, *, app_file: str = APP_FILE) -> Desired:
-    """Read the Application and its manifests at ``revision``; what should run."""
-    app = next(iter(_yaml_docs(repo.read(revision, app_file), source=app_file)), None)
-    source = ((app or {}).get("spec") or {}).get("source") if isinstance(app, dict) else None
-    if not isinstance(source, dict) or not source.get("path"):
-        raise errors.ConfigError(
-            "the Application has no spec.source.path",
-            source=app_file,
-            hint="The lab deploys single-source Applications: set spec.source.path.",
-        )
-    path = str(source["path"]).strip("/")
-    image: str | None = None
-    overrides: dict[str, dict[str, str]] = {}
-    for name in repo.files(revision, path):
-        if PurePosixPath(name).suffix not in (".yaml", ".yml"):
-            continue
-        for doc in _yaml_docs(repo.read(revision, name), source=name):
-            if not isinstance(doc, dict):
-                continue
-            if doc.get("kind") == "Kustomization":
-                for entry in doc.get("images") or ():
-                    overrides[str(entry.get("name"))] = entry
-            elif doc.get("kind") == "Deployment" and image is None:
-                containers = doc.get("spec", {}).get("template", {}).get("spec", {})
-                for container in containers.get("containers") or ():
-                    image = str(container.get("image"))
-                    break
-    if image is None:
-        raise errors.ConfigError(f"no Deployment with a container image under {path}/")
-    ref = images.parse(image, source=path)
-    override = overrides.get(ref.name)
-    if override:
-        name = override.get("newName", ref.name)
-        tag = override.get("newTag", ref.tag)
-        digest = override.get("digest", ref.digest)
-        image = name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
-        ref = images.parse(image, source=f"{path}/kustomization.yaml")
-    version = ref.tag or (ref.digest or "")[:19]
-    return Desired(revision=revision, path=path, image=image, version=version)
-
-
-# ------------------------------------------------------------------ the "pod"
-class Deployer:
-    """Runs the demo app as one process on a fixed loopback port ("Recreate" strategy)."""
-
-    def __init__(self, *, port: int, pid_file: Path, log_file: Path) -> None:
-        self.port = port
-        self.pid_file = pid_file
-        self.log_file = log_file
-        self.version: str | None = None
-        self.process: subprocess.Popen[bytes] | None = None
-        self.started_at = 0.0
-        self.restarts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{net.LOOPBACK}:{self.port}"
-
-    def deploy(self, version: str) -> None:
-        """Stop the running version and start ``version`` on the same port."""
-        self.stop()
-        with open(self.log_file, "ab") as out:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gitops_guard.lab.demoapp",
-                    "--version",
-                    version,
-                    "--port",
-                    str(self.port),
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self.version = version
-        self.started_at = time.monotonic()
-        self.pid_file.write_text(f"{self.process.pid}\n", encoding="utf-8")
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def ready(self) -> bool:
-        return self.alive() and net.http_ok(f"{self.url}/healthz", timeout=0.5)
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        self.pid_file.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ status
@@ -290,10 +119,10 @@ class Syncer:
     def __init__(
         self,
         *,
-        repo: BareRepo,
-        deployer: Deployer,
+        repo: gitrepo.BareRepo,
+        deployer: pod.Deployer,
         publish: Callable[[Payload], None],
-        app_file: str = APP_FILE,
+        app_file: str = gitrepo.APP_FILE,
         poll_seconds: float = 1.0,
         catalogue_: catalogue.Catalogue | None = None,
         repo_url: str | None = None,
@@ -312,7 +141,7 @@ class Syncer:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._deployed: Desired | None = None
+        self._deployed: gitrepo.Desired | None = None
         self._progress_since: float | None = None
         self._pull_failed = False
         self.status = self._initial_status()
@@ -320,7 +149,9 @@ class Syncer:
     # -------------------------------------------------------------- setup
     def _initial_status(self) -> AppStatus:
         tip = self.repo.tip()
-        raw = next(iter(_yaml_docs(self.repo.read(tip, self.app_file), source=self.app_file)))
+        raw = next(
+            iter(gitrepo.yaml_docs(self.repo.read(tip, self.app_file), source=self.app_file))
+        )
         spec = copy.deepcopy(raw.get("spec", {}))
         spec.setdefault("source", {})["repoURL"] = self.repo_url
         meta = raw.get("metadata", {})
@@ -383,8 +214,8 @@ class Syncer:
             self._thread.join(timeout=10)
         self.deployer.stop()
 
-    def desired(self, revision: str) -> Desired:
-        return desired_state(self.repo, revision, app_file=self.app_file)
+    def desired(self, revision: str) -> gitrepo.Desired:
+        return gitrepo.desired_state(self.repo, revision, app_file=self.app_file)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -432,7 +263,7 @@ class Syncer:
                 self._sync_to(desired, initiated_by="automated")
         self._watch_health()
 
-    def _sync_to(self, desired: Desired, *, initiated_by: str) -> None:
+    def _sync_to(self, desired: gitrepo.Desired, *, initiated_by: str) -> None:
         started = utc_now()
         operation: Payload = {"sync": {"revision": desired.revision}}
         operation["initiatedBy"] = (
@@ -558,7 +389,7 @@ class Syncer:
         self.publish(status.payload())
 
 
-def _resource(group: str, kind: str, desired: Desired, message: str) -> Payload:
+def _resource(group: str, kind: str, desired: gitrepo.Desired, message: str) -> Payload:
     return {
         "group": group,
         "version": "v1",
@@ -570,14 +401,3 @@ def _resource(group: str, kind: str, desired: Desired, message: str) -> Payload:
         "hookPhase": "Succeeded" if kind == "Deployment" else "",
         "syncPhase": "Sync",
     }
-
-
-def pid_alive(pid: int) -> bool:
-    """True when a process with ``pid`` exists (and is not a zombie we reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -25,17 +25,17 @@ import httpx
 import pytest
 
 from gitops_guard.argocd import models
-from gitops_guard.lab import argocd_api, syncer
+from gitops_guard.lab import argocd_api, gitrepo, pod, syncer
 
 
 class Harness:
     def __init__(self, bare: Path, tmp: Path) -> None:
         self.payloads: list[dict[str, Any]] = []
-        self.deployer = syncer.Deployer(
+        self.deployer = pod.Deployer(
             port=_free_port(), pid_file=tmp / "demoapp.pid", log_file=tmp / "demoapp.log"
         )
         self.syncer = syncer.Syncer(
-            repo=syncer.BareRepo(bare),
+            repo=gitrepo.BareRepo(bare),
             deployer=self.deployer,
             publish=self.payloads.append,
             poll_seconds=0.2,
@@ -86,7 +86,7 @@ def _healthy_at(sha: str) -> Callable[[dict[str, Any]], bool]:
 
 def test_start_deploys_the_tip(harness: Harness, bare_repo: Path) -> None:
     harness.syncer.start()
-    tip = syncer.BareRepo(bare_repo).tip()
+    tip = gitrepo.BareRepo(bare_repo).tip()
     harness.until(_healthy_at(tip))
     status = harness.status()
     assert status["sync"]["status"] == "Synced"
@@ -154,7 +154,7 @@ def test_sync_request_through_the_api_store(harness: Harness, pusher: Any) -> No
     store.on_sync.append(lambda name, ns, body: harness.syncer.request_sync(body.get("revision")))
     harness.syncer.start()
     harness.until(lambda s: s["health"]["status"] == "Healthy")
-    tip = syncer.BareRepo(pusher.work.parent / "gitops.git").tip()
+    tip = gitrepo.BareRepo(pusher.work.parent / "gitops.git").tip()
     code, _ = store.request_sync("sre-demo-app", None, {"revision": tip})
     assert code == 200
     harness.until(
@@ -201,8 +201,8 @@ def test_kustomize_images_override_wins(bare_repo: Path, pusher: Any) -> None:
     )
     pusher.git("commit", "-q", "-am", "kustomize override")
     pusher.git("push", "-q", "origin", "HEAD:main")
-    repo = syncer.BareRepo(bare_repo)
-    desired = syncer.desired_state(repo, repo.tip())
+    repo = gitrepo.BareRepo(bare_repo)
+    desired = gitrepo.desired_state(repo, repo.tip())
     assert desired.version == "1.1.0"
     assert desired.path == "deploy/sre-demo-app"
 
