@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
             args.dir,
             good=args.good or demo.GOOD_VERSION,
             bad=args.bad or demo.BAD_VERSION,
+            seed=Path(args.seed) if args.seed else None,
         )
     finally:
         if not args.keep:

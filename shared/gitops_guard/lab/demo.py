@@ -309,6 +309,7 @@ def run_story(
     *,
     good: str = GOOD_VERSION,
     bad: str = BAD_VERSION,
+    seed: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> Story:
     """Start a fresh lab in ``directory``, tell the story, stop the lab; returns the story."""
@@ -318,7 +319,7 @@ def run_story(
     up.down(directory)
     started = time.monotonic()
     echo(f"lab demo: a fresh lab in {Path(directory).resolve()}")
-    env = up.up(directory)
+    env = up.up(directory, seed=seed)
     echo(f"  ok  {'lab up':<44} {'':>20}  {time.monotonic() - started:6.1f} s")
     root = Path(env["LAB_DIR"])
     work = root / "demo" / "work"

@@ -37,8 +37,10 @@ LAB_IDENTITY = ("gitops-guard lab", "lab@gitops-guard.invalid")
 
 
 def default_seed() -> Path:
-    """``examples/gitops-repo`` of the source tree this package runs from."""
-    return Path(gitops_guard.__file__).resolve().parents[2] / "examples" / "gitops-repo"
+    """``examples/gitops-repo`` of the source tree this package runs from, else of the
+    current directory (a non-editable install keeps no examples)."""
+    beside = Path(gitops_guard.__file__).resolve().parents[2] / "examples" / "gitops-repo"
+    return beside if beside.is_dir() else Path.cwd() / "examples" / "gitops-repo"
 
 
 @dataclass(frozen=True)
