@@ -13,9 +13,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gitrepo import Remote, apps_repo
+from gitrepo import Remote, SmartHttpGit, apps_repo
 
 from gitops_guard import gitops
+
+HTTP_TOKEN = "ghs_httpRemoteTOKEN0451"
 
 FAST = gitops.RetryPolicy(
     attempts=10, network_attempts=2, wait_initial_seconds=0.01, wait_max_seconds=0.05
@@ -65,3 +67,13 @@ def git_host() -> Iterator[tuple[str, list[dict[str, object]], type[_Host]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def http_remote(remote: Remote) -> Iterator[tuple[SmartHttpGit, str]]:
+    """The declared remote served over smart HTTP, demanding TOKEN: ``(server, url)``."""
+    server = SmartHttpGit(remote.bare.parent, HTTP_TOKEN)
+    try:
+        yield server, f"{server.base}/{remote.bare.name}"
+    finally:
+        server.close()

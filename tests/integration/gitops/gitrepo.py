@@ -7,6 +7,7 @@ remote. Pipelines are clones of that remote, as CI jobs would have.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -114,3 +115,86 @@ def apps_repo(root: Path, apps: Mapping[str, str]) -> Remote:
 def tree_state(path: Path) -> tuple[str, str]:
     """HEAD and the porcelain status of a checkout: equal before and after means untouched."""
     return git(path, "rev-parse", "HEAD").strip(), git(path, "status", "--porcelain")
+
+
+class SmartHttpGit:
+    """A git smart-HTTP server over ``git http-backend`` that demands one token.
+
+    Requests without ``Authorization: Basic base64(x-access-token:<token>)`` get 401,
+    as GitHub answers; everything else is handed to git's own CGI backend, so clones,
+    fetches and pushes are real. ``seen`` records each request's Authorization values.
+    """
+
+    def __init__(self, project_root: Path, token: str):
+        import base64
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        expected = "Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        seen: list[list[str]] = []
+        self.seen = seen
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                auth = self.headers.get_all("Authorization") or []
+                seen.append(auth)
+                if auth != [expected]:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                path, _, query = self.path.partition("?")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                env = {
+                    "PATH": os.environ.get("PATH", ""),
+                    "GIT_PROJECT_ROOT": str(project_root),
+                    "GIT_HTTP_EXPORT_ALL": "1",
+                    "REQUEST_METHOD": self.command,
+                    "PATH_INFO": path,
+                    "QUERY_STRING": query,
+                    "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                    "CONTENT_LENGTH": str(len(body)),
+                    "REMOTE_USER": "x-access-token",
+                    "REMOTE_ADDR": "127.0.0.1",
+                    "GIT_CONFIG_NOSYSTEM": "1",
+                    "GIT_CONFIG_GLOBAL": os.devnull,
+                }
+                if self.headers.get("Content-Encoding") == "gzip":
+                    env["HTTP_CONTENT_ENCODING"] = "gzip"
+                proc = subprocess.run(
+                    ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+                )
+                head, _, payload = proc.stdout.partition(b"\r\n\r\n")
+                status = 200
+                headers = []
+                for line in head.decode("latin-1").split("\r\n"):
+                    key, _, value = line.partition(":")
+                    if key.lower() == "status":
+                        status = int(value.strip().split()[0])
+                    elif key:
+                        headers.append((key, value.strip()))
+                self.send_response(status)
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = _serve
+            do_POST = _serve
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._thread.start()
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

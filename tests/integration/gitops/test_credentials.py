@@ -115,3 +115,32 @@ def test_clone_into_non_empty_dir_is_input_error(remote: Remote, tmp_path: Path)
     with pytest.raises(errors.InputError) as info:
         gitops.clone(remote.url, tmp_path / "busy")
     assert info.value.source == "--dir"
+
+
+def test_clone_and_push_over_http_with_token(
+    http_remote, remote: Remote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_policy
+) -> None:
+    server, url = http_remote
+    monkeypatch.setenv("GITOPS_TOKEN", "ghs_httpRemoteTOKEN0451")
+    wc = gitops.clone(url, tmp_path / "work", policy=fast_policy)
+    assert "ghs_httpRemoteTOKEN0451" not in (wc.root / ".git/config").read_text()
+
+    def mutate(w: gitops.WorkingCopy) -> str | None:
+        (w.root / "README.md").write_text("changed over http\n")
+        return w.commit("docs: over http", ["README.md"])
+
+    sha, attempts = wc.push_with_retry(mutate, branch="main")
+    assert remote.tip() == sha and attempts == 1
+    assert server.seen and all(len(auth) == 1 for auth in server.seen)
+    assert "ghs_httpRemoteTOKEN0451" not in (wc.root / ".git/config").read_text()
+
+
+def test_wrong_token_over_http(
+    http_remote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_policy
+) -> None:
+    _, url = http_remote
+    monkeypatch.setenv("GITOPS_TOKEN", "ghs_notTheOne")
+    with pytest.raises(errors.ConfigError) as info:
+        gitops.clone(url, tmp_path / "work", policy=fast_policy)
+    assert info.value.source == "GITOPS_TOKEN"
+    assert "ghs_notTheOne" not in str(info.value)

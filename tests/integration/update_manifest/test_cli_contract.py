@@ -26,9 +26,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from gitrepo import Remote, git, tree_state
-
-from gitops_guard import actions
+from gitrepo import Remote, SmartHttpGit, git, tree_state
 
 TOKEN = "ghp_updateManifestSECRET0042"
 
@@ -251,30 +249,40 @@ def test_action_boolean_inputs_are_strict(
 def test_token_never_leaks(
     remote: Remote, run_cli, runner_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GITOPS_TOKEN", TOKEN)
-    actions.register_env_secrets()
-    work = tmp_path / "cloned"
-    report = tmp_path / "report.json"
-    result = run_cli(
-        "--repo-url",
-        remote.url,
-        "--dir",
-        str(work),
-        "--image",
-        "nginx:1.25.1",
-        "--push",
-        "--report",
-        str(report),
-    )
+    """Clone and push over smart HTTP with GITOPS_TOKEN; the token shows up nowhere."""
+    server = SmartHttpGit(remote.bare.parent, TOKEN)
+    try:
+        monkeypatch.setenv("GITOPS_TOKEN", TOKEN)
+        work = tmp_path / "cloned"
+        report = tmp_path / "report.json"
+        result = run_cli(
+            "--repo-url",
+            f"{server.base}/{remote.bare.name}",
+            "--dir",
+            str(work),
+            "--image",
+            "nginx:1.25.1",
+            "--push",
+            "--report",
+            str(report),
+            "--verbose",
+        )
+    finally:
+        server.close()
     assert result.code == 0, result.err
     assert "nginx:1.25.1" in remote.show("apps/web/deployment.yaml")
+    assert server.seen and all(len(auth) == 1 for auth in server.seen)
+    # The runner's mask command is the one line that must carry the raw value.
+    assert f"::add-mask::{TOKEN}" in result.out.splitlines()
+    stdout = "\n".join(x for x in result.out.splitlines() if not x.startswith("::add-mask::"))
     for text in (
-        result.out,
+        stdout,
         result.err,
         report.read_text(),
         runner_env["summary"].read_text(),
         runner_env["output"].read_text(),
         (work / ".git" / "config").read_text(),
+        git(work, "config", "--list", "--show-origin"),
     ):
         assert TOKEN not in text
 
