@@ -17,8 +17,10 @@ Behaviours covered:
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -257,9 +259,6 @@ def test_from_action_inputs_writes_outputs_and_summary(
     tmp_path: Path,
     runner_env: dict[str, Path],
 ) -> None:
-    import os
-    import sys
-
     on_first_read(store, argocd_api.Replay(store, "web", rollout(OURS, step=0.2)))
     env = dict(os.environ)
     env.update(
