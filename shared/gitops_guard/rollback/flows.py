@@ -204,6 +204,13 @@ def roll_to(
     notes: list[str] = []
     if previous:
         history = gitrepo.log(wc, "HEAD", paths=ctx.paths)
+        done = policy.last_rollback(history)
+        if done is not None:
+            return models.RollbackResult(
+                status="skipped",
+                skipped_reason=f"already-rolled-back: {done.sha[:12]} already went back to "
+                f"{', '.join(done.images)}; name an older image with --image to go further",
+            )
         choices = policy.choose_previous(history, quarantined=quarantine.load(wc.root))
         refs = [c.chosen for c in choices]
         for choice in choices:

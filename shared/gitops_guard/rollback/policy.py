@@ -126,6 +126,18 @@ def choose_previous(
     return choices
 
 
+def last_rollback(history: Sequence[models.CommitRecord]) -> models.CommitRecord | None:
+    """The newest image-changing commit when it is a rollback, else None.
+
+    ``rollback to --previous`` then does nothing: a rerun of the same job must not walk
+    one more version back. Going further back is an explicit ``--image REF``.
+    """
+    for commit in history:
+        if commit.swaps:
+            return commit if commit.is_rollback else None
+    return None
+
+
 def _app_name(image: str) -> str:
     path = image.split("@", 1)[0]
     name = path.rsplit("/", 1)[-1]

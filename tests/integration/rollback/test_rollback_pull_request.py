@@ -138,6 +138,10 @@ def test_to_previous_skips_quarantined_and_to_image_refuses_it(
     assert f"passed over {WEB2}: quarantined: leaks memory" in out
     assert outputs(runner_env["output"])["rolled-back-to"] == WEB1
     head = gitops.remote_head()
+    code, out = run_cli("to", "--dir", gitops.work, "--previous")
+    assert code == 0, out
+    assert "already-rolled-back" in out
+    assert gitops.remote_head() == head
     code, out = run_cli("to", "--dir", gitops.work, "--image", WEB1)
     assert code == 0
     assert "already-at" in out

@@ -124,3 +124,9 @@ def test_branch_and_title() -> None:
         [models.ImageSwap(image="ghcr.io/acme/web:1", previous="ghcr.io/acme/web:2")]
     )
     assert title == "Roll back web: ghcr.io/acme/web:2 -> ghcr.io/acme/web:1"
+
+
+def test_last_rollback() -> None:
+    assert policy.last_rollback(HISTORY) == HISTORY[0]
+    assert policy.last_rollback(HISTORY[1:]) is None
+    assert policy.last_rollback([_c("x")]) is None
