@@ -97,15 +97,15 @@ class Criterion:
             return False
         return _OPS[self.op](value, self.threshold(baseline))
 
-    def describe(self, baseline: float | None = None) -> str:
-        """``<= 0.0055 (baseline 0.005 +10%)`` for reports."""
+    def describe(self, baseline: float | None = None, unit: str = "") -> str:
+        """``<= 0.0055 (baseline 0.005 +10%)`` for reports; ``unit`` as in :func:`format_value`."""
         if self.relative == "absolute":
-            return f"{self.op} {format_number(self.number)}"
+            return f"{self.op} {format_value(self.number, unit)}"
         if baseline is None:
             return self.text
         return (
-            f"{self.op} {format_number(self.threshold(baseline))} "
-            f"(baseline {format_number(baseline)} {self.text.lstrip('<>=! ')})"
+            f"{self.op} {format_value(self.threshold(baseline), unit)} "
+            f"(baseline {format_value(baseline, unit)} {self.text.lstrip('<>=! ')})"
         )
 
     def __str__(self) -> str:
@@ -209,3 +209,19 @@ def format_number(value: float | None) -> str:
     if abs(value) >= 1e6 or abs(value) < 1e-4:
         return f"{value:.4g}"
     return f"{value:.6g}"
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    """:func:`format_number`, made readable for the units ``s`` and ``bytes``."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return format_number(value)
+    if unit == "s" and abs(value) < 1:
+        return f"{format_number(value * 1000)}ms"
+    if unit == "s":
+        return f"{format_number(value)}s"
+    if unit == "bytes":
+        for name, size in (("GiB", 1024.0**3), ("MiB", 1024.0**2), ("KiB", 1024.0)):
+            if abs(value) >= size:
+                return f"{value / size:.4g}{name}"
+        return f"{format_number(value)}B"
+    return format_number(value)

@@ -50,8 +50,8 @@ def _all_hold(crits: Sequence[criteria.Criterion], value: float, baseline: float
     return all(c.holds(value, baseline) for c in crits)
 
 
-def _describe(crits: Sequence[criteria.Criterion], baseline: float | None) -> str:
-    return " and ".join(c.describe(baseline) for c in crits)
+def _describe(crits: Sequence[criteria.Criterion], baseline: float | None, unit: str = "") -> str:
+    return " and ".join(c.describe(baseline, unit) for c in crits)
 
 
 def judge_series(
@@ -64,6 +64,11 @@ def judge_series(
     )
     base, why_not = _baseline_for(sample.labels, baseline)
     where = sample.describe()
+    unit = objective.unit
+
+    def shown(number: float | None) -> str:
+        return criteria.format_value(number, unit)
+
     if not math.isfinite(value):
         return models.SeriesResult(
             sample.labels, value, base, None, "no-data", f"{where} is {_fmt(value)}: no data"
@@ -74,23 +79,25 @@ def judge_series(
         )
     if not objective.pass_criteria:
         return models.SeriesResult(
-            sample.labels, value, base, None, "info", f"{where} = {_fmt(value)} (not judged)"
+            sample.labels, value, base, None, "info", f"{where} = {shown(value)} (not judged)"
         )
     threshold = objective.pass_criteria[0].threshold(base)
     if _all_hold(objective.pass_criteria, value, base):
         state: models.State = "pass"
-        reason = f"{where} = {_fmt(value)} meets {_describe(objective.pass_criteria, base)}"
+        reason = f"{where} = {shown(value)} meets {_describe(objective.pass_criteria, base, unit)}"
     elif objective.warn_criteria and _all_hold(objective.warn_criteria, value, base):
         state = "warn"
         reason = (
-            f"{where} = {_fmt(value)} misses {_describe(objective.pass_criteria, base)} "
-            f"but meets warn {_describe(objective.warn_criteria, base)}"
+            f"{where} = {shown(value)} misses {_describe(objective.pass_criteria, base, unit)} "
+            f"but meets warn {_describe(objective.warn_criteria, base, unit)}"
         )
     else:
         state = "fail"
-        reason = f"{where} = {_fmt(value)} breaches {_describe(objective.pass_criteria, base)}"
+        reason = (
+            f"{where} = {shown(value)} breaches {_describe(objective.pass_criteria, base, unit)}"
+        )
         if objective.warn_criteria:
-            reason += f" and warn {_describe(objective.warn_criteria, base)}"
+            reason += f" and warn {_describe(objective.warn_criteria, base, unit)}"
     return models.SeriesResult(sample.labels, value, base, threshold, state, reason)
 
 

@@ -190,15 +190,18 @@ def summary_markdown(
             f"Traffic: {seen} requests (at least {_fmt(run.traffic.required)} required).",
             "",
         ]
+    units = {o.name: o.unit for o in cfg.objectives}
     rows = []
     for r in run.results:
         rows.append(
             [
                 f"{_ICON[r.state]} {r.state}",
                 f"{r.name}{' 🔑' if r.key else ''}",
-                _fmt(r.value),
+                criteria.format_value(r.value, units.get(r.name, "")),
                 r.criteria or "-",
-                _fmt(r.baseline) if r.baseline_query else "-",
+                criteria.format_value(r.baseline, units.get(r.name, ""))
+                if r.baseline_query
+                else "-",
                 f"{r.weight:g}",
                 r.reason,
             ]

@@ -5,7 +5,8 @@ Behaviours covered:
 - relative criteria: signed percent and signed difference against a baseline;
 - NaN never holds; a relative criterion without a baseline refuses to resolve;
 - unreadable criteria and unknown units raise ValueError showing the syntax;
-- durations in Prometheus syntax, bare seconds, and their formatting.
+- durations in Prometheus syntax, bare seconds, and their formatting;
+- values and thresholds shown with their unit (ms, s, MiB, GiB) in reasons.
 """
 
 from __future__ import annotations
@@ -130,3 +131,25 @@ def test_format_duration(seconds: float, text: str) -> None:
 )
 def test_format_number(value: float | None, text: str) -> None:
     assert criteria.format_number(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (0.3816, "s", "381.6ms"),
+        (2.2, "s", "2.2s"),
+        (200 * 2**20, "bytes", "200MiB"),
+        (1.5 * 2**30, "bytes", "1.5GiB"),
+        (512, "bytes", "512B"),
+        (0.993, "ratio", "0.993"),
+        (math.nan, "s", "NaN"),
+        (None, "bytes", "n/a"),
+    ],
+)
+def test_format_value_with_units(value: float | None, unit: str, text: str) -> None:
+    assert criteria.format_value(value, unit) == text
+
+
+def test_describe_with_unit() -> None:
+    assert criteria.parse("<= 400MiB").describe(unit="bytes") == "<= 400MiB"
+    assert criteria.parse("< 500ms").describe(unit="s") == "< 500ms"

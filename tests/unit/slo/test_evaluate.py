@@ -138,3 +138,10 @@ def test_upper_bound_worst_is_the_highest() -> None:
     assert result.state == "fail"
     assert dict(result.worst_labels) == {"pod": "a"}
     assert result.value == 0.9
+
+
+def test_reason_shows_the_unit() -> None:
+    result = evaluate.evaluate_objective(
+        objective(**{"pass": "<= 400MiB", "unit": "bytes"}), outcome(450 * 2**20)
+    )
+    assert result.reason == "{} = 450MiB breaches <= 400MiB"
