@@ -375,7 +375,10 @@ def _watch(args: argparse.Namespace) -> int:
         alerts = alertmanager.AlertmanagerClient(args.alertmanager_url, token=token)
     metrics = _Metrics(args.prometheus_url) if needs_metrics else None
 
+    fired: list[rules.WatchDecision] = []
+
     def roll_back(decision: rules.WatchDecision) -> models.RollbackResult:
+        fired.append(decision)
         ctx = _context(args, rule=decision.rule, why=decision.reason)
         return flows.revert(wc, target.sha, settings, ctx)
 
@@ -416,7 +419,7 @@ def _watch(args: argparse.Namespace) -> int:
     }
     if outcome.result is not None:
         _finish(args, outcome.result, extra)
-        _notify(args, outcome.result, outcome.result.skipped_reason or "a watch rule fired")
+        _notify(args, outcome.result, fired[-1].reason if fired else "a watch rule fired")
         return _wait_in_argocd(args, outcome.result)
     if outcome.would_roll_back:
         reason = "dry-run: would roll back: " + "; ".join(d.reason for d in outcome.would_roll_back)

@@ -215,3 +215,44 @@ def test_uncommitted_edits_in_the_checkout_are_not_swept_in(gitops: GitopsRepo, 
     assert changed == ["apps/web/deployment.yaml"]
     assert "# local experiment" in scratch.read_text()
     assert git(gitops.work, "rev-parse", "HEAD").strip() == gitops.remote_head()
+
+
+def test_webhook_notification(
+    gitops: GitopsRepo, run_cli, runner_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/secretpart"
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", url)
+    try:
+        deploy = gitops.deploy("web", WEB1, WEB2)
+        code, out = run_cli(
+            "revert", "--dir", gitops.work, "--commit", deploy, "--reason", "p99 doubled"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, out
+    (message,) = received
+    assert f"{WEB2} -> {WEB1}" in message["text"]
+    assert "Why: p99 doubled" in message["text"]
+    assert "rolled back web" in message["text"]
+    shown = "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::"))
+    assert url not in shown + runner_env["output"].read_text() + runner_env["summary"].read_text()
