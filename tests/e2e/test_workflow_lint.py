@@ -5,6 +5,8 @@
   and the end-to-end caller (its placeholder SHA filled in).
 - zizmor --offline with .github/zizmor.yml (hash-pinned uses) reports nothing on the
   workflows and every action-*/action.yml.
+- docs/workflows.md has a table row for every input, secret and output of the two
+  reusable workflows.
 - every remote action the workflows name is pinned by a full commit SHA and has a
   stand-in under tests/e2e/stubs, so act never reaches for the network.
 Each linter test skips cleanly when its tool is not installed.
@@ -18,6 +20,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .conftest import REMOTE_ACTIONS, ROOT
 
@@ -85,3 +88,13 @@ def test_every_remote_action_is_sha_pinned_and_has_a_stand_in() -> None:
     }
     assert used_by_deploy <= set(REMOTE_ACTIONS), used_by_deploy - set(REMOTE_ACTIONS)
     assert remote, "no remote action found: the pattern is broken"
+
+
+def test_docs_name_every_input_secret_and_output() -> None:
+    docs = (ROOT / "docs" / "workflows.md").read_text()
+    for name in ("gitops-deploy.yml", "rollback.yml"):
+        workflow = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+        call = workflow[True]["workflow_call"]  # PyYAML reads the key `on` as True
+        names = [*call["inputs"], *call["secrets"], *call["outputs"]]
+        missing = [key for key in names if f"| `{key}` |" not in docs]
+        assert not missing, f"docs/workflows.md does not describe {name}: {missing}"
