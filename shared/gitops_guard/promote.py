@@ -116,7 +116,7 @@ class UpdateResult:
     warnings: tuple[str, ...] = field(default=())
 
     def previous_images(self) -> list[dict[str, str]]:
-        """One ``{"image", "previous"}`` pair per changed image, in change order."""
+        """One ``{"image", "previous"}`` pair per changed image (as in the trailers)."""
         return [{"image": new, "previous": old} for old, new in image_pairs(self.changes)]
 
     def outputs(self) -> dict[str, Any]:
@@ -163,13 +163,28 @@ class UpdateResult:
 
 # ---------------------------------------------------------------- pure rendering
 def image_pairs(changes: Sequence[Change]) -> list[tuple[str, str]]:
-    """Distinct ``(old, new)`` pairs in the order they first appear; no-op pairs dropped."""
-    pairs: list[tuple[str, str]] = []
+    """One ``(previous, new)`` pair per new image, in the order the images first appear.
+
+    When one image replaced several old references (a kustomization's ``newTag`` and
+    the untagged placeholder in its base), the previous one is the first that names a
+    version (tag or digest): that is what ran before and what a rollback restores.
+    """
+    olds: dict[str, list[str]] = {}
     for change in changes:
-        pair = (change.old, change.new)
-        if change.old != change.new and pair not in pairs:
-            pairs.append(pair)
+        if change.old != change.new:
+            bucket = olds.setdefault(change.new, [])
+            if change.old not in bucket:
+                bucket.append(change.old)
+    pairs: list[tuple[str, str]] = []
+    for new, candidates in olds.items():
+        versioned = [old for old in candidates if _has_version(old)]
+        pairs.append(((versioned or candidates)[0], new))
     return pairs
+
+
+def _has_version(text: str) -> bool:
+    ref = _parsed(text)
+    return ref is not None and bool(ref.tag or ref.digest)
 
 
 def _parsed(text: str) -> images.ImageRef | None:
@@ -203,7 +218,7 @@ def version(text: str) -> str:
 def commit_subject(changes: Sequence[Change]) -> str:
     """``deploy: nginx 1.25.0 -> 1.25.1``; several images are summarised."""
     by_name: dict[str, tuple[list[str], list[str]]] = {}
-    for old, new in image_pairs(changes):
+    for old, new in dict.fromkeys((c.old, c.new) for c in changes if c.old != c.new):
         olds, news = by_name.setdefault(short_name(new), ([], []))
         for bucket, value in ((olds, version(old)), (news, version(new))):
             if value not in bucket:

@@ -85,6 +85,19 @@ def test_trailers_pair_images_in_order_without_duplicates() -> None:
     ]
 
 
+def test_one_pair_per_image_prefers_a_versioned_previous() -> None:
+    """A kustomization's newTag and its base's untagged placeholder: the tag ran before."""
+    changes = [
+        change("ghcr.io/acme/shop", "ghcr.io/acme/shop:3.2.0", file="shop/deployment.yaml"),
+        change("ghcr.io/acme/shop:3.1.0", "ghcr.io/acme/shop:3.2.0", file="shop/k.yaml"),
+    ]
+    assert promote.image_pairs(changes) == [("ghcr.io/acme/shop:3.1.0", "ghcr.io/acme/shop:3.2.0")]
+    assert promote.trailers(changes)[1:] == [
+        ("Gitops-Guard-Image", "ghcr.io/acme/shop:3.2.0"),
+        ("Gitops-Guard-Previous-Image", "ghcr.io/acme/shop:3.1.0"),
+    ]
+
+
 def test_commit_message_layout() -> None:
     message = promote.commit_message([change("nginx:1.25.0", "nginx:1.25.1")])
     paragraphs = message.rstrip("\n").split("\n\n")
