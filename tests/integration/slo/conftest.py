@@ -2,7 +2,7 @@
 
 - ``history``: one deterministic hour of metrics for every scenario (one ``app``
   label value each), backfilled with promtool and served by a real Prometheus
-  (module-scoped per xdist worker). Queries run at ``EVAL_AT``, inside the hour.
+  (one per xdist worker). Queries run at ``EVAL_AT``, inside the hour.
 - ``run_gate``: runs ``gitops-guard slo-gate`` in-process and returns the exit
   code and the JSON report.
 - ``exporter``: a prometheus_client exporter on a free port, for live mode.
@@ -133,7 +133,7 @@ def openmetrics() -> str:
     return promstack.openmetrics_lines(samples())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[promstack.Server]:
     """A real Prometheus serving the backfilled scenarios."""
     have = promstack.available()
