@@ -5,7 +5,8 @@
 settings and bounded retries (tenacity). It holds no policy: deciding whether an
 application is done is :mod:`gitops_guard.argocd.wait`'s job.
 
-Errors, translated from httpx and HTTP statuses in one place (:meth:`ArgoClient._send`)::
+Errors, translated from httpx and HTTP statuses in :meth:`ArgoClient._send` (and, for the
+long-lived stream, in :meth:`ArgoClient.watch_application`)::
 
     connect error, timeout, 5xx   retried (bounded), then errors.DependencyUnavailable (3)
     TLS verification failure      errors.ConfigError naming --ca-bundle / --insecure (2)

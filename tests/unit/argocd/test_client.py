@@ -248,3 +248,9 @@ def test_missing_ca_bundle_is_input_error(tmp_path: Any) -> None:
     with pytest.raises(errors.InputError) as caught:
         client.ArgoClient("https://a.example", token=None, ca_bundle=tmp_path / "none.pem")
     assert caught.value.source == "--ca-bundle"
+
+
+def test_terminate_with_nothing_running_returns_false() -> None:
+    body = error_body(3, "Unable to terminate operation. No operation is in progress")
+    argo = make(lambda request: httpx.Response(400, json=body))
+    assert argo.terminate_operation("web") is False
