@@ -141,10 +141,12 @@ def _wait_ready(server: Server, timeout_seconds: float) -> None:
     url = f"{server.url}/-/ready"
     while True:
         if server.process.poll() is not None:
+            log = server.log()
+            server.stop()
             raise errors.DependencyUnavailable(
                 f"{server.name} exited with code {server.process.returncode} while starting",
                 source=server.url,
-                hint=f"Its log ({server.log_path}):\n{server.log()[-2000:]}",
+                hint=f"The end of its log:\n{log[-2000:]}",
             )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
@@ -153,11 +155,12 @@ def _wait_ready(server: Server, timeout_seconds: float) -> None:
         except (urllib.error.URLError, OSError):
             pass
         if time.monotonic() > deadline:
+            log = server.log()
             server.stop()
             raise errors.DependencyUnavailable(
                 f"{server.name} did not become ready within {timeout_seconds:.0f}s",
                 source=url,
-                hint=f"Its log ({server.log_path}):\n{server.log()[-2000:]}",
+                hint=f"The end of its log:\n{log[-2000:]}",
             )
         time.sleep(0.1)
 
