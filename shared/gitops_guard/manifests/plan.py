@@ -162,6 +162,10 @@ class _Planner:
         for rel in self.scope:
             if not kustomize.is_kustomization(PurePosixPath(rel).name):
                 continue
+            if not self.scope_paths and not self.may_hold(rel):
+                # Scanning the whole tree, every resource a kustomization can reach is
+                # scanned too (and edited directly), so only a matching entry matters.
+                continue
             docs = self.ws.docs(rel)
             if not docs:
                 continue

@@ -62,12 +62,14 @@ def discover(root: Path, paths: Sequence[str]) -> list[str]:
         if start.is_file():
             found.add(_relative(root, start))
             continue
+        base = str(root)
         for folder, dirs, files in os.walk(start):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            here = Path(folder)
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            rel_folder = os.path.relpath(folder, base).replace(os.sep, "/")
+            prefix = "" if rel_folder == "." else rel_folder + "/"
             for name in files:
-                if _wanted(name) and not (here / name).is_symlink():
-                    found.add(_relative(root, here / name))
+                if _wanted(name) and not os.path.islink(os.path.join(folder, name)):
+                    found.add(prefix + name)
     return sorted(found)
 
 
@@ -101,10 +103,14 @@ class Workspace:
         return self._sources[rel]
 
     def _read(self, rel: str) -> Source | None:
-        path = self.root / rel
-        if path.is_symlink() or not path.is_file():
+        path = os.path.join(self.root, rel)
+        if os.path.islink(path):
             return None
-        raw = path.read_bytes()
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
