@@ -69,6 +69,10 @@ class Layout:
         return self.run / "failed.txt"
 
     @property
+    def prometheus_workdir_file(self) -> Path:
+        return self.run / "prometheus-workdir"
+
+    @property
     def prometheus_data(self) -> Path:
         return self.root / "prometheus-data"
 

@@ -110,6 +110,8 @@ class Lab:
         )
         self._stack.callback(self.prometheus.stop)
         layout.write_pid(paths.pid_file("prometheus"), self.prometheus.process.pid)
+        # Its temporary config folder, for `lab down` to remove if we are killed.
+        paths.prometheus_workdir_file.write_text(f"{self.prometheus.workdir}\n", "utf-8")
 
         self.loadgen = self._start_loadgen()
         self._stack.callback(self._stop_loadgen)

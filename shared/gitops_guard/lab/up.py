@@ -247,4 +247,16 @@ def down(directory: str | os.PathLike[str] = DEFAULT_DIR) -> list[str]:
         for pid_file in paths.pids.glob("*.pid"):
             pid_file.unlink()
     paths.ready_file.unlink(missing_ok=True)
+    _remove_prometheus_workdir(paths)
     return stopped
+
+
+def _remove_prometheus_workdir(paths: layout.Layout) -> None:
+    """Prometheus's temporary config folder, left behind when the supervisor was killed."""
+    try:
+        workdir = Path(paths.prometheus_workdir_file.read_text(encoding="utf-8").strip())
+    except OSError:
+        return
+    if workdir.name.startswith("gitops-guard-prometheus-") and workdir.is_dir():
+        shutil.rmtree(workdir, ignore_errors=True)
+    paths.prometheus_workdir_file.unlink(missing_ok=True)

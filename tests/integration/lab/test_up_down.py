@@ -122,9 +122,13 @@ def test_down_kills_what_a_killed_supervisor_left(no_stray_processes: Path) -> N
     lab_dir = no_stray_processes
     done = _lab("up", "--dir", str(lab_dir))
     assert done.returncode == 0, done.stdout + done.stderr
-    pids = layout.Layout.at(lab_dir).recorded_pids()
+    paths = layout.Layout.at(lab_dir)
+    pids = paths.recorded_pids()
+    workdir = Path(paths.prometheus_workdir_file.read_text(encoding="utf-8").strip())
+    assert workdir.is_dir()
     os.kill(pids["supervisor"], 9)
     down = _lab("down", "--dir", str(lab_dir))
     assert down.returncode == 0
     assert {"demoapp", "loadgen", "prometheus"} <= set(down.stdout.replace(",", " ").split())
-    assert layout.lab_processes(layout.Layout.at(lab_dir).root) == []
+    assert layout.lab_processes(paths.root) == []
+    assert not workdir.exists()
