@@ -12,6 +12,8 @@ end: the final verdict is decided over each objective's last measurement with
 data (errors within the budget are skipped), where an objective that ever failed
 more than ``failureLimit`` consecutive times counts as failed.
 Measurements taken with too little traffic neither count nor reset failures.
+If Prometheus becomes unreachable after the first measurement, the run stops as
+``inconclusive`` and keeps what it measured; before it, the error propagates.
 
 The flow does no I/O itself: it receives ``query`` (PromQL -> samples),
 ``clock`` and ``sleep``, so tests drive it with fakes and no real time passes.
@@ -25,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from gitops_guard import errors
 from gitops_guard.slo import config, evaluate, models, verdict
 
 
@@ -134,7 +137,19 @@ def _run_live(
     stop: models.GateVerdict | None = None
     scheduled = first
     while True:
-        m = measure(cfg, query, at=None, when=clock(), index=len(measurements))
+        try:
+            m = measure(cfg, query, at=None, when=clock(), index=len(measurements))
+        except errors.DependencyUnavailable as exc:
+            if not measurements:
+                raise
+            stop = verdict.decide(_final(cfg, last, last_with_data, errs, tripped), cfg.scoring)
+            stop = replace(
+                stop,
+                verdict="inconclusive",
+                reason=f"stopped early: Prometheus became unreachable after "
+                f"{len(measurements)} measurements ({exc.message})",
+            )
+            break
         measurements.append(m)
         if on_measurement:
             on_measurement(m)

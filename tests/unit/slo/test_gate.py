@@ -9,7 +9,8 @@ Behaviours covered:
 - a non-key objective that tripped failureLimit counts as failed at the end;
 - query errors within consecutiveErrorLimit are skipped (the last result with data
   counts); beyond it a key objective stops the gate as inconclusive;
-- measurements with too little traffic neither count failures nor pass the gate.
+- measurements with too little traffic neither count failures nor pass the gate;
+- Prometheus unreachable mid-run: inconclusive, measurements kept; at the start: raised.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from gitops_guard import errors
 from gitops_guard.slo import config, gate, models
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -55,6 +57,8 @@ class FakePrometheus:
         value = values[min(index, len(values) - 1)]
         if value == "error":
             return models.QueryOutcome(error="query timed out")
+        if value == "down":
+            raise errors.DependencyUnavailable("connection refused")
         if value is None:
             return models.QueryOutcome()
         assert isinstance(value, float | int)
@@ -180,3 +184,15 @@ def test_low_traffic_measurements_neither_count_nor_pass() -> None:
 def test_no_data_at_the_end_is_inconclusive() -> None:
     result, _, _ = run(make_config(LIVE), {"qa": [0.999, 0.999, 0.999, None], "qb": [0.5]})
     assert result.verdict.verdict == "inconclusive"
+
+
+def test_prometheus_down_mid_run_is_inconclusive_and_keeps_measurements() -> None:
+    result, _, _ = run(make_config(LIVE), {"qa": [0.999, 0.999, "down"], "qb": [0.5]})
+    assert (result.verdict.verdict, result.stopped_early) == ("inconclusive", True)
+    assert len(result.measurements) == 2
+    assert "Prometheus became unreachable after 2 measurements" in result.verdict.reason
+
+
+def test_prometheus_down_at_the_start_raises() -> None:
+    with pytest.raises(errors.DependencyUnavailable):
+        run(make_config(LIVE), {"qa": ["down"], "qb": [0.5]})
