@@ -36,7 +36,7 @@ INPUTS = (
     InputSpec("mode", "--mode"),
     InputSpec("previous", "--previous", "bool"),
     InputSpec("image", "--image", "list"),
-    InputSpec("path", "--path", "lines"),
+    InputSpec("path", "--path", "list"),
     InputSpec("helm", "--helm", "lines"),
     InputSpec("force", "--force", "bool"),
     InputSpec("gate-report", "--report"),
