@@ -236,6 +236,13 @@ class ActResult:
     """Job id -> result (success, failure) for every job that ran."""
     log: str
     """The whole JSON log, for failure messages."""
+    steps: tuple[tuple[str, str, float], ...] = ()
+    """(job id, step name, seconds) of every step act timed, in order."""
+
+    def slowest(self, count: int = 5) -> str:
+        """The slowest steps, one ``job/step=Ns`` per item."""
+        ranked = sorted(self.steps, key=lambda step: step[2], reverse=True)[:count]
+        return ", ".join(f"{job}/{name[:40]}={seconds:.0f}s" for job, name, seconds in ranked)
 
     def tail(self, lines: int = 120) -> str:
         return "\n".join(self.output.splitlines()[-lines:])
@@ -347,6 +354,7 @@ def parse_act_log(returncode: int, log: str) -> ActResult:
     """Collect job results and raw step output from act's ``--json`` log."""
     jobs: dict[str, str] = {}
     output: list[str] = []
+    steps: list[tuple[str, str, float]] = []
     for line in log.splitlines():
         try:
             entry = json.loads(line)
@@ -357,12 +365,18 @@ def parse_act_log(returncode: int, log: str) -> ActResult:
             continue
         if "jobResult" in entry:
             jobs[str(entry.get("jobID", entry.get("job", "")))] = str(entry["jobResult"])
+        if "executionTime" in entry and "stepResult" in entry:
+            name = str(entry.get("step", "")).splitlines()[0] if entry.get("step") else ""
+            seconds = float(entry["executionTime"]) / 1e9
+            steps.append((str(entry.get("jobID", "")), name, seconds))
         message = str(entry.get("msg", ""))
         if entry.get("raw_output"):
             output.append(message.rstrip("\n"))
         elif entry.get("level") in ("error", "warning") or "::error" in message:
             output.append(message)
-    return ActResult(returncode=returncode, output="\n".join(output), jobs=jobs, log=log)
+    return ActResult(
+        returncode=returncode, output="\n".join(output), jobs=jobs, log=log, steps=tuple(steps)
+    )
 
 
 @pytest.fixture

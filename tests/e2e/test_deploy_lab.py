@@ -164,4 +164,6 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert [s["state"] for s in records["deploy:rollback"]["statuses"]] == ["success"]
     assert records["deploy:rollback"]["payload"]["gitops_commit"] == revert
     assert os.environ.get("GITHUB_TOKEN") is None  # nothing leaked into the test process
-    print(f"act e2e: good deploy {good_seconds:.0f} s, bad deploy + rollback {bad_seconds:.0f} s")
+    print(f"\nact e2e: good deploy {good_seconds:.0f} s, bad deploy + rollback {bad_seconds:.0f} s")
+    print(f"slowest steps (good): {good.slowest()}")
+    print(f"slowest steps (bad): {bad.slowest()}")
