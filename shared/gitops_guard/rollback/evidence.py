@@ -102,6 +102,13 @@ def _fmt(value: Any) -> str:
     return "" if number is None else f"{number:.4g}"
 
 
+def _window(value: Any) -> str:
+    """slo-gate writes ``{"range": "5m", "start": ..., "end": ...}``; older reports a string."""
+    if isinstance(value, dict):
+        return str(value.get("range") or "")
+    return "" if value is None else str(value)
+
+
 def table(evidence: GateEvidence) -> str:
     """The failing objectives as a Markdown table."""
     rows = [
@@ -111,7 +118,7 @@ def table(evidence: GateEvidence) -> str:
             _fmt(o.get("value")),
             _fmt(o.get("threshold")),
             _fmt(o.get("baseline")),
-            o.get("window", ""),
+            _window(o.get("window")),
             o.get("reason", ""),
         )
         for o in evidence.failing
@@ -188,7 +195,7 @@ def pull_request_body(
             + ", ".join(f"`{q}`" for q in quarantined),
         ]
     if evidence is not None:
-        score = f", score {evidence.score:.3g}" if evidence.score is not None else ""
+        score = f", score {evidence.score:.4g}%" if evidence.score is not None else ""
         lines += [
             "",
             "## Gate evidence",

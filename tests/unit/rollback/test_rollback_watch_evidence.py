@@ -193,7 +193,7 @@ def test_evidence_rendering() -> None:
         quarantined=["web:2"],
     )
     assert "- `web:2` → `web:1`" in body
-    assert "2 of 3 objectives failing" in body
+    assert "Verdict **fail**, score 50%; 2 of 3 objectives failing" in body
     assert body.rstrip().endswith("Run: https://github.com/acme/app/actions/runs/5")
     assert "Quarantined" in body
 
