@@ -8,6 +8,7 @@ Behaviours covered (hypothesis draws every combination):
 - line endings LF or CRLF; indentation 2 or 4; block or flow containers;
 - the value plain, single- or double-quoted, with or without an anchor that a
   second container uses through an alias (edited once, at the anchor);
+- non-ASCII and astral-plane characters before the value shift no offset;
 - decoys — an annotation, an env value, a ConfigMap entry and comments holding
   the same image — never change;
 - Helm values: the tag key, nested at random depth, in any quoting style;
@@ -29,7 +30,7 @@ from gitops_guard import images, manifests
 
 PLACEHOLDER = "\x00VALUE\x00"
 _COMMENT_ALPHABET = st.sampled_from(
-    [*list("abcxyz019 :#'\"-{}[],&*!|>%@`"), "é", "ü", "日本", "image: ghcr.io/acme/app:0.1"]
+    [*list("abcxyz019 :#'\"-{}[],&*!|>%@`"), "é", "ü", "日本", "🚀", "image: ghcr.io/acme/app:0.1"]
 )
 _comment = st.lists(_COMMENT_ALPHABET, max_size=12).map(lambda parts: "#" + "".join(parts))
 _tag = st.from_regex(r"v[0-9]{1,2}(\.[0-9]{1,2}){0,2}(-rc\.[0-9])?", fullmatch=True)
