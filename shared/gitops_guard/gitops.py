@@ -215,6 +215,7 @@ def _git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env.setdefault("GIT_ASKPASS", "true")  # never prompt; fail instead
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")  # no host-key or password prompt
     env["LC_ALL"] = "C"  # stable English messages for _translate
     env.pop("GIT_DIR", None)
     env.pop("GIT_WORK_TREE", None)
@@ -518,8 +519,16 @@ def open_checkout(
             source="--dir",
             hint="Check out the GitOps repository first (actions/checkout), or pass --repo-url.",
         )
+    top = Path(proc.stdout.strip())
+    branch = _run(["symbolic-ref", "-q", "--short", "HEAD"], cwd=top, env=_git_env())
+    if branch.returncode == 0 and remote == "origin":
+        # Push where the branch's upstream lives, when it has one elsewhere than origin.
+        tracked = _run(
+            ["config", "--get", f"branch.{branch.stdout.strip()}.remote"], cwd=top, env=_git_env()
+        ).stdout.strip()
+        remote = tracked if tracked and tracked != "." else remote
     return WorkingCopy(
-        root=Path(proc.stdout.strip()),
+        root=top,
         remote=remote,
         token_env=token_env,
         policy=policy or RetryPolicy(),

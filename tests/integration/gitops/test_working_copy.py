@@ -150,3 +150,14 @@ def test_protected_branch_is_config_error(remote: Remote, tmp_path: Path) -> Non
         wc.push_with_retry(_bump("apps/web/deployment.yaml", "1.25.0", "1.25.1"), branch="main")
     assert info.value.source == "--branch"
     assert remote.tip() == before
+
+
+def test_pushes_to_the_remote_the_branch_tracks(remote: Remote, tmp_path: Path) -> None:
+    checkout = remote.clone(tmp_path / "ci")
+    git(checkout, "remote", "rename", "origin", "upstream")
+    wc = gitops.open_checkout(checkout)
+    assert wc.remote == "upstream"
+    sha, _ = wc.push_with_retry(
+        _bump("apps/web/deployment.yaml", "nginx:1.25.0", "nginx:1.25.1"), branch="main"
+    )
+    assert remote.tip() == sha
