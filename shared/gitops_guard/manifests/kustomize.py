@@ -159,6 +159,8 @@ def add_entries(
             editor.append_item(doc_index, ("images",), listing, pairs)
     elif isinstance(doc, nodes.MappingNode) and listing is None:
         editor.add_list_key(doc_index, doc, "images", items)
+    elif isinstance(doc, nodes.MappingNode) and yamledit.scalar_text(listing) is None:
+        editor.fill_empty(doc_index, doc, "images", items)  # ``images:`` with no value
     else:
         raise yamledit.UnsafeEdit("its images: is not a list")
     return [

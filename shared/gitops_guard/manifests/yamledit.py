@@ -370,6 +370,26 @@ class Editor:
         value = [{k: (STR_TAG, v) for k, v in pairs} for pairs in items]
         self._ops.append(_Op(doc, (), "add", key, value))
 
+    def fill_empty(
+        self,
+        doc: int,
+        mapping: nodes.MappingNode,
+        key: str,
+        items: Sequence[Sequence[tuple[str, str]]],
+    ) -> None:
+        """Give an empty block value (``key:`` and nothing) a list of mappings."""
+        pair = next(
+            (k, v) for k, v in mapping.value if isinstance(k, nodes.ScalarNode) and k.value == key
+        )
+        value = pair[1]
+        if mapping.flow_style or not isinstance(value, nodes.ScalarNode) or value.value != "":
+            raise UnsafeEdit(f"{key!r} at line {line_of(pair[0])} is not empty")
+        column = int(pair[0].start_mark.column)
+        at = _line_end(self.text, int(value.start_mark.index))
+        self._add(at, at, "".join(self._block_item(column, pairs) for pairs in items))
+        data = [{k: (STR_TAG, v) for k, v in pairs} for pairs in items]
+        self._ops.append(_Op(doc, (), "add", key, data))
+
     def render(self) -> str:
         """The new text; raises :class:`UnsafeEdit` unless it re-reads exactly as intended."""
         splices = sorted(self._splices, key=lambda s: (s.start, s.end, s.order))

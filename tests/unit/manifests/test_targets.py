@@ -223,13 +223,15 @@ def test_kustomize_entry_added_to_existing_list_and_empty_flow_list(make_tree: M
             "a/kustomization.yaml": "resources:\n- ../base\n- https://github.com/acme/x//y\nimages:\n  - name: redis\n    newTag: '7'\n",
             "b/kustomization.yaml": "resources: [../base]\nimages: []\n",
             "c/kustomization.yaml": "resources: [../a/../base]\n",
+            "d/kustomization.yaml": "images:   # none yet\nresources: [../base]\n",
         }
     )  # fmt: skip
-    after = _after(root, "nginx:1.27.1", paths=["a", "b", "c"])
+    after = _after(root, "nginx:1.27.1", paths=["a", "b", "c", "d"])
     assert after == {
         "a/kustomization.yaml": "resources:\n- ../base\n- https://github.com/acme/x//y\nimages:\n  - name: redis\n    newTag: '7'\n  - name: nginx\n    newTag: 1.27.1\n",
         "b/kustomization.yaml": "resources: [../base]\nimages: [{name: nginx, newTag: 1.27.1}]\n",
         "c/kustomization.yaml": "resources: [../a/../base]\nimages:\n- name: nginx\n  newTag: 1.27.1\n",
+        "d/kustomization.yaml": "images:   # none yet\n- name: nginx\n  newTag: 1.27.1\nresources: [../base]\n",
     }  # fmt: skip
 
 
