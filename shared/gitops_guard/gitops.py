@@ -320,8 +320,12 @@ class WorkingCopy:
         """Run a local git command in the checkout; returns stdout; errors translated."""
         proc = _run(args, cwd=self.root, env=_git_env(), input_text=input_text)
         if proc.returncode != 0:
-            problem = _translate(args, proc, where=self.where, token_name=None)
-            raise problem.error if isinstance(problem, _Retryable) else problem
+            # A local command talks to no remote: no credentials, no network to blame.
+            detail = _clean(proc.stderr or proc.stdout or "")
+            raise errors.GitopsGuardError(
+                f"git {' '.join(_clean(a) for a in args[:2])} failed in {self.root} "
+                f"(exit {proc.returncode}): {detail}"
+            )
         return proc.stdout
 
     def _git_network(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
