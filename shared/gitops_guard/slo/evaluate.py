@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from gitops_guard.slo import config, criteria, models
 
@@ -107,14 +108,6 @@ def evaluate_objective(
     baseline: models.QueryOutcome | None = None,
 ) -> models.ObjectiveResult:
     """Judge every series of one measurement and keep the worst."""
-    common = {
-        "name": objective.name,
-        "key": objective.key,
-        "weight": objective.weight if objective.scored else 0.0,
-        "query": objective.promql,
-        "baseline_query": objective.baseline,
-        "criteria": " and ".join(c.text for c in objective.pass_criteria),
-    }
     static_threshold = (
         objective.pass_criteria[0].number
         if objective.pass_criteria and not objective.pass_criteria[0].needs_baseline
@@ -125,30 +118,24 @@ def evaluate_objective(
         if objective.warn_criteria and not objective.warn_criteria[0].needs_baseline
         else None
     )
-    if outcome.error is not None:
-        return models.ObjectiveResult(
-            state="error",
-            reason=f"query error: {outcome.error}",
-            threshold=static_threshold,
-            warn_threshold=static_warn,
-            **common,  # type: ignore[arg-type]
-        )
-    if not outcome.samples:
-        return models.ObjectiveResult(
-            state="no-data",
-            reason="the query returned no data (no series matched)",
-            threshold=static_threshold,
-            warn_threshold=static_warn,
-            **common,  # type: ignore[arg-type]
-        )
-    series = tuple(judge_series(objective, s, baseline) for s in outcome.samples)
-    worst = max(
-        series,
-        key=lambda s: (
-            models.SEVERITY[s.state],
-            _badness(objective, s),
-        ),
+    empty = models.ObjectiveResult(
+        name=objective.name,
+        key=objective.key,
+        weight=objective.weight if objective.scored else 0.0,
+        state="no-data",
+        reason="the query returned no data (no series matched)",
+        query=objective.promql,
+        threshold=static_threshold,
+        warn_threshold=static_warn,
+        baseline_query=objective.baseline,
+        criteria=" and ".join(c.text for c in objective.pass_criteria),
     )
+    if outcome.error is not None:
+        return replace(empty, state="error", reason=f"query error: {outcome.error}")
+    if not outcome.samples:
+        return empty
+    series = tuple(judge_series(objective, s, baseline) for s in outcome.samples)
+    worst = max(series, key=lambda s: (models.SEVERITY[s.state], _badness(objective, s)))
     reason = worst.reason
     if len(series) > 1:
         counts: dict[str, int] = {}
@@ -162,7 +149,8 @@ def evaluate_objective(
         and (worst.baseline is not None or not objective.warn_criteria[0].needs_baseline)
         else None
     )
-    return models.ObjectiveResult(
+    return replace(
+        empty,
         state=worst.state,
         reason=reason,
         value=worst.value,
@@ -171,7 +159,6 @@ def evaluate_objective(
         baseline=worst.baseline,
         worst_labels=worst.labels,
         series=series,
-        **common,  # type: ignore[arg-type]
     )
 
 
