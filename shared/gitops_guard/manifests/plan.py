@@ -314,8 +314,11 @@ class _Planner:
         )
         names = ", ".join(u.text for u in missing)
         where = ", ".join(self.scope_paths) if self.scope_paths else "the repository"
+        skipped = sorted(self.ws.skipped)
+        unread = f"; not read (see skipped): {', '.join(skipped[:5])}" if skipped else ""
+        unread += " ..." if len(skipped) > 5 else ""
         raise errors.InputError(
-            f"{names} matches no image in {where}; images found: {listed or 'none'}",
+            f"{names} matches no image in {where}; images found: {listed or 'none'}{unread}",
             source="--image",
             hint=(
                 "Check the repository part of --image (registry and path), --path, and "

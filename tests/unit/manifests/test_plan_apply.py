@@ -54,6 +54,15 @@ def test_unmatched_image_lists_what_was_found(make_tree: MakeTree) -> None:
     )
 
 
+def test_unmatched_image_mentions_unreadable_files(make_tree: MakeTree) -> None:
+    root = make_tree(
+        {"a.yaml": _pod("nginx:1"), "t.yaml": "image: {{ .Values.redis }}\n{{- x }}\n"}
+    )
+    with pytest.raises(errors.InputError) as info:
+        manifests.plan(root, [images.parse("redis:2")])
+    assert info.value.message.endswith("images found: nginx; not read (see skipped): t.yaml")
+
+
 def test_unmatched_image_names_the_scanned_paths(make_tree: MakeTree) -> None:
     root = make_tree({"a/p.yaml": _pod("nginx:1"), "b/p.yaml": _pod("redis:1")})
     with pytest.raises(errors.InputError, match=r"matches no image in a; images found: nginx"):
