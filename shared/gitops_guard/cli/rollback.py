@@ -176,7 +176,12 @@ def _wait_in_argocd(args: argparse.Namespace, result: models.RollbackResult) -> 
     """Wait for the rollback commit in ArgoCD when asked; the exit code."""
     if not (args.argocd_server and args.argocd_app):
         return errors.EXIT_OK
-    if result.status != "rolled-back" or not result.rollback_sha:
+    # A rerun that finds the deploy already reverted on the branch still waits for that
+    # revert: the first run may have pushed it and then timed out waiting.
+    on_branch = result.status == "rolled-back" or (
+        result.status == "skipped" and not result.pull_request_url
+    )
+    if not on_branch or not result.rollback_sha:
         if result.status == "pull-request":
             actions.notice(
                 "ArgoCD is not waited for: the rollback is a pull request that is not merged yet"

@@ -117,7 +117,11 @@ def revert(
         later = gitrepo.log(tree, f"{sha}..HEAD")
         decision = policy.decide_revert(target, later)
         if not decision.revert:
-            return publish.Change(skip_code=decision.code, skip_reason=decision.reason)
+            return publish.Change(
+                skip_code=decision.code,
+                skip_reason=decision.reason,
+                existing=decision.by if decision.code == "already-reverted" else "",
+            )
         back = tuple(models.ImageSwap(image=s.previous, previous=s.image) for s in target.swaps)
         notes: list[str] = []
         staged = gitrepo.try_revert(tree, sha)

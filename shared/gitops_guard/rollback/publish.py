@@ -50,6 +50,8 @@ class Change:
     """The new commit, or None when there is nothing to do."""
     skip_code: str = ""
     skip_reason: str = ""
+    existing: str = ""
+    """When skipped: the commit already on the branch that did it (a revert), if any."""
     swaps: tuple[models.ImageSwap, ...] = ()
     """Image = restored, previous = taken out."""
     method: Literal["", "revert", "images"] = ""
@@ -84,7 +86,7 @@ def _result(
     return models.RollbackResult(
         status=status,
         target=target,
-        rollback_sha=(change.sha or "") if status != "dry-run" else "",
+        rollback_sha=(change.sha or change.existing) if status != "dry-run" else "",
         pull_request_url=url,
         rolled_back_to=tuple(s.image for s in change.swaps),
         removed=tuple(s.previous for s in change.swaps),

@@ -130,3 +130,35 @@ def test_rollback_that_stays_degraded_exits_1(gitops: GitopsRepo, run_cli, monke
     assert code == 1, out
     assert ("DELETE", "/api/v1/applications/web/operation") not in calls
     assert gitops.image_of("web") == WEB1
+
+
+def test_rerun_waits_for_the_existing_revert(gitops: GitopsRepo, run_cli, monkeypatch) -> None:
+    monkeypatch.setenv("ARGOCD_TOKEN", TOKEN)
+    bad = gitops.deploy("web", WEB1, WEB2)
+    code, out = run_cli("revert", "--dir", gitops.work, "--commit", bad)
+    assert code == 0, out
+    revert = gitops.remote_head()
+    store = argocd_api.ApplicationStore()
+    store.put(
+        argocd_api.make_application(
+            "web", revision=revert, sync_status="Synced", health="Healthy", phase="Succeeded"
+        )
+    )
+    with argocd_api.FakeArgoServer(store, token=TOKEN, stream="off") as server:
+        code, out = run_cli(
+            "revert",
+            "--dir",
+            gitops.work,
+            "--commit",
+            bad,
+            "--argocd-server",
+            server.url,
+            "--argocd-app",
+            "web",
+            "--argocd-timeout",
+            "10",
+        )
+    assert code == 0, out
+    assert "already-reverted" in out
+    assert "ArgoCD: done" in out
+    assert gitops.remote_head() == revert
