@@ -56,6 +56,7 @@ class FakeClient:
         self.syncs: list[dict[str, Any]] = []
         self.stream = list(stream) if stream is not None else None
         self.sync_errors = list(sync_errors)
+        self.idles: list[float] = []
 
     def get_application(
         self, name: str, *, refresh: Literal["normal", "hard"] | None = None
@@ -274,6 +275,43 @@ def test_stream_events_are_observed_without_polling() -> None:
     assert result.mode == "stream"
     assert len(client.gets) == 1
     assert client.request_count == 2
+
+
+class ReconnectingClient(FakeClient):
+    """A stream that sends the current state on every connection, then stays quiet."""
+
+    def watch_application(
+        self, name: str, *, idle_timeout_seconds: float
+    ) -> Iterator[models.Application]:
+        self.request_count += 1
+        self.idles.append(idle_timeout_seconds)
+        yield self.states[0] if len(self.states) == 1 else self.states.pop(0)  # type: ignore[misc]
+        self.clock.now += idle_timeout_seconds
+        raise exceptions.StreamIdle("quiet", events=1)
+
+
+def test_quiet_stream_is_reopened_and_times_out_gently() -> None:
+    clock = Clock()
+    client = ReconnectingClient([RACE], clock)
+    timing = wait.Timing(timeout_seconds=60, refresh_interval_seconds=30, stream_idle_seconds=10)
+    result = run(client, clock, timing=timing, stream=True)
+    assert result.outcome == "timed-out"
+    assert result.mode == "stream"
+    assert clock.now - 1000.0 == pytest.approx(60.0)
+    # 2 reads with refresh (0 s, 30 s) and a stream reopened every 10 s at most.
+    assert client.request_count <= 10
+    assert max(client.idles) == 10
+    assert client.idles[0] == 3.0  # the first connection must prove itself quickly
+
+
+def test_degraded_grace_ends_a_quiet_stream() -> None:
+    clock = Clock()
+    degraded = snapshot(**done_state(health="Degraded"))
+    client = ReconnectingClient([degraded], clock)
+    timing = wait.Timing(timeout_seconds=600, degraded_grace_seconds=25)
+    result = run(client, clock, timing=timing, stream=True)
+    assert result.outcome == "degraded"
+    assert 25.0 <= clock.now - 1000.0 <= 25.0 + 1.0
 
 
 def test_stream_unavailable_falls_back_to_polling() -> None:
