@@ -17,6 +17,22 @@ import time
 from gitops_guard.lab import demo, up
 
 
+def _breakdown(story: demo.Story) -> str:
+    """Where the figure's seconds went: the wait's tail, the failing gate, the rollback."""
+    names = [step.name for step in story.steps]
+    gate_at = next((i for i, n in enumerate(names) if n.endswith("(new bad version)")), None)
+    if gate_at is None or gate_at < 1:
+        return "-"
+    wait, gate = story.steps[gate_at - 1], story.steps[gate_at]
+    parts = []
+    if story.bad_synced_at is not None:
+        parts.append(f"{wait.started_at + wait.seconds - story.bad_synced_at:.1f}")
+    parts.append(f"{gate.seconds:.1f}")
+    if gate_at + 1 < len(story.steps):
+        parts.append(f"{story.steps[gate_at + 1].seconds:.1f}")
+    return " / ".join(parts)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -43,6 +59,7 @@ def main() -> int:
         print(
             f"{run:>3}  {'yes' if story.ok else 'NO':<3} {shown:>16}  "
             f"{'YES' if story.good_reverted else 'no':<16} {time.monotonic() - started:8.1f}"
+            f"   {_breakdown(story)}"
         )
         if not story.ok:
             for problem in story.problems:

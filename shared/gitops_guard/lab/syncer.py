@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 DEGRADED_AFTER_SECONDS = 8.0
 """How long a new version may stay unready before health turns Degraded (the lab's
 stand-in for ``progressDeadlineSeconds``)."""
+HEALTH_POLL_SECONDS = 0.25
+"""How often the health of a version that is starting is probed."""
 REFRESH_DELAY_SECONDS = 0.5
 """Time between noticing a new revision (OutOfSync) and starting the sync operation."""
 
@@ -234,8 +236,15 @@ class Syncer:
                     self._changed()
             except Exception:  # keep playing ArgoCD; the log tells what broke
                 log.exception("syncer: unexpected error")
-            self._wake.wait(self.poll_seconds)
+            self._wake.wait(self._next_wait())
             self._wake.clear()
+
+    def _next_wait(self) -> float:
+        # While a new version starts, look at its health often: ArgoCD learns of pod
+        # readiness through a watch, not through the repository poll.
+        with self._lock:
+            starting = self.status.health_status == "Progressing" and not self._pull_failed
+        return min(self.poll_seconds, HEALTH_POLL_SECONDS) if starting else self.poll_seconds
 
     # -------------------------------------------------------------- one round
     def step(self) -> None:
