@@ -548,7 +548,7 @@ def clone(
     policy: RetryPolicy | None = None,
 ) -> WorkingCopy:
     """Clone ``url`` into ``dest`` (absent or empty); the token never reaches .git/config."""
-    if _USERINFO.match(url):
+    if url.startswith(("http://", "https://")) and _USERINFO.match(url):
         raise errors.InputError(
             f"the repository URL {redact_url(url)} carries credentials",
             source="--repo-url",
