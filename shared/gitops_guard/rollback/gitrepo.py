@@ -11,6 +11,7 @@ This module must not decide anything: the flows ask, the policy decides.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -101,7 +102,10 @@ def sync_to_remote(wc: gitops.WorkingCopy, branch: str) -> str:
 @contextlib.contextmanager
 def worktree(wc: gitops.WorkingCopy, commit: str) -> Iterator[gitops.WorkingCopy]:
     """A detached worktree at ``commit`` sharing the repository; removed afterwards."""
-    base = Path(tempfile.mkdtemp(prefix="gitops-guard-rollback-"))
+    # Under $RUNNER_TEMP inside a runner: cleaned with the job, never inside the workspace.
+    base = Path(
+        tempfile.mkdtemp(prefix="gitops-guard-rollback-", dir=os.environ.get("RUNNER_TEMP") or None)
+    )
     path = base / "tree"
     wc.git("worktree", "add", "-q", "--detach", str(path), commit)
     try:
