@@ -8,7 +8,8 @@
    (followed through ``resources``, ``bases`` and ``components``) hold the image
    in files *outside* the scanned paths — the overlay case, where the base must
    stay as it is. When the resources are scanned too they are edited directly
-   and no entry is added;
+   and no entry is added. A kustomization file named itself in ``paths`` gets
+   an entry for every image it lacks (the user asked for it there);
 4. the Helm values named by ``--helm`` specs.
 
 Each edited file is re-read and checked to differ only by the intended values.
@@ -88,6 +89,8 @@ class _Planner:
         self.changes: list[models.ImageChange] = []
         self.matched: set[int] = set()
         self.scope_paths: tuple[str, ...] = ()
+        self.named_files: frozenset[str] = frozenset()
+        """Files named one by one in ``paths`` (not found by walking a folder)."""
 
     # -- helpers -------------------------------------------------------------------
     def match(self, ref: images.ImageRef) -> tuple[int, images.ImageRef] | None:
@@ -206,6 +209,10 @@ class _Planner:
         current: dict[str, str] = {}
         for name, text in self._outside_images(folder, doc, update, {rel}):
             current.setdefault(name, text)
+        if not current and rel in self.named_files:
+            # Naming a kustomization file in --path asks for the image there, even when
+            # its resources are remote or do not show the image.
+            current[update.name] = update.name
         if not current:
             return
         self.matched.add(index)
@@ -361,6 +368,11 @@ def plan(
     specs = [helm_values.parse_spec(spec) for spec in helm]
     planner = _Planner(root, updates, tree.discover(root, paths), specs)
     planner.scope_paths = tuple(paths)
+    planner.named_files = frozenset(
+        rel
+        for rel in (PurePosixPath(p.replace("\\", "/")).as_posix() for p in paths)
+        if rel in planner.scope_set
+    )
     planner.plan_workloads()
     planner.plan_kustomizations()
     planner.plan_helm()

@@ -235,6 +235,23 @@ def test_kustomize_entry_added_to_existing_list_and_empty_flow_list(make_tree: M
     }  # fmt: skip
 
 
+def test_kustomization_named_in_paths_gets_an_entry_on_request(make_tree: MakeTree) -> None:
+    kustomization = "resources:\n- https://github.com/acme/base//web?ref=v1\n"
+    root = make_tree(
+        {"web/kustomization.yaml": kustomization, "other/kustomization.yaml": kustomization}
+    )
+    with pytest.raises(errors.InputError, match="matches no image"):
+        manifests.plan(root, [images.parse("ghcr.io/acme/web:2")], paths=["web", "other"])
+    plan = manifests.plan(
+        root, [images.parse("ghcr.io/acme/web:2")], paths=["web/kustomization.yaml"]
+    )
+    assert {e.path: e.after.decode() for e in plan.edits} == {
+        "web/kustomization.yaml": kustomization
+        + "images:\n- name: ghcr.io/acme/web\n  newTag: '2'\n".replace("'", '"')
+    }
+    assert [(c.old, c.new) for c in plan.changes] == [("ghcr.io/acme/web", "ghcr.io/acme/web:2")]
+
+
 def test_kustomize_entry_in_place_is_no_op(make_tree: MakeTree) -> None:
     root = make_tree({"kustomization.yaml": "images:\n- name: nginx\n  newTag: 1.25\n"})
     plan = manifests.plan(root, [images.parse("docker.io/library/nginx:1.25")])
