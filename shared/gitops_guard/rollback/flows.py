@@ -18,6 +18,7 @@ does that and turns the result into outputs.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,6 +94,29 @@ def _set_images(
     return list(written), tuple(swaps)
 
 
+def _with_merged_swaps(wc: gitops.WorkingCopy, target: models.CommitRecord) -> models.CommitRecord:
+    """A merge of a deploy pull request carries no trailers itself: take the image swaps
+    of the deploy commits it merged (first deploy's previous, last deploy's image)."""
+    if target.swaps:
+        return target
+    parents = gitrepo.parents(wc, target.sha)
+    if len(parents) < 2:
+        return target
+    merged = [c for c in gitrepo.log(wc, f"{parents[0]}..{parents[1]}") if c.swaps]
+    if not merged:
+        return target
+    swaps: dict[str, models.ImageSwap] = {}
+    for commit in reversed(merged):  # oldest first
+        for swap in commit.swaps:
+            key = next((k for k in swaps if quarantine.same_repository(k, swap.image)), None)
+            if key is None:
+                swaps[swap.image] = swap
+            else:
+                first = swaps.pop(key)
+                swaps[swap.image] = models.ImageSwap(image=swap.image, previous=first.previous)
+    return dataclasses.replace(target, swaps=tuple(swaps.values()), action=models.ACTION_DEPLOY)
+
+
 # ---------------------------------------------------------------- revert
 def revert(
     wc: gitops.WorkingCopy,
@@ -111,7 +135,7 @@ def revert(
             hint="Pass a deploy commit of the branch being rolled back (the `commit-sha` "
             "output of update-manifest).",
         )
-    target = gitrepo.record(wc, sha)
+    target = _with_merged_swaps(wc, gitrepo.record(wc, sha))
 
     def make_change(tree: gitops.WorkingCopy) -> publish.Change:
         later = gitrepo.log(tree, f"{sha}..HEAD")

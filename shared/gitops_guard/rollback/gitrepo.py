@@ -50,6 +50,11 @@ def record(wc: gitops.WorkingCopy, sha: str) -> models.CommitRecord:
     return found[0]
 
 
+def parents(wc: gitops.WorkingCopy, sha: str) -> list[str]:
+    """The parents of ``sha`` (two or more for a merge commit)."""
+    return wc.git("rev-list", "--parents", "-n", "1", sha).split()[1:]
+
+
 def is_ancestor(wc: gitops.WorkingCopy, ancestor: str, descendant: str) -> bool:
     """True when ``ancestor`` is reachable from ``descendant``."""
     try:
@@ -64,8 +69,9 @@ def try_revert(wc: gitops.WorkingCopy, sha: str) -> list[str] | None:
 
     On a conflict (or any refusal) the working tree and index are restored as they were.
     """
+    mainline = ["-m", "1"] if len(parents(wc, sha)) > 1 else []
     try:
-        wc.git("revert", "--no-commit", "--no-edit", sha)
+        wc.git("revert", "--no-commit", "--no-edit", *mainline, sha)
     except errors.GitopsGuardError:
         with contextlib.suppress(errors.GitopsGuardError):
             wc.git("revert", "--abort")

@@ -256,3 +256,42 @@ def test_webhook_notification(
     assert "rolled back web" in message["text"]
     shown = "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::"))
     assert url not in shown + runner_env["output"].read_text() + runner_env["summary"].read_text()
+
+
+def test_merge_of_a_deploy_pull_request_is_reverted(gitops: GitopsRepo, run_cli) -> None:
+    where = gitops.clone("ci")
+    git(where, "checkout", "-q", "-b", "deploy-web")
+    path = where / "apps/web/deployment.yaml"
+    path.write_text(path.read_text().replace(WEB1, WEB2))
+    git(
+        where,
+        "commit",
+        "-q",
+        "-a",
+        "-F",
+        "-",
+        input_text=(
+            f"deploy web\n\nGitops-Guard-Action: update-manifest\n"
+            f"Gitops-Guard-Image: {WEB2}\nGitops-Guard-Previous-Image: {WEB1}\n"
+        ),
+    )
+    git(where, "checkout", "-q", "main")
+    gitops.commit_file("README.md", "x\n", "docs while the PR was open")
+    git(
+        where,
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "Merge pull request #3 from acme/deploy-web",
+        "deploy-web",
+    )
+    git(where, "push", "-q", "origin", "HEAD:main")
+    merge = gitops.remote_head()
+    code, out = run_cli("revert", "--dir", gitops.work, "--commit", merge)
+    assert code == 0, out
+    assert gitops.image_of("web") == WEB1
+    assert gitops.remote_file("README.md") == "x\n"
+    body = git(gitops.remote, "log", "-1", "--format=%B", "main")
+    assert f"Gitops-Guard-Image: {WEB1}" in body
+    assert f"Gitops-Guard-Previous-Image: {WEB2}" in body
