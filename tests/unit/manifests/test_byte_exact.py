@@ -36,7 +36,7 @@ _comment = st.lists(_COMMENT_ALPHABET, max_size=12).map(lambda parts: "#" + "".j
 _tag = st.from_regex(r"v[0-9]{1,2}(\.[0-9]{1,2}){0,2}(-rc\.[0-9])?", fullmatch=True)
 _styles = st.sampled_from(["plain", "single", "double"])
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _token(value: str, style: str) -> str:
