@@ -166,11 +166,9 @@ def apply_state(
     if health_message is not None:
         health_block["message"] = health_message
     if phase is not None:
-        op_rev = op_revision or sync.get("revision") or ""
+        revs = _operation_revisions(status, sync, op_revision, multi=multi)
         finished = phase not in ("Running", "Terminating")
-        sync_op: dict[str, Any] = (
-            {"revisions": [op_rev]} if multi and op_revision else {"revision": op_rev}
-        )
+        sync_op: dict[str, Any] = {"revisions": revs} if multi else {"revision": revs[0]}
         state: dict[str, Any] = {
             "phase": phase,
             "message": op_message or _default_message(phase),
@@ -183,7 +181,7 @@ def apply_state(
         }
         if finished:
             state["finishedAt"] = iso(finished_at or NOW)
-            state["syncResult"] = {"revisions": [op_rev]} if multi else {"revision": op_rev}
+            state["syncResult"] = {"revisions": revs} if multi else {"revision": revs[0]}
             # ArgoCD's controller clears the requested operation when it completes.
             app.pop("operation", None)
         status["operationState"] = state
@@ -215,6 +213,27 @@ def apply_state(
                 "source": copy.deepcopy(app.get("spec", {}).get("source", {})),
             }
         )
+
+
+def _operation_revisions(
+    status: Mapping[str, Any], sync: Mapping[str, Any], op_revision: str | None, *, multi: bool
+) -> list[str]:
+    """The revision(s) of an operation: given, else the running one's, else ArgoCD's current.
+
+    Multi-source operations list one revision per source, as ArgoCD does.
+    """
+    current = list(sync.get("revisions") or []) if multi else [sync.get("revision") or ""]
+    if op_revision:
+        if multi:
+            return current if op_revision in current else [op_revision]
+        return [op_revision]
+    previous = status.get("operationState") or {}
+    if previous.get("phase") in ("Running", "Terminating"):
+        running = (previous.get("operation") or {}).get("sync") or {}
+        found = list(running.get("revisions") or []) or [running.get("revision") or ""]
+        if any(found):
+            return found
+    return current or [""]
 
 
 def _default_message(phase: str) -> str:
