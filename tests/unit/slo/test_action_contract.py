@@ -29,7 +29,7 @@ def action() -> dict[str, Any]:
 
 
 def _step(action: dict[str, Any], step_id: str) -> dict[str, Any]:
-    steps = [s for s in action["runs"]["steps"] if s.get("id") == step_id]
+    steps: list[dict[str, Any]] = [s for s in action["runs"]["steps"] if s.get("id") == step_id]
     assert len(steps) == 1
     return steps[0]
 
