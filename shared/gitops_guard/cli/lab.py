@@ -5,7 +5,8 @@
 a fresh lab, tells the promote -> wait -> gate -> rollback story with the real
 subcommands, prints the timeline and stops the lab (``--keep`` leaves it up).
 Exit codes: 0 done (demo: the story went as expected), 1 the demo's story went
-otherwise, 2 bad input, 3 a part of the lab could not start.
+otherwise, 2 bad input, 3 a part of the lab could not start. This module only
+translates flags and prints; the lab itself lives in :mod:`gitops_guard.lab`.
 """
 
 from __future__ import annotations
