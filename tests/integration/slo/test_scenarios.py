@@ -111,11 +111,11 @@ def test_report_holds_the_evidence(history: promstack.Server, run_gate: GateRunn
     assert availability["series"][0]["labels"] == {}
     assert availability["measurements"][0]["at"] == AT
     # --history 30m: one point a minute before the measurement, for the chart.
-    history = availability["history"]
-    assert len(history) == 31
-    assert history[0]["at"] == "2026-01-01T00:20:00Z"
-    assert history[0]["value"] == pytest.approx(0.999, abs=0.0005)
-    assert history[-1]["value"] == pytest.approx(0.95, abs=0.001)
+    points = availability["history"]
+    assert len(points) == 31
+    assert points[0]["at"] == "2026-01-01T00:20:00Z"
+    assert points[0]["value"] == pytest.approx(0.999, abs=0.0005)
+    assert points[-1]["value"] == pytest.approx(0.95, abs=0.001)
 
 
 @pytest.mark.parametrize(
