@@ -24,15 +24,18 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import random
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tenacity import (
+    RetryCallState,
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
@@ -111,9 +114,30 @@ class RetryPolicy:
     network_attempts: int = 3
     """Attempts in all for a fetch, clone or push that could not reach the remote."""
     wait_initial_seconds: float = 0.2
-    """Scale of the first random wait; each later wait may be up to twice as long."""
-    wait_max_seconds: float = 5.0
+    """Scale of the first random wait (push retries use the last attempt's duration
+    when it is longer); each later wait may be up to twice as long."""
+    wait_max_seconds: float = 8.0
     """No single wait is longer than this."""
+
+
+class _ScaledJitter:
+    """Full-jitter waits scaled by how long one attempt takes.
+
+    Contenders only stop colliding once their retries are spread over more than the
+    time one attempt takes (fetch, recompute, commit, push). On a busy runner that
+    is seconds, not the fixed fraction of a second a plain exponential would start
+    from, so the wait before retry ``n`` is uniform in
+    ``[0, max(initial, last attempt) * 2**(n-1)]``, capped at ``wait_max_seconds``.
+    """
+
+    def __init__(self, policy: RetryPolicy):
+        self.policy = policy
+        self.last_attempt_seconds = 0.0
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        scale = max(self.policy.wait_initial_seconds, self.last_attempt_seconds)
+        ceiling = min(self.policy.wait_max_seconds, scale * 2 ** (retry_state.attempt_number - 1))
+        return random.uniform(0, ceiling)  # noqa: S311 (jitter, not cryptography)
 
 
 class _Retryable(Exception):
@@ -468,17 +492,17 @@ class WorkingCopy:
         again, never merging text. Returns ``(sha or None, attempts)``.
         """
         attempts = 0
+        jitter = _ScaledJitter(self.policy)
         try:
             for attempt in Retrying(
                 stop=stop_after_attempt(max(1, self.policy.attempts)),
-                wait=wait_random_exponential(
-                    multiplier=self.policy.wait_initial_seconds, max=self.policy.wait_max_seconds
-                ),
+                wait=jitter,
                 retry=retry_if_exception_type(_PushRace),
                 reraise=True,
             ):
                 with attempt:
                     attempts += 1
+                    started = time.monotonic()
                     if attempts > 1:
                         # Fetch after the wait, not before it: the tip is as fresh as it gets.
                         tip = self.fetch(branch)
@@ -491,6 +515,7 @@ class WorkingCopy:
                     result = self.push(branch)
                     if result.ok:
                         return sha, attempts
+                    jitter.last_attempt_seconds = time.monotonic() - started
                     raise _PushRace(result.detail)
         except _PushRace as exc:
             raise errors.DependencyUnavailable(
