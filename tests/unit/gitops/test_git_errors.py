@@ -130,3 +130,21 @@ def test_auth_env_appends_to_existing_entries() -> None:
 )
 def test_redact_url(text: str, expected: str) -> None:
     assert gitops.redact_url(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("last", "attempt", "ceiling"),
+    [(0.0, 1, 0.2), (0.0, 3, 0.8), (1.5, 1, 1.5), (1.5, 2, 3.0), (1.5, 5, 8.0)],
+)
+def test_push_retry_jitter_scales_with_attempt_time(
+    monkeypatch: pytest.MonkeyPatch, last: float, attempt: int, ceiling: float
+) -> None:
+    """The wait is uniform in [0, max(initial, last attempt) * 2**(n-1)], capped."""
+    monkeypatch.setattr(gitops.random, "uniform", lambda low, high: (low, high))
+    jitter = gitops._ScaledJitter(gitops.RetryPolicy())
+    jitter.last_attempt_seconds = last
+
+    class State:
+        attempt_number = attempt
+
+    assert jitter(State()) == (0, pytest.approx(ceiling))  # type: ignore[arg-type]
