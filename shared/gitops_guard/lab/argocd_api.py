@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import json
+import ssl
 import threading
 import time
 import urllib.parse
@@ -493,7 +494,8 @@ class FakeArgoServer:
 
     ``token``: the bearer token required (None: any or none). ``stream``: ``"on"``
     serves the stream, ``"off"`` answers 404 as a proxy without it would, ``"silent"``
-    accepts and sends nothing (a buffering proxy).
+    accepts and sends nothing (a buffering proxy). ``tls``: serve https with this
+    server-side context.
     """
 
     def __init__(
@@ -503,8 +505,11 @@ class FakeArgoServer:
         token: str | None = None,
         stream: StreamMode = "on",
         host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.store = store or ApplicationStore()
+        self.tls = tls
+        """A server-side TLS context: serve https (tests of --ca-bundle and --insecure)."""
         self.token = token
         self.stream = stream
         self._host = host
@@ -524,6 +529,8 @@ class FakeArgoServer:
 
         self._server = ThreadingHTTPServer((self._host, 0), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fake-argocd", daemon=True
         )
@@ -547,11 +554,12 @@ class FakeArgoServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
+        """``http://127.0.0.1:PORT`` (``https://`` with ``tls``)."""
         if self._server is None:
             raise RuntimeError("the fake ArgoCD server is not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host!s}:{port}"
 
     # ------------------------------------------------------------ test controls
     def fail_next(self, count: int, *, status: int = 503) -> None:
