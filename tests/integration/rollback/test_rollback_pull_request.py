@@ -173,3 +173,32 @@ def test_result_file_is_json(gitops: GitopsRepo, run_cli) -> None:
     assert data["status"] == "rolled-back"
     assert data["target"] == deploy
     assert data["rolled_back_to"] == [WEB1]
+
+
+def test_to_image_as_pull_request_and_rerun(
+    gitops: GitopsRepo, run_cli, runner_env: dict[str, Path], fake_github: FakePulls
+) -> None:
+    gitops.deploy("web", WEB1, WEB2)
+    main_before = gitops.remote_head()
+    args = (
+        "to",
+        "--dir",
+        gitops.work,
+        "--image",
+        WEB1,
+        "--mode",
+        "pull-request",
+        "--github-repository",
+        "acme/gitops",
+    )
+    code, out = run_cli(*args)
+    assert code == 0, out
+    assert gitops.remote_head() == main_before
+    (pull,) = fake_github.pulls.values()
+    assert pull["title"] == f"Roll back web: {WEB2} -> {WEB1}"
+    assert gitops.image_of("web", pull["head"]["ref"]) == WEB1
+    runner_env["output"].write_text("")
+    code, out = run_cli(*args)
+    assert code == 0, out
+    assert fake_github.count("POST", "/pulls") == 1
+    assert outputs(runner_env["output"])["skipped-reason"].startswith("pull-request-open")
