@@ -1,10 +1,12 @@
-"""gitops-deploy.yml under act, the parts that need no lab.
+"""gitops-deploy.yml and rollback.yml under act, the parts that need no lab.
 
 - deploy: false (a feature branch) runs plan and the caller's tests only: no build,
   promote, verify, rollback or record, and no GitHub Deployment is created.
 - a failing test command fails the test job and stops the chain before the build.
 - bad inputs (an unknown promote-mode, a missing image) stop the run in plan with an
   annotation naming each input; nothing after plan runs.
+- rollback.yml refuses bad inputs (an unknown mode, a bare tag without image-name)
+  before fetching anything, names each one, and records no deployment.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from .conftest import ActRunner, FakeGitHub, job_results
 
 CALLER = (Path(__file__).parent / "callers" / "deploy.yml").read_text()
+ROLLBACK_CALLER = (Path(__file__).parent / "callers" / "rollback.yml").read_text()
 LATER = ("build", "promote", "verify", "rollback", "record")
 
 pytestmark = pytest.mark.timeout(300)
@@ -72,4 +75,23 @@ def test_bad_inputs_are_named_and_nothing_runs(
         jobs[name] in ("not run", "skipped")
         for name in ("test", "build", "promote", "verify", "rollback")
     )
+    assert fake_github.deployments == {}
+
+
+def test_rollback_refuses_bad_inputs_and_records_nothing(
+    act_runner: ActRunner, fake_github: FakeGitHub
+) -> None:
+    act_runner.write_caller(ROLLBACK_CALLER, name="rollback.yml")
+    result = act_runner.run(
+        {"target": "1.1.0", "mode": "yolo"},
+        secrets={"GITOPS_TOKEN": "e2e-gitops-token"},
+        workflow="rollback.yml",
+    )
+    assert job_results(result, ("rollback", "record")) == {
+        "rollback": "failure",
+        "record": "not run",
+    }, result.tail()
+    assert "rollback input mode::'yolo' is not one of: commit, pull-request" in result.log
+    assert "rollback input target::'1.1.0' is a bare tag; set image-name" in result.log
+    assert "checkout stand-in" not in result.output  # refused before anything was fetched
     assert fake_github.deployments == {}
