@@ -272,7 +272,11 @@ def _run(args: argparse.Namespace) -> promote.UpdateResult:
     working_copy = None
     if args.repo_url:
         dest = Path(args.dir) if args.dir else gitops.temporary_clone_dir()
-        working_copy = gitops.clone(args.repo_url, dest, token_env=token_env, policy=policy)
+        # Check out the branch the change is made on: the PR's base, or the push target.
+        start = request.base if request.pull_request else request.branch
+        working_copy = gitops.clone(
+            args.repo_url, dest, branch=start, token_env=token_env, policy=policy
+        )
         root = working_copy.root
     else:
         root = Path(args.dir or ".")

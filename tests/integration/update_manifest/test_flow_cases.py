@@ -127,3 +127,27 @@ def test_detached_checkout_needs_branch(checkout: Path, remote: Remote, run_cli)
     )
     assert result.code == 0, result.err
     assert "nginx:1.25.1" in remote.show("apps/web/deployment.yaml")
+
+
+def test_repo_url_with_branch_works_on_that_branch(remote: Remote, run_cli, tmp_path: Path) -> None:
+    seed = remote.clone(tmp_path / "seed")
+    git(seed, "checkout", "-q", "-b", "staging")
+    (seed / "STAGING").write_text("staging only\n")
+    git(seed, "add", "STAGING")
+    git(seed, "commit", "-qm", "staging branch")
+    git(seed, "push", "-q", "origin", "staging")
+    result = run_cli(
+        "--repo-url",
+        remote.url,
+        "--dir",
+        str(tmp_path / "work"),
+        "--image",
+        "nginx:1.25.1",
+        "--push",
+        "--branch",
+        "staging",
+    )
+    assert result.code == 0, result.err
+    assert "nginx:1.25.1" in remote.show("apps/web/deployment.yaml", "staging")
+    assert remote.show("STAGING", "staging") == "staging only\n"
+    assert "nginx:1.25.0" in remote.show("apps/web/deployment.yaml", "main")
