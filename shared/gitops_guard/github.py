@@ -206,6 +206,13 @@ def _client(settings: ApiSettings) -> Any:
     )
 
 
+def check_repository(repository: str, *, settings: ApiSettings) -> None:
+    """Fail early (before anything is pushed) when the token cannot see ``repository``."""
+    with _translated(settings, repository):
+        repo = _client(settings).get_repo(repository)
+        repo.complete()  # the lazy object fetches itself: GET /repos/{owner}/{repo}
+
+
 def _find_open(repo: Any, owner: str, head: str, base: str) -> PullRequest | None:
     for pull in repo.get_pulls(state="open", head=f"{owner}:{head}", base=base):
         return pull  # type: ignore[no-any-return]

@@ -304,6 +304,8 @@ def _run(args: argparse.Namespace) -> promote.UpdateResult:
                 hint="Pass --github-repository OWNER/NAME.",
             )
         settings = github_settings
+        if not request.dry_run:
+            github.check_repository(repository, settings=settings)
 
         def open_pr(spec: github.PullRequestSpec) -> github.PullRequestResult:
             return github.open_or_update_pull_request(spec, settings=settings)

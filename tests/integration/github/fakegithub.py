@@ -65,6 +65,7 @@ class FakeGitHub:
         # PyGithub spells the port out (https://api.github.com:443/...).
         host = re.escape(API) + "(?::443)?"
         base = host + re.escape(f"/repos/{self.repository}")
+        rsps.add_callback(responses.GET, re.compile(rf"{base}$"), self._repo)
         rsps.add_callback(responses.GET, re.compile(rf"{base}/pulls(\?.*)?$"), self._list)
         rsps.add_callback(responses.POST, re.compile(rf"{base}/pulls$"), self._create)
         rsps.add_callback(responses.PATCH, re.compile(rf"{base}/pulls/\d+$"), self._edit)
@@ -166,6 +167,23 @@ class FakeGitHub:
         }
 
     # ------------------------------------------------------------ endpoints
+    def _repo(self, request: Any) -> tuple[int, dict[str, str], str]:
+        self._record(request)
+        if denied := self._denied(request):
+            return denied
+        payload = _repo(self.repository) | {
+            "permissions": {
+                "admin": False,
+                "maintain": False,
+                "push": True,
+                "triage": True,
+                "pull": True,
+            },
+            "allow_auto_merge": True,
+            "visibility": "private",
+        }
+        return 200, {}, json.dumps(payload)
+
     def _list(self, request: Any) -> tuple[int, dict[str, str], str]:
         self._record(request)
         if denied := self._denied(request):

@@ -216,3 +216,11 @@ def test_create_race_falls_back_to_update(fake_github: FakeGitHub) -> None:
     assert result.created is False
     assert len(fake_github.pulls) == 1
     assert fake_github.pulls[1]["title"] == "again"
+
+
+def test_check_repository(fake_github: FakeGitHub) -> None:
+    github.check_repository("acme/gitops", settings=_settings(fake_github))
+    assert fake_github.calls[-1][:2] == ("GET", "/repos/acme/gitops")
+    with pytest.raises(errors.ConfigError) as info:
+        github.check_repository("acme/gitops", settings=_settings(fake_github, token="nope-42"))
+    assert info.value.source == "GITOPS_TOKEN"

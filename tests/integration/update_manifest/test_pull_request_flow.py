@@ -7,7 +7,8 @@ Behaviours covered:
 - a rerun of the same update pushes nothing new and updates the same PR (no duplicate);
 - an update already in place on the base opens no PR (exit 0, changed=false);
 - no token: exit 2 naming GITHUB_TOKEN, before anything is pushed;
-- GitHub answering 401 is exit 2 naming the token variable, without the token.
+- GitHub answering 401 is exit 2 naming the token variable, without the token, and
+  found before the branch is pushed.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def test_in_place_on_base_opens_nothing(
     result = run_cli(*_pr_args(checkout))
     assert result.code == 0
     assert "already in place" in result.out
-    assert fake_github.calls == []
+    assert [c for c in fake_github.calls if c[0] != "GET"] == []
+    assert fake_github.pulls == {}
     assert HEAD not in remote.refs()
 
 
@@ -110,10 +112,16 @@ def test_no_token_is_exit_2_before_push(
 
 
 def test_rejected_token_is_exit_2(
-    checkout: Path, run_cli, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+    checkout: Path,
+    remote: Remote,
+    run_cli,
+    fake_github: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("GITOPS_TOKEN", "ghs_notTheRightOne77")
+    refs = remote.refs()
     result = run_cli(*_pr_args(checkout))
     assert result.code == 2
+    assert remote.refs() == refs  # checked before anything was pushed
     assert "GITOPS_TOKEN" in result.err and "Bad credentials" in result.err
     assert "ghs_notTheRightOne77" not in result.err + result.out
