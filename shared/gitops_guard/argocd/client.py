@@ -156,10 +156,11 @@ class ArgoClient:
     (register it with ``actions.register_secret`` before). ``insecure``: skip TLS
     verification. ``ca_bundle``: a PEM file of CA certificates to trust.
     ``app_namespace``: sent as ``appNamespace`` on every call (apps in any namespace).
-    ``timeout_seconds``: per request. ``attempts``: tries per call for transient
-    failures (connect errors, timeouts, 5xx), with jittered exponential waits of
-    ``retry_wait_seconds`` up to ``retry_max_wait_seconds``. ``transport`` and
-    ``sleep`` are seams for tests.
+    ``timeout_seconds``: per request. ``refresh_timeout_seconds``: the read timeout of a
+    GET with ``refresh``, which ArgoCD answers only once the refresh is done.
+    ``attempts``: tries per call for transient failures (connect errors, timeouts, 5xx),
+    with jittered exponential waits of ``retry_wait_seconds`` up to
+    ``retry_max_wait_seconds``. ``transport`` and ``sleep`` are seams for tests.
     """
 
     def __init__(
@@ -171,6 +172,7 @@ class ArgoClient:
         ca_bundle: str | Path | None = None,
         app_namespace: str | None = None,
         timeout_seconds: float = 10.0,
+        refresh_timeout_seconds: float = 60.0,
         attempts: int = 4,
         retry_wait_seconds: float = 0.5,
         retry_max_wait_seconds: float = 4.0,
@@ -186,6 +188,7 @@ class ArgoClient:
         self._retry_max_wait = retry_max_wait_seconds
         self._sleep = sleep
         self._timeout = timeout_seconds
+        self._refresh_timeout = max(timeout_seconds, refresh_timeout_seconds)
         verify: bool | ssl.SSLContext = True
         if insecure:
             verify = False
@@ -240,7 +243,11 @@ class ArgoClient:
         """``GET /api/v1/applications/{name}``; ``refresh`` asks ArgoCD to reconcile now."""
         params = self._params(refresh=refresh)
         response = self._send(
-            "GET", f"/api/v1/applications/{_quote(name)}", app=name, params=params
+            "GET",
+            f"/api/v1/applications/{_quote(name)}",
+            app=name,
+            params=params,
+            read_timeout=self._refresh_timeout if refresh else None,
         )
         return self._parse(response, models.Application)
 
@@ -378,6 +385,7 @@ class ArgoClient:
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
         ok_statuses: tuple[int, ...] = (),
+        read_timeout: float | None = None,
     ) -> httpx.Response:
         """Send one call with bounded retries; the one place foreign errors are translated.
 
@@ -395,7 +403,9 @@ class ArgoClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    response = self._attempt(method, path, params=params, json_body=json_body)
+                    response = self._attempt(
+                        method, path, params=params, json_body=json_body, read_timeout=read_timeout
+                    )
         except _Transient as exc:
             message, hint = _UNREACHABLE
             raise errors.DependencyUnavailable(
@@ -414,10 +424,14 @@ class ArgoClient:
         *,
         params: dict[str, str] | None,
         json_body: dict[str, Any] | None,
+        read_timeout: float | None = None,
     ) -> httpx.Response:
         self.request_count += 1
+        timeout = httpx.Timeout(self._timeout, read=read_timeout or self._timeout)
         try:
-            response = self._http.request(method, path, params=params, json=json_body)
+            response = self._http.request(
+                method, path, params=params, json=json_body, timeout=timeout
+            )
         except httpx.ConnectError as exc:
             if _is_tls_failure(exc):
                 message, hint = _TLS

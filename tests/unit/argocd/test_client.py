@@ -254,3 +254,17 @@ def test_terminate_with_nothing_running_returns_false() -> None:
     body = error_body(3, "Unable to terminate operation. No operation is in progress")
     argo = make(lambda request: httpx.Response(400, json=body))
     assert argo.terminate_operation("web") is False
+
+
+def test_a_refresh_read_may_take_longer() -> None:
+    """ArgoCD answers a GET with refresh only once the refresh is done."""
+    timeouts: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"]["read"])
+        return httpx.Response(200, json=APP)
+
+    argo = make(handler, timeout_seconds=10, refresh_timeout_seconds=60)
+    argo.get_application("web", refresh="normal")
+    argo.get_application("web")
+    assert timeouts == [60, 10]
