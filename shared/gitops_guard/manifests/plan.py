@@ -83,7 +83,7 @@ class _Planner:
         self.scope = scope
         self.scope_set = frozenset(scope)
         self.specs = specs
-        self.ws = tree.Workspace(root)
+        self.ws = tree.Workspace(root, self.scope_set)
         self.needles = {_needle(u) for u in updates}
         self.editors: dict[str, yamledit.Editor] = {}
         self.changes: list[models.ImageChange] = []
@@ -140,7 +140,7 @@ class _Planner:
     # -- the three kinds of target -------------------------------------------------
     def plan_workloads(self) -> None:
         for rel in self.scope:
-            if kustomize.is_kustomization(PurePosixPath(rel).name):
+            if kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
                 continue
             if not self.may_hold(rel):
                 src = self.ws.source(rel)
@@ -163,7 +163,7 @@ class _Planner:
 
     def plan_kustomizations(self) -> None:
         for rel in self.scope:
-            if not kustomize.is_kustomization(PurePosixPath(rel).name):
+            if not kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
                 continue
             if not self.scope_paths and not self.may_hold(rel):
                 # Scanning the whole tree, every resource a kustomization can reach is
@@ -299,7 +299,7 @@ class _Planner:
         """Every image name found in the scope, for the "matched nothing" message."""
         found: set[str] = set()
         for rel in self.scope:
-            if kustomize.is_kustomization(PurePosixPath(rel).name):
+            if kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
                 docs = self.ws.docs(rel) or []
                 for doc in docs:
                     found.update(e.ref.name for e in kustomize.entries(doc))

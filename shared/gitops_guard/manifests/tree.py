@@ -62,15 +62,24 @@ def discover(root: Path, paths: Sequence[str]) -> list[str]:
         if start.is_file():
             found.add(_relative(root, start))
             continue
-        base = str(root)
-        for folder, dirs, files in os.walk(start):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            rel_folder = os.path.relpath(folder, base).replace(os.sep, "/")
-            prefix = "" if rel_folder == "." else rel_folder + "/"
-            for name in files:
-                if _wanted(name) and not os.path.islink(os.path.join(folder, name)):
-                    found.add(prefix + name)
+        prefix = "" if start == root else _relative(root, start) + "/"
+        _walk(str(start), prefix, found)
     return sorted(found)
+
+
+def _walk(folder: str, prefix: str, found: set[str]) -> None:
+    """Collect wanted files below ``folder``; ``os.scandir`` knows links without a stat."""
+    with os.scandir(folder) as entries:
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith(".") or entry.is_symlink():
+                continue
+            if entry.is_dir():
+                subfolders.append(entry)
+            elif _wanted(entry.name):
+                found.add(prefix + entry.name)
+    for entry in subfolders:
+        _walk(entry.path, f"{prefix}{entry.name}/", found)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,8 +99,10 @@ class Source:
 class Workspace:
     """Reads and parses each file of the tree at most once; notes what it had to skip."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, scanned: frozenset[str] = frozenset()):
         self.root = root
+        self.scanned = scanned
+        """Files :func:`discover` listed (already known not to be links)."""
         self.skipped: dict[str, models.Skipped] = {}
         self._sources: dict[str, Source | None] = {}
         self._docs: dict[str, list[nodes.Node | None] | None] = {}
@@ -104,7 +115,7 @@ class Workspace:
 
     def _read(self, rel: str) -> Source | None:
         path = os.path.join(self.root, rel)
-        if os.path.islink(path):
+        if rel not in self.scanned and os.path.islink(path):
             return None
         try:
             with open(path, "rb") as handle:
