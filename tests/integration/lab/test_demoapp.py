@@ -153,9 +153,13 @@ def test_load_generator_reaches_the_app_at_about_the_rate() -> None:
         server.server_close()
         thread.join(timeout=5)
     total = sum(outcomes.values())
-    # 60 slots in 1.5 s: never more (the loop is bounded); fewer only on a busy machine
-    assert 15 <= total <= 64
+    # 60 slots in 1.5 s: never more (the loop is bounded); many fewer on a busy machine
+    assert 5 <= total <= 64
     assert outcomes["200"] >= total * 0.9
+    served = app.registry.get_sample_value(
+        "http_requests_total", {"app": "sre-demo-app", "code": "200", "version": "1.1.0"}
+    )
+    assert served == outcomes["200"]
 
 
 @pytest.mark.parametrize(
