@@ -453,57 +453,12 @@ def _quarantine_cmd(args: argparse.Namespace) -> int:
             )
         return errors.EXIT_OK
     _require(args, "--image")
-    from gitops_guard import images
-
-    for ref in args.image:
-        images.parse(ref, source="--image")
-    why = args.reason or ("quarantined by hand" if action == "add" else "")
-
-    def make_change(tree: gitops.WorkingCopy) -> publish.Change:
-        current = quarantine.load(tree.root)
-        if action == "add":
-            from datetime import datetime, timezone
-
-            since = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            new = [
-                quarantine.QuarantineEntry(image=r, reason=why, since=since)
-                for r in args.image
-                if current.find(r) is None
-            ]
-            updated = quarantine.with_added(current, new)
-            verb = "quarantine"
-        else:
-            updated = current
-            for ref in args.image:
-                updated = quarantine.without(updated, ref)
-            verb = "lift quarantine of"
-        if updated == current:
-            state = "already" if action == "add" else "not"
-            return publish.Change(
-                skip_code=f"{state}-quarantined",
-                skip_reason=f"{', '.join(args.image)} {state} quarantined",
-            )
-        quarantine.save(tree.root, updated)
-        message = (
-            f"{verb} {', '.join(args.image)}\n\n"
-            + (f"Reason: {why}\n\n" if why else "")
-            + "Gitops-Guard-Action: quarantine\n"
-        )
-        sha = tree.commit(message, [quarantine.PATH])
-        return publish.Change(sha=sha, files=(quarantine.PATH,))
-
-    result = publish.publish(
+    result = flows.edit_quarantine(
         wc,
-        make_change,
         _settings(args),
-        target="",
-        head_branch=f"gitops-guard/quarantine-{action}",
-        title=lambda ch: f"{action} quarantine: {', '.join(args.image)}",
-        body=lambda ch: (
-            f"`gitops-guard rollback quarantine {action}` of "
-            + ", ".join(f"`{r}`" for r in args.image)
-            + (f"\n\nReason: {why}\n" if why else "\n")
-        ),
+        action="add" if action == "add" else "lift",
+        image_refs=args.image,
+        reason=args.reason or ("quarantined by hand" if action == "add" else ""),
     )
     status = {"rolled-back": "done", "pull-request": "pull request", "skipped": "skipped"}.get(
         result.status, result.status

@@ -7,7 +7,10 @@
 * :mod:`.rules`: the watch rules file, alert matching, cooldown and rollback limits.
 * :mod:`.evidence`: the pull request body (table + Mermaid of failing objectives).
 * :mod:`.gitrepo`: the git commands rollback needs (the only module here running git).
-* :mod:`.flows`: revert / to / watch, gluing the above to git, GitHub and ArgoCD.
+* :mod:`.publish`: push the rollback commit (fetch/re-apply/retry) or open a pull request.
+* :mod:`.flows`: revert / to / quarantine edits, gluing the above to git and GitHub.
+* :mod:`.watch`: the post-deploy watch loop (clock, sleep and signal sources injected).
+* :mod:`.argo`: terminate a sync stuck on the bad revision, sync, wait for Healthy.
 
 Policy modules take data and return frozen values; they run no git and open no socket.
 """

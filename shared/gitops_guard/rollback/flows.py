@@ -12,6 +12,8 @@ rollback commit:
 * to: the images named (or, with ``--previous``, chosen from the trailers in the
   history, skipping quarantined ones) are set through the manifest edit engine.
 
+* quarantine add/lift: one commit editing ``.gitops-guard/quarantine.yaml``.
+
 This module must not parse flags or know the runner; :mod:`gitops_guard.cli.rollback`
 does that and turns the result into outputs.
 """
@@ -311,4 +313,61 @@ def latest_deploy(wc: gitops.WorkingCopy, *, paths: Sequence[str] = ()) -> model
         "no update-manifest deploy commit was found in the history",
         source="--commit",
         hint="Pass --commit SHA, the deploy commit to watch.",
+    )
+
+
+# ---------------------------------------------------------------- quarantine
+def edit_quarantine(
+    wc: gitops.WorkingCopy,
+    settings: publish.PublishSettings,
+    *,
+    action: Literal["add", "lift"],
+    image_refs: Sequence[str],
+    reason: str = "",
+    now: datetime | None = None,
+) -> models.RollbackResult:
+    """Add images to the quarantine file or lift them, as one commit (or pull request)."""
+    for ref in image_refs:
+        images.parse(ref, source="--image")
+    since = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    listed = ", ".join(image_refs)
+
+    def make_change(tree: gitops.WorkingCopy) -> publish.Change:
+        current = quarantine.load(tree.root)
+        if action == "add":
+            new = [
+                quarantine.QuarantineEntry(image=r, reason=reason, since=since)
+                for r in image_refs
+                if current.find(r) is None
+            ]
+            updated = quarantine.with_added(current, new)
+            verb = "quarantine"
+        else:
+            updated = current
+            for ref in image_refs:
+                updated = quarantine.without(updated, ref)
+            verb = "lift quarantine of"
+        if updated == current:
+            state = "already" if action == "add" else "not"
+            return publish.Change(
+                skip_code=f"{state}-quarantined", skip_reason=f"{listed} {state} quarantined"
+            )
+        quarantine.save(tree.root, updated)
+        why = f"Reason: {reason}\n\n" if reason else ""
+        message = f"{verb} {listed}\n\n{why}Gitops-Guard-Action: quarantine\n"
+        sha = tree.commit(message, [quarantine.PATH])
+        return publish.Change(sha=sha, files=(quarantine.PATH,))
+
+    return publish.publish(
+        wc,
+        make_change,
+        settings,
+        target="",
+        head_branch=f"gitops-guard/quarantine-{action}",
+        title=lambda ch: f"{action} quarantine: {listed}",
+        body=lambda ch: (
+            f"`gitops-guard rollback quarantine {action}` of "
+            + ", ".join(f"`{r}`" for r in image_refs)
+            + (f"\n\nReason: {reason}\n" if reason else "\n")
+        ),
     )
