@@ -18,6 +18,7 @@ import subprocess
 import pytest
 
 from gitops_guard import actions, errors, gitops
+from gitops_guard.gitops import _git
 
 URL = "https://github.com/acme/gitops.git"
 
@@ -27,7 +28,7 @@ def _proc(stderr: str, code: int = 128) -> subprocess.CompletedProcess[str]:
 
 
 def _translate(stderr: str, token_name: str | None = "GITOPS_TOKEN"):  # noqa: S107
-    return gitops._translate(["fetch", "origin"], _proc(stderr), where=URL, token_name=token_name)
+    return _git.translate(["fetch", "origin"], _proc(stderr), where=URL, token_name=token_name)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def test_rejected_credentials_without_token_names_both_variables() -> None:
 )
 def test_unreachable_is_retryable(stderr: str) -> None:
     problem = _translate(stderr)
-    assert isinstance(problem, gitops._Retryable)
+    assert isinstance(problem, _git.Retryable)
     assert isinstance(problem.error, errors.DependencyUnavailable)
     assert problem.error.exit_code == 3
 
@@ -102,7 +103,7 @@ def test_secrets_and_user_info_are_redacted() -> None:
 
 
 def test_auth_env_scoped_and_reset() -> None:
-    env = gitops._auth_env("https://github.com/acme/gitops.git", "tok3n-value", {})
+    env = _git.auth_env("https://github.com/acme/gitops.git", "tok3n-value", {})
     header = "Basic " + base64.b64encode(b"x-access-token:tok3n-value").decode()
     assert env == {
         "GIT_CONFIG_KEY_0": "http.https://github.com/.extraheader",
@@ -115,7 +116,7 @@ def test_auth_env_scoped_and_reset() -> None:
 
 
 def test_auth_env_appends_to_existing_entries() -> None:
-    env = gitops._auth_env("http://127.0.0.1:8080/r.git", "tok3n-value", {"GIT_CONFIG_COUNT": "3"})
+    env = _git.auth_env("http://127.0.0.1:8080/r.git", "tok3n-value", {"GIT_CONFIG_COUNT": "3"})
     assert env["GIT_CONFIG_KEY_3"] == "http.http://127.0.0.1:8080/.extraheader"
     assert env["GIT_CONFIG_COUNT"] == "5"
 
@@ -140,8 +141,8 @@ def test_push_retry_jitter_scales_with_attempt_time(
     monkeypatch: pytest.MonkeyPatch, last: float, attempt: int, ceiling: float
 ) -> None:
     """The wait is uniform in [0, max(initial, last attempt) * 2**(n-1)], capped."""
-    monkeypatch.setattr(gitops.random, "uniform", lambda low, high: (low, high))
-    jitter = gitops._ScaledJitter(gitops.RetryPolicy())
+    monkeypatch.setattr(_git.random, "uniform", lambda low, high: (low, high))
+    jitter = _git.ScaledJitter(gitops.RetryPolicy())
     jitter.last_attempt_seconds = last
 
     class State:
