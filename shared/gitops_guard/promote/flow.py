@@ -11,8 +11,8 @@ With a push, the edit is recomputed on the remote's tip for every attempt
 (:meth:`gitops.WorkingCopy.push_with_retry`), never merged as text. A failure
 before the push leaves the working tree and the remote as they were.
 
-The commit message, the trailers and the summary table are rendered by pure
-functions here (tested without git). This module must not parse flags, read
+The commit message, the trailers and the summary table come from the pure
+:mod:`~gitops_guard.promote.render`. This module must not parse flags, read
 ``INPUT_*`` variables or write runner outputs: the CLI does that from the
 :class:`UpdateResult` it gets back.
 """
