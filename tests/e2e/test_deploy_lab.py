@@ -12,7 +12,8 @@ the snapshot SHA, as job.workflow_sha would give on GitHub).
 - then a bad image (1.2.0) is promoted, ArgoCD runs it, the SLO gate fails, the
   rollback job reverts the deploy commit with the gate report as evidence and waits
   for ArgoCD to run the revert; the lab ends on 1.1.0, the gate reports travelled
-  as artifacts, and the records are a failed deploy and a successful rollback;
+  as artifacts, the records are a failed deploy and a successful rollback, and the
+  summary tells that story;
 - then a person runs rollback.yml (called from acme/web) with target 1.0.0: a
   rollback commit names 1.0.0, ArgoCD runs it, the lab serves 1.0.0 and a
   deploy:rollback deployment carries the reason.
@@ -143,6 +144,7 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert deployment["payload"]["gitops_commit"] == good_commit
     assert [s["state"] for s in deployment["statuses"]] == ["success"]
     assert "SLO gate pass" in deployment["statuses"][0]["description"]
+    assert f"**{IMAGE}:{GOOD} is live in lab and its SLOs hold (pass).**" in good.output
 
     # 2. the bad image is promoted, fails the gate and is reverted
     started = time.monotonic()
@@ -171,6 +173,8 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert records["deploy"]["payload"]["verdict"] == "fail"
     assert [s["state"] for s in records["deploy:rollback"]["statuses"]] == ["success"]
     assert records["deploy:rollback"]["payload"]["gitops_commit"] == revert
+    assert f"**{IMAGE}:{BAD} was rejected (fail) and rolled back.**" in bad.output
+    assert f"| rollback (commit) | success | `{revert[:12]}` back to" in bad.output
 
     # 3. a person rolls the lab back to 1.0.0 by hand with rollback.yml
     act_runner.write_caller(ROLLBACK_CALLER, name="rollback.yml")
