@@ -9,7 +9,8 @@ Behaviours covered:
 - digests are validated (sha256 is exactly 64 lower-case hex);
 - updates keep the repository spelling; tag-only drops a digest; digest-only
   drops the tag; an update with neither is refused;
-- property: every generated reference parses back to its parts and str() is the text.
+- property: every generated reference parses back to its parts and str() is the text;
+- property: every Docker Hub spelling matches every other and keeps its spelling.
 """
 
 from __future__ import annotations
@@ -187,3 +188,38 @@ def test_generated_references_round_trip(
     assert (ref.registry, ref.path, ref.tag, ref.digest) == (registry, path, tag, digest)
     assert str(ref) == text
     assert ref.same_repository(images.parse(ref.canonical))
+
+
+_hub_spelling = st.sampled_from(
+    ["{p}", "library/{p}", "docker.io/{p}", "docker.io/library/{p}", "index.docker.io/library/{p}"]
+)
+
+
+@given(
+    existing=_hub_spelling,
+    wanted=_hub_spelling,
+    name=_alnum,
+    old_tag=_tag,
+    new_tag=_tag,
+    digest=_digest,
+)
+def test_docker_hub_spellings_match_and_keep_their_spelling(
+    existing: str,
+    wanted: str,
+    name: str,
+    old_tag: str | None,
+    new_tag: str | None,
+    digest: str | None,
+) -> None:
+    old = images.parse(existing.format(p=name) + (f":{old_tag}" if old_tag else ""))
+    update = images.parse(
+        wanted.format(p=name)
+        + (f":{new_tag}" if new_tag else "")
+        + (f"@{digest}" if digest else "")
+    )
+    assert old.same_repository(update)
+    if not new_tag and not digest:
+        return
+    new = images.updated(old, update)
+    assert new.name == old.name == existing.format(p=name)
+    assert (new.tag, new.digest) == (new_tag, digest)
