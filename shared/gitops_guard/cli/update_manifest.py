@@ -184,7 +184,7 @@ def _token() -> tuple[str, str] | None:
 # ---------------------------------------------------------------- output
 def _print_human(result: promote.UpdateResult) -> None:
     for path, reason in result.skipped:
-        actions.notice(f"skipped {path}: {reason}", file=path)
+        actions.notice(f"skipped: {reason}", file=path)
     if result.quarantine_overridden:
         actions.warning(
             "promoting quarantined image(s) because of --force: "
