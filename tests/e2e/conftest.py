@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -236,6 +237,8 @@ class ActResult:
     """Job id -> result (success, failure) for every job that ran."""
     log: str
     """The whole JSON log, for failure messages."""
+    artifacts: Path = Path()
+    """This run's artifact store (each act run gets its own, as on GitHub)."""
     steps: tuple[tuple[str, str, float], ...] = ()
     """(job id, step name, seconds) of every step act timed, in order."""
 
@@ -260,6 +263,7 @@ class ActRunner:
         self.api_url = api_url
         self.git_root = git_root
         self.artifacts = workdir / "artifacts"
+        self.runs = 0
         self.home = workdir / "home"
         self.caller = workdir / "caller"
         for folder in (self.artifacts, self.home, self.caller):
@@ -332,10 +336,14 @@ class ActRunner:
         for key, value in all_secrets.items():
             args += ["-s", key]
             child_env[key] = value  # -s NAME reads the value from act's environment
+        # act numbers every run 1, so artifact names repeat: one store per run.
+        self.runs += 1
+        artifacts = self.artifacts / f"run-{self.runs}"
+        artifacts.mkdir(parents=True, exist_ok=True)
         step_env = {
             "GITHUB_API_URL": self.api_url,
             "GITOPS_GUARD_E2E_GIT_ROOT": str(self.git_root),
-            "GITOPS_GUARD_E2E_ARTIFACTS": str(self.artifacts),
+            "GITOPS_GUARD_E2E_ARTIFACTS": str(artifacts),
             **_GIT_ENV,
             **(env or {}),
         }
@@ -350,7 +358,8 @@ class ActRunner:
             timeout=timeout,
             check=False,
         )
-        return parse_act_log(done.returncode, done.stdout + done.stderr)
+        result = parse_act_log(done.returncode, done.stdout + done.stderr)
+        return dataclasses.replace(result, artifacts=artifacts)
 
 
 def parse_act_log(returncode: int, log: str) -> ActResult:
