@@ -1,14 +1,14 @@
 """`gitops-guard rollback`: put production back through Git.
 
     gitops-guard rollback revert --dir DIR --commit SHA [--mode commit|pull-request]
-        [--report GATE.json]
+        [--evidence GATE.json] [--report FILE]
     gitops-guard rollback to --dir DIR (--previous | --image REF ...) [--path PATH ...]
     gitops-guard rollback watch --dir DIR --rules FILE --for 15m [--dry-run]
     gitops-guard rollback quarantine add|lift|list --dir DIR [--image REF ...]
 
 This module parses flags, reads tokens from the environment, calls the flows in
 :mod:`gitops_guard.rollback`, and turns their result into outputs, a job summary,
-a JSON result (``--result FILE``) and an exit code. It decides nothing itself.
+a JSON report (``--report FILE``) and an exit code. It decides nothing itself.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ INPUTS = (
     InputSpec("path", "--path", "list"),
     InputSpec("helm", "--helm", "lines"),
     InputSpec("force", "--force", "bool"),
-    InputSpec("gate-report", "--report"),
+    InputSpec("gate-report", "--evidence"),
     InputSpec("quarantine", "--quarantine"),
     InputSpec("reason", "--reason"),
     InputSpec("app", "--app"),
@@ -60,7 +60,7 @@ INPUTS = (
     InputSpec("notify-issue", "--notify-issue"),
     InputSpec("notify-repository", "--notify-repository"),
     InputSpec("dry-run", "--dry-run", "bool"),
-    InputSpec("result", "--result"),
+    InputSpec("report", "--report"),
 )
 
 
@@ -84,14 +84,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--image", action="append", default=[], help="to/quarantine: image REF")
     what.add_argument("--force", action="store_true", help="to: accept a quarantined image")
     why = parser.add_argument_group("why, and the evidence")
-    why.add_argument("--report", help="the slo-gate JSON report (evidence; quarantines on fail)")
+    why.add_argument(
+        "--evidence",
+        "--gate-report",
+        dest="evidence",
+        help="the slo-gate JSON report (evidence; quarantines on fail)",
+    )
     why.add_argument(
         "--quarantine",
         choices=("auto", "true", "false"),
         default="auto",
         help="quarantine the images taken out (auto: when the gate report says fail)",
     )
-    why.add_argument("--reason", default="", help="one line saying why (default: from --report)")
+    why.add_argument("--reason", default="", help="one line saying why (default: from --evidence)")
     why.add_argument("--app", default="", help="the application's name, for titles")
     how = parser.add_argument_group("how to publish")
     how.add_argument("--mode", choices=("commit", "pull-request"), default="commit")
@@ -100,7 +105,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     how.add_argument("--auto-merge", action="store_true", help="enable auto-merge on the PR")
     how.add_argument("--merge-method", choices=("merge", "squash", "rebase"), default="squash")
     how.add_argument("--dry-run", action="store_true", help="show what would happen; push nothing")
-    how.add_argument("--result", help="write this command's JSON result here")
+    how.add_argument(
+        "--report", "--result", dest="report", help="write this command's JSON report here"
+    )
     watch = parser.add_argument_group("watch")
     watch.add_argument("--rules", help="the rollback rules file")
     watch.add_argument("--for", dest="for_", default="15m", help="how long to watch (15m)")
@@ -144,7 +151,7 @@ def _settings(args: argparse.Namespace) -> publish.PublishSettings:
 
 
 def _context(args: argparse.Namespace, *, rule: str = "", why: str = "") -> flows.Context:
-    gate = evidence.load_report(Path(args.report)) if args.report else None
+    gate = evidence.load_report(Path(args.evidence)) if args.evidence else None
     choice = {"auto": None, "true": True, "false": False}[args.quarantine]
     return flows.Context(
         why=why or args.reason,
@@ -294,8 +301,8 @@ def _finish(args: argparse.Namespace, result: models.RollbackResult, extra: dict
         actions.info(f"  note: {note}")
     actions.set_outputs(result.outputs())
     actions.append_summary(_summary(title, result))
-    if args.result:
-        report.write_json(args.result, {"command": args.command, **result.as_dict(), **extra})
+    if args.report:
+        report.write_json(args.report, {"command": args.command, **result.as_dict(), **extra})
 
 
 # ---------------------------------------------------------------- commands
@@ -447,9 +454,9 @@ def _quarantine_cmd(args: argparse.Namespace) -> int:
         for e in entries:
             actions.info(f"{e.image}  {e.reason}  {e.since}".rstrip())
         actions.set_outputs({"quarantined": "\n".join(e.image for e in entries)})
-        if args.result:
+        if args.report:
             report.write_json(
-                args.result, {"command": "quarantine list", "images": [e.image for e in entries]}
+                args.report, {"command": "quarantine list", "images": [e.image for e in entries]}
             )
         return errors.EXIT_OK
     _require(args, "--image")
@@ -472,8 +479,8 @@ def _quarantine_cmd(args: argparse.Namespace) -> int:
             "quarantined": "\n".join(e.image for e in quarantine.load(wc.root).entries),
         }
     )
-    if args.result:
-        report.write_json(args.result, {"command": f"quarantine {action}", **result.as_dict()})
+    if args.report:
+        report.write_json(args.report, {"command": f"quarantine {action}", **result.as_dict()})
     return errors.EXIT_OK
 
 

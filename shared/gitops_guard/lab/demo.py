@@ -370,9 +370,9 @@ def _tell(runner: Runner, lab_catalogue: catalogue.Catalogue, *, good: str, bad:
             story.bad_sha,
             "--mode",
             "commit",
-            "--report",
+            "--evidence",
             str(runner.gate_report(bad, label)),
-            "--result",
+            "--report",
             str(runner.logs / "rollback.json"),
         ],
     )

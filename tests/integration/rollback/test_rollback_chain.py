@@ -35,7 +35,7 @@ def test_update_manifest_deploy_revert_and_quarantine(
     deploy = gitops.remote_head()
     assert gitops.image_of("web") == WEB2
     report = gate_report(gitops.root / "gate.json")
-    code, out = run_cli("revert", "--dir", gitops.work, "--commit", deploy, "--report", report)
+    code, out = run_cli("revert", "--dir", gitops.work, "--commit", deploy, "--evidence", report)
     assert code == 0, out
     assert gitops.image_of("web") == WEB1
     assert WEB2 in gitops.remote_file(".gitops-guard/quarantine.yaml")

@@ -58,7 +58,7 @@ def test_pull_request_with_evidence_and_idempotent_rerun(
         "pull-request",
         "--github-repository",
         "acme/gitops",
-        "--report",
+        "--evidence",
         report,
         "--app",
         "web",
@@ -67,7 +67,7 @@ def test_pull_request_with_evidence_and_idempotent_rerun(
         "--label",
         "incident",
         "--auto-merge",
-        "--result",
+        "--report",
         gitops.root / "result.json",
         "--notify-issue",
         "12",
@@ -166,7 +166,7 @@ def test_to_previous_skips_quarantined_and_to_image_refuses_it(
 def test_result_file_is_json(gitops: GitopsRepo, run_cli) -> None:
     deploy = gitops.deploy("web", WEB1, WEB2)
     code, _ = run_cli(
-        "revert", "--dir", gitops.work, "--commit", deploy, "--result", gitops.root / "r.json"
+        "revert", "--dir", gitops.work, "--commit", deploy, "--report", gitops.root / "r.json"
     )
     assert code == 0
     data = json.loads((gitops.root / "r.json").read_text())

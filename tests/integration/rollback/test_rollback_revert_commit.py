@@ -80,9 +80,9 @@ def test_failed_gate_quarantines_in_the_same_commit(gitops: GitopsRepo, run_cli)
         gitops.work,
         "--commit",
         deploy,
-        "--report",
+        "--evidence",
         report,
-        "--result",
+        "--report",
         gitops.root / "result.json",
     )
     assert code == 0, out
@@ -113,7 +113,7 @@ def test_conflicting_revert_falls_back_to_trailers(gitops: GitopsRepo, run_cli) 
     )
     gitops.commit_file("apps/web/deployment.yaml", text, "web: rename container")
     code, out = run_cli(
-        "revert", "--dir", gitops.work, "--commit", deploy, "--result", gitops.root / "r.json"
+        "revert", "--dir", gitops.work, "--commit", deploy, "--report", gitops.root / "r.json"
     )
     assert code == 0, out
     assert gitops.image_of("web") == WEB1

@@ -100,7 +100,7 @@ def test_watch_rolls_back_once_then_cooldown(
         "--alertmanager-url",
         am.url,
     )
-    code, out = run_cli(*argv, "--result", gitops.root / "w1.json")
+    code, out = run_cli(*argv, "--report", gitops.root / "w1.json")
     assert code == 0, out
     assert gitops.image_of("web") == WEB1
     body = git(gitops.remote, "log", "-1", "--format=%B", "main")
@@ -146,7 +146,7 @@ def test_dry_run_reports_once_and_pushes_nothing(
         "--alertmanager-url",
         am.url,
         "--dry-run",
-        "--result",
+        "--report",
         gitops.root / "w.json",
     )
     assert code == 0, out
