@@ -262,3 +262,15 @@ def run_url(environ: Mapping[str, str] | None = None) -> str | None:
     if server and repo and run:
         return f"{server}/{repo}/actions/runs/{run}"
     return None
+
+
+def runner_temp(environ: Mapping[str, str] | None = None) -> str | None:
+    """``$RUNNER_TEMP`` inside a runner (cleaned with the job), else None."""
+    env = os.environ if environ is None else environ
+    return env.get("RUNNER_TEMP") or None
+
+
+def repository(environ: Mapping[str, str] | None = None) -> str | None:
+    """``OWNER/NAME`` of the repository the workflow runs in, when inside a runner."""
+    env = os.environ if environ is None else environ
+    return env.get("GITHUB_REPOSITORY") or None
