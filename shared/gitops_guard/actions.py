@@ -21,7 +21,7 @@ import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import Any
 
 from gitops_guard import errors
 
@@ -42,10 +42,6 @@ def in_runner(environ: Mapping[str, str] | None = None) -> bool:
     """True inside a GitHub Actions runner (or act)."""
     env = os.environ if environ is None else environ
     return env.get("GITHUB_ACTIONS") == "true"
-
-
-def _stream() -> IO[str]:
-    return sys.stdout
 
 
 # ---------------------------------------------------------------- escaping
@@ -73,7 +69,7 @@ def register_secret(value: str | None) -> None:
     _secrets.add(value)
     if in_runner():
         # The mask command itself must carry the raw value; the runner hides it.
-        print(f"::add-mask::{_escape_data(value)}", file=_stream(), flush=True)
+        print(f"::add-mask::{_escape_data(value)}", file=sys.stdout, flush=True)
 
 
 def register_env_secrets(environ: Mapping[str, str] | None = None) -> None:
@@ -182,7 +178,7 @@ def _annotate(
 ) -> None:
     if in_runner():
         print(
-            _command(kind, message, title=title, file=file, line=line), file=_stream(), flush=True
+            _command(kind, message, title=title, file=file, line=line), file=sys.stdout, flush=True
         )
         return
     where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
@@ -214,20 +210,20 @@ def notice(
 
 def info(message: str) -> None:
     """Human output on stdout, secrets redacted."""
-    print(redact(message), file=_stream(), flush=True)
+    print(redact(message), file=sys.stdout, flush=True)
 
 
 @contextmanager
 def group(title: str) -> Iterator[None]:
     """A collapsible log group in a runner; a heading outside one."""
     if in_runner():
-        print(f"::group::{_escape_data(redact(title))}", file=_stream(), flush=True)
+        print(f"::group::{_escape_data(redact(title))}", file=sys.stdout, flush=True)
         try:
             yield
         finally:
-            print("::endgroup::", file=_stream(), flush=True)
+            print("::endgroup::", file=sys.stdout, flush=True)
     else:
-        print(redact(f"== {title}"), file=_stream(), flush=True)
+        print(redact(f"== {title}"), file=sys.stdout, flush=True)
         yield
 
 
