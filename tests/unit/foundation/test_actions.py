@@ -42,9 +42,13 @@ def test_set_outputs_writes_json_and_booleans(runner_env: dict[str, Path]) -> No
     assert "sha=abc\n" in written
 
 
-def test_set_outputs_outside_runner_writes_nothing(tmp_path: Path) -> None:
-    actions.set_outputs({"changed": True})  # no GITHUB_OUTPUT: must not raise
-    assert list(tmp_path.iterdir()) == []
+def test_set_outputs_outside_runner_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing may be opened outside a runner")
+
+    monkeypatch.setattr("builtins.open", refuse)
+    actions.set_outputs({"changed": True})  # no GITHUB_OUTPUT
+    actions.append_summary("# nothing")  # no GITHUB_STEP_SUMMARY
 
 
 def test_summary_is_appended(runner_env: dict[str, Path]) -> None:
