@@ -11,13 +11,12 @@ This module must not decide anything: the flows ask, the policy decides.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gitops_guard import errors, gitops
+from gitops_guard import actions, errors, gitops
 from gitops_guard.rollback import history, models
 
 
@@ -109,9 +108,7 @@ def sync_to_remote(wc: gitops.WorkingCopy, branch: str) -> str:
 def worktree(wc: gitops.WorkingCopy, commit: str) -> Iterator[gitops.WorkingCopy]:
     """A detached worktree at ``commit`` sharing the repository; removed afterwards."""
     # Under $RUNNER_TEMP inside a runner: cleaned with the job, never inside the workspace.
-    base = Path(
-        tempfile.mkdtemp(prefix="gitops-guard-rollback-", dir=os.environ.get("RUNNER_TEMP") or None)
-    )
+    base = Path(tempfile.mkdtemp(prefix="gitops-guard-rollback-", dir=actions.runner_temp()))
     path = base / "tree"
     wc.git("worktree", "add", "-q", "--detach", str(path), commit)
     try:
