@@ -242,7 +242,7 @@ def _notify(args: argparse.Namespace, result: models.RollbackResult, why: str) -
     notify.send_webhook(message)
     if args.notify_issue:
         api = _api_settings()
-        repository = args.notify_repository or os.environ.get("GITHUB_REPOSITORY", "")
+        repository = args.notify_repository or actions.repository() or ""
         if api is None or not repository:
             actions.warning(
                 "--notify-issue needs GITHUB_TOKEN and --notify-repository (or GITHUB_REPOSITORY)"
