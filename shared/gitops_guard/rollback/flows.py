@@ -96,6 +96,20 @@ def _set_images(
     return list(written), tuple(swaps)
 
 
+def _pull_request_body(
+    change: publish.Change, target: models.CommitRecord | None, ctx: Context
+) -> str:
+    return evidence.pull_request_body(
+        swaps=change.swaps,
+        target=target,
+        evidence=ctx.gate,
+        why=ctx.reason,
+        run_url=ctx.run_url,
+        method=change.method,
+        quarantined=change.quarantined,
+    )
+
+
 def _with_merged_swaps(wc: gitops.WorkingCopy, target: models.CommitRecord) -> models.CommitRecord:
     """A merge of a deploy pull request carries no trailers itself: take the image swaps
     of the deploy commits it merged (first deploy's previous, last deploy's image)."""
@@ -202,15 +216,7 @@ def revert(
             if ch.swaps
             else f'Revert "{target.subject}"'
         ),
-        body=lambda ch: evidence.pull_request_body(
-            swaps=ch.swaps,
-            target=target,
-            evidence=ctx.gate,
-            why=ctx.reason,
-            run_url=ctx.run_url,
-            method=ch.method,
-            quarantined=ch.quarantined,
-        ),
+        body=lambda ch: _pull_request_body(ch, target, ctx),
     )
 
 
@@ -292,15 +298,7 @@ def roll_to(
         target="",
         head_branch=f"gitops-guard/rollback-to-{key}",
         title=lambda ch: policy.pull_request_title(ch.swaps, app=ctx.app),
-        body=lambda ch: evidence.pull_request_body(
-            swaps=ch.swaps,
-            target=None,
-            evidence=ctx.gate,
-            why=ctx.reason,
-            run_url=ctx.run_url,
-            method=ch.method,
-            quarantined=ch.quarantined,
-        ),
+        body=lambda ch: _pull_request_body(ch, None, ctx),
     )
 
 
