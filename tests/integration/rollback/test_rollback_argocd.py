@@ -36,7 +36,9 @@ def _store(bad: str) -> argocd_api.ApplicationStore:
     return store
 
 
-def _heal_on_sync(store: argocd_api.ApplicationStore) -> None:
+def _on_sync_become(store: argocd_api.ApplicationStore, health: str) -> None:
+    """After each sync, the app is Synced on the synced revision with ``health``."""
+
     def hook(name: str, namespace: str, body: Mapping[str, Any]) -> None:
         rev = str(body.get("revision") or "")
         store.set_state(
@@ -44,7 +46,7 @@ def _heal_on_sync(store: argocd_api.ApplicationStore) -> None:
             namespace=namespace,
             revision=rev,
             sync_status="Synced",
-            health="Healthy",
+            health=health,
             phase="Succeeded",
             op_revision=rev,
             operation=None,
@@ -53,13 +55,10 @@ def _heal_on_sync(store: argocd_api.ApplicationStore) -> None:
     store.on_sync.append(hook)
 
 
-def test_stuck_operation_is_terminated_then_rollback_synced(
-    gitops: GitopsRepo, run_cli, monkeypatch
-) -> None:
-    monkeypatch.setenv("ARGOCD_TOKEN", TOKEN)
-    bad = gitops.deploy("web", WEB1, WEB2)
-    store = _store(bad)
-    _heal_on_sync(store)
+def _revert_waiting_for_argo(
+    gitops: GitopsRepo, run_cli, store: argocd_api.ApplicationStore, bad: str, timeout: str
+) -> tuple[int, str, list[tuple[str, str]]]:
+    """Revert ``bad`` and wait for app ``web`` on a fake ArgoCD; returns the calls made too."""
     with argocd_api.FakeArgoServer(store, token=TOKEN, stream="off") as server:
         code, out = run_cli(
             "revert",
@@ -72,9 +71,20 @@ def test_stuck_operation_is_terminated_then_rollback_synced(
             "--argocd-app",
             "web",
             "--argocd-timeout",
-            "20",
+            timeout,
         )
         calls = [(r.method, r.path) for r in server.requests]
+    return code, out, calls
+
+
+def test_stuck_operation_is_terminated_then_rollback_synced(
+    gitops: GitopsRepo, run_cli, monkeypatch
+) -> None:
+    monkeypatch.setenv("ARGOCD_TOKEN", TOKEN)
+    bad = gitops.deploy("web", WEB1, WEB2)
+    store = _store(bad)
+    _on_sync_become(store, "Healthy")
+    code, out, calls = _revert_waiting_for_argo(gitops, run_cli, store, bad, "20")
     assert code == 0, out
     rollback = gitops.remote_head()
     assert f"terminated the operation stuck on {bad}" in out
@@ -97,36 +107,8 @@ def test_rollback_that_stays_degraded_exits_1(gitops: GitopsRepo, run_cli, monke
             "web", revision=bad, sync_status="Synced", health="Healthy", phase="Succeeded"
         )
     )
-
-    def degrade(name: str, namespace: str, body: Mapping[str, Any]) -> None:
-        rev = str(body.get("revision") or "")
-        store.set_state(
-            name,
-            namespace=namespace,
-            revision=rev,
-            sync_status="Synced",
-            health="Degraded",
-            phase="Succeeded",
-            op_revision=rev,
-            operation=None,
-        )
-
-    store.on_sync.append(degrade)
-    with argocd_api.FakeArgoServer(store, token=TOKEN, stream="off") as server:
-        code, out = run_cli(
-            "revert",
-            "--dir",
-            gitops.work,
-            "--commit",
-            bad,
-            "--argocd-server",
-            server.url,
-            "--argocd-app",
-            "web",
-            "--argocd-timeout",
-            "3",
-        )
-        calls = [(r.method, r.path) for r in server.requests]
+    _on_sync_become(store, "Degraded")
+    code, out, calls = _revert_waiting_for_argo(gitops, run_cli, store, bad, "3")
     assert code == 1, out
     assert ("DELETE", "/api/v1/applications/web/operation") not in calls
     assert gitops.image_of("web") == WEB1
@@ -144,20 +126,7 @@ def test_rerun_waits_for_the_existing_revert(gitops: GitopsRepo, run_cli, monkey
             "web", revision=revert, sync_status="Synced", health="Healthy", phase="Succeeded"
         )
     )
-    with argocd_api.FakeArgoServer(store, token=TOKEN, stream="off") as server:
-        code, out = run_cli(
-            "revert",
-            "--dir",
-            gitops.work,
-            "--commit",
-            bad,
-            "--argocd-server",
-            server.url,
-            "--argocd-app",
-            "web",
-            "--argocd-timeout",
-            "10",
-        )
+    code, out, _ = _revert_waiting_for_argo(gitops, run_cli, store, bad, "10")
     assert code == 0, out
     assert "already-reverted" in out
     assert "ArgoCD: done" in out
