@@ -14,6 +14,7 @@ a JSON report (``--report FILE``) and an exit code. It decides nothing itself.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -150,8 +151,25 @@ def _settings(args: argparse.Namespace) -> publish.PublishSettings:
     )
 
 
+def _load_gate_report(path: Path) -> evidence.GateEvidence:
+    """Read a slo-gate report (exit 2 naming the file when it is missing or not JSON)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise errors.InputError(
+            f"cannot read the gate report: {exc.strerror}",
+            source=str(path),
+            hint="Pass the file slo-gate wrote with --report.",
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise errors.InputError(
+            f"the gate report is not JSON: {exc.msg}", source=f"{path}:{exc.lineno}"
+        ) from exc
+    return evidence.from_report(data, source=str(path))
+
+
 def _context(args: argparse.Namespace, *, rule: str = "", why: str = "") -> flows.Context:
-    gate = evidence.load_report(Path(args.evidence)) if args.evidence else None
+    gate = _load_gate_report(Path(args.evidence)) if args.evidence else None
     choice = {"auto": None, "true": True, "false": False}[args.quarantine]
     return flows.Context(
         why=why or args.reason,

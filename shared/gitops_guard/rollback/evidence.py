@@ -11,11 +11,9 @@ Pure formatting: this module must not read files, the environment or the network
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from gitops_guard import errors, report
@@ -33,23 +31,6 @@ class GateEvidence:
     failing: tuple[Mapping[str, Any], ...]
     """The objectives whose state is a failure, as written in the report."""
     objectives: int
-
-
-def load_report(path: Path) -> GateEvidence:
-    """Read a slo-gate report (exit 2 naming the file when it is missing or not JSON)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise errors.InputError(
-            f"cannot read the gate report: {exc.strerror}",
-            source=str(path),
-            hint="Pass the file slo-gate wrote with --report.",
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise errors.InputError(
-            f"the gate report is not JSON: {exc.msg}", source=f"{path}:{exc.lineno}"
-        ) from exc
-    return from_report(data, source=str(path))
 
 
 def from_report(data: Any, *, source: str = "--report") -> GateEvidence:
