@@ -10,6 +10,7 @@
 - a stale checkout (someone pushed after our fetch) re-applies on the new tip
 - concurrent pushers all land, and so does the revert
 - a commit that is not on the branch is exit 2 and changes nothing
+- an --evidence file that is missing or not JSON is exit 2 naming the file
 - --dry-run pushes nothing and leaves the checkout as it was
 """
 
@@ -189,6 +190,22 @@ def test_unknown_or_foreign_commit_is_input_error(gitops: GitopsRepo, run_cli) -
     code, out = run_cli("revert", "--dir", gitops.work, "--commit", sha)
     assert code == 2
     assert "not in the history of main" in out
+    assert gitops.remote_head() == head
+
+
+def test_unreadable_evidence_is_input_error(gitops: GitopsRepo, run_cli, tmp_path: Path) -> None:
+    deploy = gitops.deploy("web", WEB1, WEB2)
+    head = gitops.remote_head()
+    missing = tmp_path / "missing.json"
+    code, out = run_cli("revert", "--dir", gitops.work, "--commit", deploy, "--evidence", missing)
+    assert code == 2
+    assert "cannot read the gate report" in out
+    assert str(missing) in out
+    garbled = tmp_path / "garbled.json"
+    garbled.write_text("{not json")
+    code, out = run_cli("revert", "--dir", gitops.work, "--commit", deploy, "--evidence", garbled)
+    assert code == 2
+    assert "the gate report is not JSON" in out
     assert gitops.remote_head() == head
 
 
