@@ -136,18 +136,21 @@ def _run_live(
     measurements: list[models.Measurement] = []
     stop: models.GateVerdict | None = None
     scheduled = first
+
+    def stopped(outcome: models.Verdict, why: str) -> models.GateVerdict:
+        decided = verdict.decide(_final(cfg, last, last_with_data, errs, tripped), cfg.scoring)
+        return replace(decided, verdict=outcome, reason=f"stopped early: {why}")
+
     while True:
         try:
             m = measure(cfg, query, at=None, when=clock(), index=len(measurements))
         except errors.DependencyUnavailable as exc:
             if not measurements:
                 raise
-            stop = verdict.decide(_final(cfg, last, last_with_data, errs, tripped), cfg.scoring)
-            stop = replace(
-                stop,
-                verdict="inconclusive",
-                reason=f"stopped early: Prometheus became unreachable after "
-                f"{len(measurements)} measurements ({exc.message})",
+            stop = stopped(
+                "inconclusive",
+                f"Prometheus became unreachable after {len(measurements)} measurements "
+                f"({exc.message})",
             )
             break
         measurements.append(m)
@@ -172,21 +175,17 @@ def _run_live(
             n for n in names if n in key_names and errs[n] > analysis.consecutive_error_limit
         ]
         if key_tripped:
-            stop = verdict.decide(_final(cfg, last, last_with_data, errs, tripped), cfg.scoring)
-            stop = replace(
-                stop,
-                verdict="fail",
-                reason=f"stopped early: key objective {', '.join(key_tripped)} failed "
+            stop = stopped(
+                "fail",
+                f"key objective {', '.join(key_tripped)} failed "
                 f"{max(tripped[n] for n in key_tripped)} consecutive measurements "
                 f"(failureLimit {analysis.failure_limit})",
             )
             break
         if key_errored:
-            stop = verdict.decide(_final(cfg, last, last_with_data, errs, tripped), cfg.scoring)
-            stop = replace(
-                stop,
-                verdict="inconclusive",
-                reason=f"stopped early: the query of key objective {', '.join(key_errored)} "
+            stop = stopped(
+                "inconclusive",
+                f"the query of key objective {', '.join(key_errored)} "
                 f"failed more than {analysis.consecutive_error_limit} consecutive times",
             )
             break
