@@ -349,5 +349,4 @@ def _clone_once(
 
 def temporary_clone_dir() -> Path:
     """A fresh directory to clone into (under ``$RUNNER_TEMP`` inside a runner)."""
-    base = os.environ.get("RUNNER_TEMP") or None
-    return Path(tempfile.mkdtemp(prefix="gitops-guard-", dir=base)) / "repo"
+    return Path(tempfile.mkdtemp(prefix="gitops-guard-", dir=actions.runner_temp())) / "repo"
