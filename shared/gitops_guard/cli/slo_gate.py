@@ -205,10 +205,8 @@ def _announce(cfg: config.SloConfig, run: gate.GateRun, config_path: str) -> Non
                 f"{r.name}: {r.reason}", title=f"SLO objective failed: {r.name}", file=config_path
             )
     v = run.verdict
-    if v.verdict == "warn":
-        actions.warning(v.reason, title=f"SLO gate {cfg.name}: warn", file=config_path)
-    elif v.verdict == "inconclusive":
-        actions.warning(v.reason, title=f"SLO gate {cfg.name}: inconclusive", file=config_path)
+    if v.verdict in ("warn", "inconclusive"):
+        actions.warning(v.reason, title=f"SLO gate {cfg.name}: {v.verdict}", file=config_path)
     elif v.verdict == "fail":
         actions.error(v.reason, title=f"SLO gate {cfg.name}: fail", file=config_path)
 
