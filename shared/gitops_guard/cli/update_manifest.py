@@ -40,9 +40,12 @@ INPUTS = (
     InputSpec("github-repository", "--github-repository"),
 )
 
-TOKEN_ENVS = ("INPUT_TOKEN", "GITOPS_TOKEN", "GITHUB_TOKEN")
-"""Where the token is read from, first set wins: the action's ``token`` input, then the
-variables. Never a flag value."""
+TOKEN_INPUT = "INPUT_TOKEN"  # noqa: S105 (a variable name, not a secret)
+"""The variable that carries the action's ``token`` input; it wins over ``TOKEN_ENVS``."""
+
+TOKEN_ENVS = ("GITOPS_TOKEN", "GITHUB_TOKEN")
+"""Where the token is read from when the ``token`` input is empty, first set wins.
+Never a flag value."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -173,6 +176,10 @@ def _request(args: argparse.Namespace) -> promote.UpdateRequest:
 
 
 def _token() -> tuple[str, str] | None:
+    value = actions.get_input("token")
+    if value:
+        actions.register_secret(value)
+        return TOKEN_INPUT, value
     for name in TOKEN_ENVS:
         value = os.environ.get(name, "")
         if value:
@@ -249,8 +256,9 @@ def _run(args: argparse.Namespace) -> promote.UpdateResult:
     from gitops_guard import gitops
 
     request = _request(args)
-    token_env = "INPUT_TOKEN" if os.environ.get("INPUT_TOKEN") else None
-    actions.register_secret(os.environ.get("INPUT_TOKEN"))
+    input_token = actions.get_input("token")
+    token_env = TOKEN_INPUT if input_token else None
+    actions.register_secret(input_token)
     policy = gitops.RetryPolicy(attempts=_max_retries(args.max_retries) + 1)
     github_settings = None
     if request.pull_request and not request.dry_run:
