@@ -326,8 +326,8 @@ class _Waiter:
 
     # ------------------------------------------------------------ observing
     def refresh_due(self) -> bool:
-        at_ours = self.last_decision is not None and self.last_decision.revision is not None
-        at_ours = at_ours and self.expected.accepts(self.last_decision.revision)  # type: ignore[union-attr]
+        revision = self.last_decision.revision if self.last_decision is not None else None
+        at_ours = revision is not None and self.expected.accepts(revision)
         return (
             not at_ours and self.clock() - self.last_refresh >= self.timing.refresh_interval_seconds
         )
