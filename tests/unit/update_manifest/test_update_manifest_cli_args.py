@@ -6,7 +6,9 @@ Behaviours covered:
   identical --image is fine to parse;
 - --max-retries must be a whole number from 0 to 100;
 - a missing --image is argparse's exit 2;
-- a --pull-request without any token is exit 2 naming GITHUB_TOKEN.
+- a --pull-request without any token is exit 2 naming GITHUB_TOKEN;
+- the token comes from the action's token input first, then GITOPS_TOKEN, then
+  GITHUB_TOKEN.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import pytest
 
 from gitops_guard import cli
+from gitops_guard.cli import update_manifest
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -53,3 +56,27 @@ def test_missing_image_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _run(capsys, "--dir", ".")
     assert code == 2
     assert "--image" in err
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, None),
+        ({"GITHUB_TOKEN": "gh-token"}, ("GITHUB_TOKEN", "gh-token")),
+        (
+            {"GITOPS_TOKEN": "gitops-token", "GITHUB_TOKEN": "gh-token"},
+            ("GITOPS_TOKEN", "gitops-token"),
+        ),
+        (
+            {"INPUT_TOKEN": "input-token", "GITOPS_TOKEN": "gitops-token"},
+            ("INPUT_TOKEN", "input-token"),
+        ),
+        ({"INPUT_TOKEN": "", "GITOPS_TOKEN": "gitops-token"}, ("GITOPS_TOKEN", "gitops-token")),
+    ],
+)
+def test_token_order(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: tuple[str, str] | None
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert update_manifest._token() == expected
