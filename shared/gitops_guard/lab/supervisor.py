@@ -37,7 +37,7 @@ from typing import Any
 
 import httpx
 
-from gitops_guard import errors
+from gitops_guard import errors, report
 from gitops_guard.lab import argocd_api, gitrepo, layout, net, pod, promstack, syncer
 
 log = logging.getLogger("gitops_guard.lab")
@@ -280,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _atomic_write(paths.failed_file, f"{exc}\n")
         paths.pid_file("supervisor").unlink(missing_ok=True)
         return errors.exit_code_for(exc)
-    _atomic_write(paths.ready_file, json.dumps(record, indent=2) + "\n")
+    report.write_json(paths.ready_file, record)
     log.info("lab ready: %s", json.dumps(record))
     try:
         lab.keep_running(stopping)
