@@ -47,15 +47,16 @@ class WorkingCopy:
     # ------------------------------------------------------------ plumbing
     @property
     def where(self) -> str:
-        url = self.remote_url()
+        return self._where(self.remote_url())
+
+    def _where(self, url: str) -> str:
         return _git.redact_url(url) if url else str(self.root)
 
     def remote_url(self) -> str:
         proc = _git.run(["remote", "get-url", self.remote], cwd=self.root, env=_git.git_env())
         return proc.stdout.strip() if proc.returncode == 0 else ""
 
-    def _network_env(self) -> tuple[dict[str, str], str | None]:
-        url = self.remote_url()
+    def _network_env(self, url: str) -> tuple[dict[str, str], str | None]:
         found = _git.token_from_env(self.token_env, os.environ)
         if not found or not url.startswith(("http://", "https://")):
             return _git.git_env(), None
@@ -76,11 +77,12 @@ class WorkingCopy:
         return proc.stdout
 
     def _git_network(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env, token_name = self._network_env()
+        url = self.remote_url()
+        env, token_name = self._network_env(url)
         return _git.network(
             lambda: _git.run(args, cwd=self.root, env=env),
             args=args,
-            where=self.where,
+            where=self._where(url),
             token_name=token_name,
             policy=self.policy,
             check=check,
@@ -201,7 +203,10 @@ class WorkingCopy:
                     "--branch, or use --pull-request."
                 ),
             )
-        problem = _git.translate(args, proc, where=self.where, token_name=self._network_env()[1])
+        url = self.remote_url()
+        problem = _git.translate(
+            args, proc, where=self._where(url), token_name=self._network_env(url)[1]
+        )
         raise problem.error if isinstance(problem, _git.Retryable) else problem
 
     def push_with_retry(
