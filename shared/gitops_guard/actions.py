@@ -270,3 +270,9 @@ def repository(environ: Mapping[str, str] | None = None) -> str | None:
     """``OWNER/NAME`` of the repository the workflow runs in, when inside a runner."""
     env = os.environ if environ is None else environ
     return env.get("GITHUB_REPOSITORY") or None
+
+
+def api_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """``$GITHUB_API_URL`` (GitHub Enterprise Server included) inside a runner, else None."""
+    env = os.environ if environ is None else environ
+    return env.get("GITHUB_API_URL") or None

@@ -16,7 +16,6 @@ title, body and branches, and get back the pull request's URL.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -98,8 +97,7 @@ def repository_from_remote(url: str) -> str | None:
 
 def api_url_from_env(environ: Mapping[str, str] | None = None) -> str:
     """``GITHUB_API_URL`` (set by the runner, GHES included) or api.github.com."""
-    env = os.environ if environ is None else environ
-    return (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+    return (actions.api_url(environ) or DEFAULT_API_URL).rstrip("/")
 
 
 def _status_of(exc: BaseException) -> int | None:
