@@ -4,7 +4,7 @@ Behaviours covered:
 - --from-action-inputs reads config, prometheus-url, vars (one per line), report, at;
 - outputs verdict, score, report-path, failed-objectives, no-data-objectives are written;
 - the job summary has the table and one Mermaid xychart per objective;
-- a failing objective gets an ::error annotation, a warn verdict a ::warning;
+- a failing objective gets an ::error annotation, a warn or inconclusive verdict a ::warning;
 - the Prometheus token is masked and appears in no output, summary or report.
 """
 
@@ -78,6 +78,25 @@ def test_action_inputs_outputs_summary_annotations(
     assert "::add-mask::" + TOKEN in stdout
     for text in (summary, runner_env["output"].read_text(), report.read_text()):
         assert TOKEN not in text
+
+
+def test_inconclusive_verdict_is_a_warning_annotation(
+    history: promstack.Server,
+    runner_env: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INPUT_CONFIG", str(ROOT / "examples" / "slo.yaml"))
+    monkeypatch.setenv("INPUT_PROMETHEUS-URL", history.url)
+    monkeypatch.setenv("INPUT_VARS", "app=no-traffic\nwindow=5m\n")
+    monkeypatch.setenv("INPUT_AT", AT)
+
+    assert cli.main(["slo-gate", "--from-action-inputs"]) == 3
+
+    assert _outputs(runner_env["output"])["verdict"] == "inconclusive"
+    stdout = capsys.readouterr().out.replace("%3A", ":")
+    assert "::warning title=SLO gate sre-demo-app: inconclusive" in stdout
+    assert "::error " not in stdout
 
 
 def test_bad_slo_file_exits_2_naming_file_and_line(
