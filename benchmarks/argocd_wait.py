@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 TOKEN = "benchmark-token"  # noqa: S105 - a throwaway token for the local fake server
 OLD = "1" * 40

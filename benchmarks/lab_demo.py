@@ -14,7 +14,7 @@ import statistics
 import sys
 import time
 
-from gitops_guard.lab import demo, up
+from gitops_guard_lab import demo, up
 
 
 def _breakdown(story: demo.Story) -> str:

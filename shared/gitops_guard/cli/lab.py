@@ -6,7 +6,7 @@ a fresh lab, tells the promote -> wait -> gate -> rollback story with the real
 subcommands, prints the timeline and stops the lab (``--keep`` leaves it up).
 Exit codes: 0 done (demo: the story went as expected), 1 the demo's story went
 otherwise, 2 bad input, 3 a part of the lab could not start. This module only
-translates flags and prints; the lab itself lives in :mod:`gitops_guard.lab`.
+translates flags and prints; the lab itself lives in :mod:`gitops_guard_lab`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch to up, demo or down."""
-    from gitops_guard.lab import demo, up
+    try:
+        from gitops_guard_lab import demo, up
+    except ImportError as exc:
+        raise errors.InputError(
+            "the lab is not installed: `gitops-guard lab` needs the gitops-guard-lab "
+            "distribution (pip install gitops-guard-lab, or scripts/setup in a clone)",
+            source="lab",
+        ) from exc
 
     if args.action == "up":
         env = up.up(args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps)

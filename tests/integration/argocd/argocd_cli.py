@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 TOKEN = "argocd-test-token-5f0c1d"
 OLD = "1" * 40

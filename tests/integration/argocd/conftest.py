@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from argocd_cli import OLD, TOKEN, deployed
 
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from argocd_cli import LATER, OLD, OURS, TOKEN, deployed, on_first_read, rollout, run_cli
 
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 POLL = ["--poll-interval", "0.2"]
 

@@ -17,7 +17,7 @@ from argocd_cli import OLD, OURS, TOKEN, deployed
 
 from gitops_guard import errors
 from gitops_guard.argocd import client, exceptions, wait
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 from argocd_cli import OLD, OURS, TOKEN, deployed
 
 from gitops_guard.argocd import models
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 
 def strict_definitions(reference_dir: Path) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from argocd_cli import OURS, TOKEN, deployed, run_cli
 
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 
 @pytest.fixture

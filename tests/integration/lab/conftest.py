@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_guard.lab import layout, promstack, up
+from gitops_guard_lab import layout, promstack, up
 
 SEED = Path(__file__).resolve().parents[3] / "examples" / "gitops-repo"
 

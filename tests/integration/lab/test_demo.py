@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_guard.lab import demo, layout
+from gitops_guard_lab import demo, layout
 
 
 @pytest.mark.timeout(600)

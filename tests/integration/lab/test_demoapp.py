@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from gitops_guard import errors
-from gitops_guard.lab import catalogue, demoapp, loadgen, net
+from gitops_guard_lab import catalogue, demoapp, loadgen, net
 
 
 def _app(version: str, seed: int = 7) -> demoapp.DemoApp:
@@ -117,7 +117,7 @@ def test_the_process_serves_and_stops_on_sigterm() -> None:
         [
             sys.executable,
             "-m",
-            "gitops_guard.lab.demoapp",
+            "gitops_guard_lab.demoapp",
             "--version",
             "1.3.0",
             "--port",

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from gitops_guard.argocd import models
-from gitops_guard.lab import argocd_api, gitrepo, pod, syncer
+from gitops_guard_lab import argocd_api, gitrepo, pod, syncer
 
 
 class Harness:
@@ -54,7 +54,7 @@ class Harness:
 
 
 def _free_port() -> int:
-    from gitops_guard.lab import net
+    from gitops_guard_lab import net
 
     return net.free_port()
 

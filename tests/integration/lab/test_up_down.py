@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gitops_guard.lab import layout
+from gitops_guard_lab import layout
 
 pytestmark = pytest.mark.usefixtures("needs_prometheus")
 

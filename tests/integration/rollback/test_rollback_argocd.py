@@ -14,7 +14,7 @@ from typing import Any
 
 from rollbackrepo import GitopsRepo
 
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 WEB1, WEB2 = "ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:1.1.0"
 TOKEN = "argocd-token-for-tests-0001"

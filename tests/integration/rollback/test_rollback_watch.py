@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from rollbackrepo import GitopsRepo, git, outputs
 
-from gitops_guard.lab import promstack
 from gitops_guard.prometheus import alertmanager
+from gitops_guard_lab import promstack
 
 WEB1, WEB2, WEB3 = (f"ghcr.io/acme/web:1.{n}.0" for n in (0, 1, 2))
 

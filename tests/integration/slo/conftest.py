@@ -24,8 +24,8 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import start_http_server
 
 from gitops_guard import cli
-from gitops_guard.lab import promstack
 from gitops_guard.prometheus import client as prom
+from gitops_guard_lab import promstack
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "slo.yaml"

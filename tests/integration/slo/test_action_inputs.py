@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gitops_guard import cli
-from gitops_guard.lab import promstack
+from gitops_guard_lab import promstack
 
 ROOT = Path(__file__).resolve().parents[3]
 AT = "2026-01-01T00:50:00Z"

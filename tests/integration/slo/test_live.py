@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gitops_guard.lab import promstack
+from gitops_guard_lab import promstack
 
 LIVE = Path(__file__).resolve().parent / "data" / "live.yaml"
 GateRunner = Callable[..., tuple[int, dict[str, Any]]]

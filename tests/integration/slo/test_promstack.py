@@ -1,4 +1,4 @@
-"""gitops_guard.lab.promstack: the real Prometheus, Alertmanager and Pushgateway.
+"""gitops_guard_lab.promstack: the real Prometheus, Alertmanager and Pushgateway.
 
 Behaviours covered:
 - Alertmanager starts on a free loopback port; an alert POSTed to /api/v2/alerts
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from gitops_guard import errors
-from gitops_guard.lab import promstack
 from gitops_guard.prometheus import client as prom
+from gitops_guard_lab import promstack
 
 pytestmark = pytest.mark.skipif(
     not all(promstack.available().values()), reason="Prometheus packages are not installed"

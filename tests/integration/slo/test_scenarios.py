@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from gitops_guard.lab import promstack
+from gitops_guard_lab import promstack
 
 DATA = Path(__file__).resolve().parent / "data"
 AT = "2026-01-01T00:50:00Z"

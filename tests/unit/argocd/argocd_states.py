@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_guard.argocd import models
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 OLD = "a" * 40
 OURS = "b" * 40

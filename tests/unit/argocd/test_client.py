@@ -26,7 +26,7 @@ from argocd_states import OLD, OURS, done_state
 
 from gitops_guard import errors
 from gitops_guard.argocd import client, exceptions
-from gitops_guard.lab import argocd_api
+from gitops_guard_lab import argocd_api
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-token-value"
 APP = argocd_api.make_application("web", **done_state())

@@ -22,7 +22,7 @@ import pytest
 from argocd_states import LATER, OLD, OURS, done_state, snapshot
 
 from gitops_guard.argocd import decision
-from gitops_guard.lab.argocd_api import ago
+from gitops_guard_lab.argocd_api import ago
 
 TIMING = decision.Timing(timeout_seconds=600, degraded_grace_seconds=60)
 

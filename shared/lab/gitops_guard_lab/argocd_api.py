@@ -12,8 +12,8 @@ Endpoints::
     DELETE /api/v1/applications/{name}/operation   [?appNamespace=NS]
     GET    /api/v1/stream/applications?name=NAME   newline-delimited JSON events
 
-Pieces (the first three live in :mod:`~gitops_guard.lab.argocd_payloads` and
-:mod:`~gitops_guard.lab.argocd_store`, and are re-exported here):
+Pieces (the first three live in :mod:`~gitops_guard_lab.argocd_payloads` and
+:mod:`~gitops_guard_lab.argocd_store`, and are re-exported here):
 
 * :func:`make_application`: a swagger-shaped ``v1alpha1Application`` dict;
 * :class:`ApplicationStore`: thread-safe; ``put``, ``get``, ``set_state`` (partial,
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from gitops_guard.lab.argocd_payloads import (
+from gitops_guard_lab.argocd_payloads import (
     DEFAULT_NAMESPACE,
     NOW,
     Timestamp,
@@ -50,7 +50,7 @@ from gitops_guard.lab.argocd_payloads import (
     make_application,
     runtime_error,
 )
-from gitops_guard.lab.argocd_store import (
+from gitops_guard_lab.argocd_store import (
     AppHook,
     ApplicationStore,
     Replay,

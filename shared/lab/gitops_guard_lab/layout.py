@@ -11,7 +11,7 @@
     DIR/prometheus-data/  Prometheus's TSDB
 
 Also the small process helpers ``lab up`` and ``lab down`` share. This module must
-not start the lab's parts itself (see :mod:`gitops_guard.lab.supervisor`).
+not start the lab's parts itself (see :mod:`gitops_guard_lab.supervisor`).
 """
 
 from __future__ import annotations

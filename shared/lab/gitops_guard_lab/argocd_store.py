@@ -4,7 +4,7 @@
 semantics; its hooks (``on_sync``/``on_refresh``/``on_terminate``) tell a syncer what was
 asked. :class:`Replay` applies :class:`ReplayStep` states to one app in a thread.
 
-This module holds state only; the HTTP side is :mod:`gitops_guard.lab.argocd_api`.
+This module holds state only; the HTTP side is :mod:`gitops_guard_lab.argocd_api`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_guard.lab.argocd_payloads import (
+from gitops_guard_lab.argocd_payloads import (
     DEFAULT_NAMESPACE,
     NOW,
     apply_state,

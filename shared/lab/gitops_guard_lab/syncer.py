@@ -2,7 +2,7 @@
 
 It polls the bare GitOps repository, reads the image the application's manifests
 name at the tip of the tracked branch, and "deploys" it by (re)starting the demo
-app with that version's behaviour (see :mod:`gitops_guard.lab.catalogue`). While
+app with that version's behaviour (see :mod:`gitops_guard_lab.catalogue`). While
 doing so it keeps an ArgoCD-shaped application status with the transitions a real
 ArgoCD goes through with auto-sync::
 
@@ -11,7 +11,7 @@ ArgoCD goes through with auto-sync::
 
 A status is a plain ``v1alpha1Application`` dict (the shapes of
 ``../shared/reference/argocd-swagger.json``) handed to a ``publish`` callback; the
-ArgoCD API stand-in (:mod:`gitops_guard.lab.argocd_api`) serves it. Requests that
+ArgoCD API stand-in (:mod:`gitops_guard_lab.argocd_api`) serves it. Requests that
 come through the API (sync to a revision, terminate the operation) are honoured
 through :meth:`Syncer.request_sync` and :meth:`Syncer.request_terminate`.
 
@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gitops_guard import errors
-from gitops_guard.lab import catalogue, gitrepo, pod
+from gitops_guard_lab import catalogue, gitrepo, pod
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The lab's load generator: a bounded request loop against the demo app.
 
-Run it as ``python -m gitops_guard.lab.loadgen --url http://127.0.0.1:PORT/``. A few
+Run it as ``python -m gitops_guard_lab.loadgen --url http://127.0.0.1:PORT/``. A few
 worker threads share a fixed request rate (at most :data:`MAX_RPS`), each request has
 a short timeout, and connection errors (the app restarting during a deploy) only
 slow the loop down. It stops on SIGTERM/SIGINT or after ``--duration`` seconds.
@@ -21,7 +21,7 @@ from types import FrameType
 import httpx
 
 from gitops_guard import errors
-from gitops_guard.lab import net
+from gitops_guard_lab import net
 
 MAX_RPS = 200.0
 """Upper bound of the request rate: the lab shares two cores with Prometheus."""
@@ -93,7 +93,7 @@ class LoadGenerator:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gitops_guard.lab.loadgen")
+    parser = argparse.ArgumentParser(prog="python -m gitops_guard_lab.loadgen")
     parser.add_argument("--url", required=True, help="loopback URL to send GET requests to")
     parser.add_argument("--rps", type=float, default=20.0, help="requests per second, in total")
     parser.add_argument("--concurrency", type=int, default=8, help="worker threads")

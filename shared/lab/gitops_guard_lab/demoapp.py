@@ -1,6 +1,6 @@
 """The lab's demo app: a small HTTP service whose behaviour depends on its version.
 
-Run it as ``python -m gitops_guard.lab.demoapp --version 1.2.0 --port 8080``. It
+Run it as ``python -m gitops_guard_lab.demoapp --version 1.2.0 --port 8080``. It
 answers business requests on ``/``, ``/checkout`` and ``/search``, reports readiness
 on ``/healthz`` and serves Prometheus metrics on ``/metrics``:
 
@@ -9,7 +9,7 @@ on ``/healthz`` and serves Prometheus metrics on ``/metrics``:
 * ``business_operations_total{app,operation,result,version}``: business outcomes.
 
 How often it fails, how slow it is and whether its health checks pass come from
-the lab image catalogue (:mod:`gitops_guard.lab.catalogue`), like a real release
+the lab image catalogue (:mod:`gitops_guard_lab.catalogue`), like a real release
 that ships a bug. It listens on loopback only and must not decide anything about
 deploys: it only plays one version.
 """
@@ -37,7 +37,7 @@ from prometheus_client import (
 from prometheus_client.exposition import generate_latest
 
 from gitops_guard import errors
-from gitops_guard.lab import catalogue, net
+from gitops_guard_lab import catalogue, net
 
 APP = "sre-demo-app"
 OPERATIONS = ("checkout", "search")
@@ -168,7 +168,7 @@ def serve(app: DemoApp, *, host: str, port: int) -> ThreadingHTTPServer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gitops_guard.lab.demoapp")
+    parser = argparse.ArgumentParser(prog="python -m gitops_guard_lab.demoapp")
     parser.add_argument("--version", required=True, help="image version to play")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from gitops_guard import actions, errors, report
-from gitops_guard.lab import catalogue, up
+from gitops_guard_lab import catalogue, up
 
 GOOD_VERSION = "1.1.0"
 BAD_VERSION = "1.2.0"

@@ -89,5 +89,5 @@ def load(path: Path | None = None) -> Catalogue:
 
 @functools.cache
 def _default() -> Catalogue:
-    text = resources.files("gitops_guard.lab").joinpath(CATALOGUE_FILE).read_text("utf-8")
-    return parse(text, source=f"gitops_guard/lab/{CATALOGUE_FILE}")
+    text = resources.files("gitops_guard_lab").joinpath(CATALOGUE_FILE).read_text("utf-8")
+    return parse(text, source=f"gitops_guard_lab/{CATALOGUE_FILE}")

@@ -1,14 +1,14 @@
 """The lab supervisor: the one long-running process behind ``lab up``.
 
-``lab up`` starts it detached (``python -m gitops_guard.lab.supervisor --dir DIR``)
+``lab up`` starts it detached (``python -m gitops_guard_lab.supervisor --dir DIR``)
 and returns once it has written ``DIR/run/ready.json``. It runs, in this order:
 
-1. the syncer (:mod:`gitops_guard.lab.syncer`), which deploys the demo app the
+1. the syncer (:mod:`gitops_guard_lab.syncer`), which deploys the demo app the
    GitOps repository names, as a child process on a fixed loopback port;
-2. the real Prometheus (:mod:`gitops_guard.lab.promstack`) scraping the demo app
+2. the real Prometheus (:mod:`gitops_guard_lab.promstack`) scraping the demo app
    every second;
-3. the load generator (:mod:`gitops_guard.lab.loadgen`) as a child process;
-4. the ArgoCD API stand-in (:mod:`gitops_guard.lab.argocd_api`) serving the
+3. the load generator (:mod:`gitops_guard_lab.loadgen`) as a child process;
+4. the ArgoCD API stand-in (:mod:`gitops_guard_lab.argocd_api`) serving the
    syncer's application status; sync, terminate and refresh requests reach the syncer.
 
 Every child's pid is recorded under ``DIR/pids`` and every child carries the lab's
@@ -38,9 +38,9 @@ from typing import Any
 import httpx
 
 from gitops_guard import errors, report
-from gitops_guard.lab import argocd_api, gitrepo, layout, net, pod, promstack, syncer
+from gitops_guard_lab import argocd_api, gitrepo, layout, net, pod, promstack, syncer
 
-log = logging.getLogger("gitops_guard.lab")
+log = logging.getLogger("gitops_guard_lab")
 
 TOKEN_ENV = "GITOPS_GUARD_LAB_TOKEN"  # noqa: S105 - the variable name, not a secret
 """Environment variable that hands the lab's ArgoCD token to the supervisor."""
@@ -142,7 +142,7 @@ class Lab:
                 [
                     sys.executable,
                     "-m",
-                    "gitops_guard.lab.loadgen",
+                    "gitops_guard_lab.loadgen",
                     "--url",
                     f"http://{net.LOOPBACK}:{self.demo_port}/",
                     "--rps",
@@ -249,7 +249,7 @@ def _on_signals(callback: Callable[[], None]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gitops_guard.lab.supervisor")
+    parser = argparse.ArgumentParser(prog="python -m gitops_guard_lab.supervisor")
     parser.add_argument("--dir", required=True)
     parser.add_argument("--rps", type=float, default=20.0)
     parser.add_argument("--scrape-interval", default="1s")

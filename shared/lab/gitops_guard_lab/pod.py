@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from gitops_guard.lab import net
+from gitops_guard_lab import net
 
 
 class Deployer:
@@ -40,7 +40,7 @@ class Deployer:
                 [
                     sys.executable,
                     "-m",
-                    "gitops_guard.lab.demoapp",
+                    "gitops_guard_lab.demoapp",
                     "--version",
                     version,
                     "--port",

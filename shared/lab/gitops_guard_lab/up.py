@@ -1,7 +1,7 @@
 """``lab up`` and ``lab down``: start the lab detached, and stop everything it started.
 
 ``up`` seeds a fresh bare GitOps repository from ``examples/gitops-repo``, starts
-the supervisor (:mod:`gitops_guard.lab.supervisor`) as a detached process in its own
+the supervisor (:mod:`gitops_guard_lab.supervisor`) as a detached process in its own
 session, waits until it reports every part healthy, and writes ``DIR/lab.env``
 (mode 0600: it holds the lab's ArgoCD token). ``down`` stops the supervisor, then
 any recorded or marked process that is still alive, and leaves the repository and
@@ -26,7 +26,7 @@ from typing import Any
 
 import gitops_guard
 from gitops_guard import actions, errors
-from gitops_guard.lab import layout, supervisor
+from gitops_guard_lab import layout, supervisor
 
 DEFAULT_DIR = ".lab"
 UP_TIMEOUT_SECONDS = 90.0
@@ -169,7 +169,7 @@ def _spawn_supervisor(paths: layout.Layout, *, token: str, rps: float) -> int:
     argv = [
         sys.executable,
         "-m",
-        "gitops_guard.lab.supervisor",
+        "gitops_guard_lab.supervisor",
         "--dir",
         str(paths.root),
         "--rps",
