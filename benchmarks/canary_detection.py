@@ -6,12 +6,12 @@ same streams:
 
 * ``sequential``: gitops_guard.slo.sequential, looking after every second, alpha 0.01;
 * ``flagger``: Flagger's rule as its docs describe it: every ``interval`` (1m) the
-  canary's error ratio over the interval is checked against a threshold (success rate
-  99%: error ratio above 1% fails the check); rollback after ``threshold`` (5) failed
-  checks;
+  canary's error ratio over the interval is checked against a threshold (twice the
+  stable ratio: a success rate of 99% at 0.5% errors); rollback after ``threshold`` (5)
+  failed checks;
 * ``argo``: Argo Rollouts' AnalysisRun: a measurement every 1m with the success
-  condition ``error ratio < 0.01``; the analysis fails once failed measurements exceed
-  ``failureLimit`` (2).
+  condition ``error ratio < threshold`` (the same); the analysis fails once failed
+  measurements exceed ``failureLimit`` (2).
 
 Healthy windows have a 0.5% error ratio in both arms, with bursts (30-45 s at 4x the
 error ratio, both arms alike: a dependency blip) every 1-3 minutes; regressions give the
@@ -38,7 +38,8 @@ SHARES = (0.25, 0.5)
 FACTORS = (1.0, 1.5, 2.0, 5.0)
 BASE_ERROR_RATIO = 0.005
 WINDOW_SECONDS = 600
-THRESHOLD = 0.01
+THRESHOLD_FACTOR = 2.0
+"""Flagger's and Argo's fixed threshold: twice the stable error ratio (1% at 0.5%)."""
 
 
 @dataclass(frozen=True)
@@ -92,20 +93,20 @@ def _interval_ratios(w: Window, interval: int) -> list[float | None]:
     return out
 
 
-def flagger_rule(w: Window, interval: int = 60, threshold: int = 5) -> int | None:
+def flagger_rule(w: Window, limit: float, interval: int = 60, threshold: int = 5) -> int | None:
     failed = 0
     for index, ratio in enumerate(_interval_ratios(w, interval)):
-        if ratio is None or ratio > THRESHOLD:  # no data fails Flagger's check too
+        if ratio is None or ratio > limit:  # no data fails Flagger's check too
             failed += 1
             if failed >= threshold:
                 return (index + 1) * interval
     return None
 
 
-def argo_rule(w: Window, interval: int = 60, failure_limit: int = 2) -> int | None:
+def argo_rule(w: Window, limit: float, interval: int = 60, failure_limit: int = 2) -> int | None:
     failed = 0
     for index, ratio in enumerate(_interval_ratios(w, interval)):
-        if ratio is not None and not ratio < THRESHOLD:
+        if ratio is not None and not ratio < limit:
             failed += 1
             if failed > failure_limit:
                 return (index + 1) * interval
@@ -123,8 +124,8 @@ def main() -> None:
     settings = seq.Settings(alpha=args.alpha)
     rules = {
         "sequential": lambda w: sequential_rule(w, settings),
-        "flagger": flagger_rule,
-        "argo": argo_rule,
+        "flagger": lambda w: flagger_rule(w, THRESHOLD_FACTOR * args.base),
+        "argo": lambda w: argo_rule(w, THRESHOLD_FACTOR * args.base),
     }
     started = time.perf_counter()
     results: dict[tuple[str, float, int], list[int | None]] = {}

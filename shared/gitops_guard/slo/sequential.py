@@ -49,7 +49,7 @@ class Settings:
     """The bound on false ``fail`` (false rollback) however often the gate looks; in (0, 0.5)."""
     null_ratio: float = 1.0
     """``theta`` of the null: the canary's error ratio may be this many times the stable's."""
-    max_ratio: float = 100.0
+    max_ratio: float = 20.0
     """The largest ratio the prior considers; a larger regression is still detected (as this)."""
     grid_points: int = 48
     """Points of the prior's grid over ``log theta``."""
