@@ -32,7 +32,7 @@ class RolloutStatus:
 
     done: bool
     failed: bool
-    """True when waiting longer is useless (progress deadline exceeded, wrong image)."""
+    """True when waiting longer is useless (progress deadline exceeded)."""
     message: str
 
 
@@ -40,9 +40,10 @@ def rollout_status(dep: models.DeploymentState, *, image: str | None = None) -> 
     """The ``kubectl rollout status`` verdict for ``dep`` (plus the image check)."""
     name = dep.name
     if image is not None and image not in dep.images:
+        # Not hopeless: the sync that brings the image may not have reached the API yet.
         return RolloutStatus(
             False,
-            True,
+            False,
             f'deployment "{name}" runs {", ".join(dep.images) or "no image"}, not {image}',
         )
     if dep.generation > dep.observed_generation:
