@@ -432,8 +432,9 @@ class Client:
                 raise self.expired(call, what, exc.detail) from exc
             tries = len(last)
             raise errors.DependencyUnavailable(
-                f"{self.service} at {self.base_url} did not answer {what} usably after "
-                f"{tries} attempt{'s' if tries != 1 else ''} ({call.elapsed():.1f}s): {exc.detail}",
+                f"{self.service} at {self.base_url} is unreachable after {tries} "
+                f"attempt{'s' if tries != 1 else ''} in {call.elapsed():.1f}s "
+                f"({what}): {exc.detail}",
                 source=self.url_source,
                 hint=f"Check {self.url_source} and that the runner can reach {self.service}; "
                 "the command can be re-run safely.",

@@ -149,7 +149,7 @@ def test_retries_stop_at_attempts_then_dependency_unavailable() -> None:
     with pytest.raises(errors.DependencyUnavailable) as info:
         client.request("GET", "/x")
     assert len(script.requests) == 3
-    assert "after 3 attempts" in info.value.message and "HTTP 502" in info.value.message
+    assert "unreachable after 3 attempts" in info.value.message and "HTTP 502" in info.value.message
     assert info.value.source == "--svc-url"
 
 
