@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from gitops_guard import actions, errors, report
+from gitops_guard import actions, credentials, errors, http, report
 from gitops_guard.argocd import client as argo_client
 from gitops_guard.argocd import wait
 from gitops_guard.cli import InputSpec, checks
@@ -47,6 +46,11 @@ INPUTS = (
 )
 """Action inputs (kebab-case) -> flags; see docs/argocd-wait.md."""
 
+LAST_READ_GRACE_SECONDS = 2.0
+"""Requests may run this long past ``--timeout``: the last poll, sent at the timeout,
+gets time to answer, so a slow last answer reads as "timed out" (1), and a server that
+does not answer at all as "unreachable" (3)."""
+
 _SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
 
 _RESULT_TITLES = {
@@ -61,7 +65,9 @@ _RESULT_TITLES = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``argocd-wait``."""
     parser.add_argument(
-        "--server", required=True, type=checks.url_arg("--server"), help="ArgoCD API server URL"
+        "--server",
+        # Checked by argocd.client.normalize_server, which also reads ARGOCD_SERVER.
+        help="ArgoCD API server URL (default: $ARGOCD_SERVER, as the argocd CLI)",
     )
     parser.add_argument(
         "--app", required=True, type=checks.nonempty_arg("--app"), help="ArgoCD application name"
@@ -256,14 +262,16 @@ def _announce_outcome(result: wait.WaitResult, *, app: str) -> None:
 # ---------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> str:
     """Wait, report, and return the wait's outcome (``done``, ``timed-out``...)."""
-    token = os.environ.get(argo_client.TOKEN_ENV) or None
-    actions.register_secret(token)
+    deadline = http.Deadline(args.timeout + LAST_READ_GRACE_SECONDS, source="--timeout")
+    token = credentials.argocd_token()
     repo = _check_repo(args.repo) if args.repo else None
     revision = _resolve_revision(args.revision, repo)
-    server = argo_client.normalize_server(args.server)
-    if not token:
+    server_arg = args.server or credentials.argocd_server() or ""
+    server_url = argo_client.normalize_server(server_arg)
+    server = argo_client.display_server(server_url)
+    if not token and server == server_url:
         actions.warning(
-            f"{argo_client.TOKEN_ENV} is not set: calling ArgoCD without a token",
+            f"{' and '.join(credentials.ARGOCD_VARS)} are not set: calling ArgoCD without a token",
             title="No ArgoCD token",
         )
     timing = wait.Timing(
@@ -279,8 +287,9 @@ def run(args: argparse.Namespace) -> str:
     )
     try:
         with argo_client.ArgoClient(
-            server,
+            server_url,
             token=token,
+            deadline=deadline,
             insecure=args.insecure,
             ca_bundle=args.ca_bundle,
             app_namespace=args.app_namespace,

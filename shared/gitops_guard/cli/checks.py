@@ -47,15 +47,24 @@ def _as_type(check: Callable[[str, str], T], flag: str) -> Callable[[str], T]:
 
 
 # ---------------------------------------------------------------- URLs
-def check_url(text: str, source: str, *, schemes: tuple[str, ...] = HTTP_SCHEMES) -> str:
+def check_url(
+    text: str,
+    source: str,
+    *,
+    schemes: tuple[str, ...] = HTTP_SCHEMES,
+    default_scheme: str | None = None,
+) -> str:
     """An absolute ``http(s)://host[:port][/path]`` URL, without a trailing slash.
 
     Refused: an empty value, another scheme (``ftp://``), no host (``http://``),
     a space or a control character, a port outside 1-65535, an unclosed IPv6
     bracket (``http://[::1``). User info (``user:token@``) is left to
     :mod:`gitops_guard.credentials`, which strips it before anything is printed.
+    With ``default_scheme``, a bare ``host[:port]`` gets it (the argocd CLI's habit).
     """
     value = text.strip()
+    if default_scheme and value and "://" not in value:
+        value = f"{default_scheme}://{value}"
     hint = f"Write the URL like https://host.example:443/prefix ({' or '.join(schemes)})."
     if not value:
         raise errors.InputError("the URL is empty", source=source, hint=hint)
@@ -76,9 +85,16 @@ def check_url(text: str, source: str, *, schemes: tuple[str, ...] = HTTP_SCHEMES
     return value.rstrip("/")
 
 
-def url_arg(flag: str, *, schemes: tuple[str, ...] = HTTP_SCHEMES) -> Callable[[str], str]:
+def url_arg(
+    flag: str, *, schemes: tuple[str, ...] = HTTP_SCHEMES, default_scheme: str | None = None
+) -> Callable[[str], str]:
     """argparse ``type=`` for a URL flag (see :func:`check_url`)."""
-    return _as_type(lambda text, source: check_url(text, source, schemes=schemes), flag)
+    return _as_type(
+        lambda text, source: check_url(
+            text, source, schemes=schemes, default_scheme=default_scheme
+        ),
+        flag,
+    )
 
 
 # ---------------------------------------------------------------- paths

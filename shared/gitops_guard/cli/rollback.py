@@ -228,7 +228,7 @@ def _argocd_flags(parser: argparse.ArgumentParser) -> None:
     argo = parser.add_argument_group("ArgoCD (wait for the rollback to be Synced and Healthy)")
     argo.add_argument(
         "--argocd-server",
-        type=checks.url_arg("--argocd-server"),
+        type=checks.url_arg("--argocd-server", default_scheme="https"),
         help="ArgoCD URL (token in ARGOCD_TOKEN)",
     )
     argo.add_argument(
