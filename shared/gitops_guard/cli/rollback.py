@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, github, gitops, notify, quarantine, report
+from gitops_guard import actions, durations, errors, github, gitops, notify, quarantine, report
 from gitops_guard.cli import InputSpec
 from gitops_guard.rollback import evidence, flows, models, publish, rules
 
@@ -118,7 +118,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     argo = parser.add_argument_group("ArgoCD (wait for the rollback to be Synced and Healthy)")
     argo.add_argument("--argocd-server", help="ArgoCD URL (token in ARGOCD_TOKEN)")
     argo.add_argument("--argocd-app", help="the ArgoCD application")
-    argo.add_argument("--argocd-timeout", default="600", help="seconds (default 600)")
+    argo.add_argument("--argocd-timeout", default="600", help="seconds or a duration (default 600)")
     argo.add_argument("--argocd-insecure", action="store_true", help="skip TLS verification")
     argo.add_argument("--argocd-app-namespace", help="the application's namespace")
     tell = parser.add_argument_group("notifications (webhook URL in SLACK_WEBHOOK_URL)")
@@ -218,12 +218,7 @@ def _wait_in_argocd(args: argparse.Namespace, result: models.RollbackResult) -> 
 
     token = os.environ.get("ARGOCD_TOKEN") or None
     actions.register_secret(token)
-    try:
-        timeout = float(args.argocd_timeout)
-    except ValueError as exc:
-        raise errors.InputError(
-            f"not a number of seconds: {args.argocd_timeout!r}", source="--argocd-timeout"
-        ) from exc
+    timeout = durations.parse_duration(args.argocd_timeout, source="--argocd-timeout")
     with (
         actions.group(f"ArgoCD: wait for {args.argocd_app} at {result.rollback_sha[:12]}"),
         argo_client.ArgoClient(
@@ -369,8 +364,8 @@ class _Metrics:
 def _watch(args: argparse.Namespace) -> int:
     _require(args, "--rules")
     config = rules.load_rules(Path(args.rules))
-    duration = rules.parse_duration(args.for_, source="--for")
-    interval = rules.parse_duration(args.interval, source="--interval")
+    duration = durations.parse_duration(args.for_, source="--for")
+    interval = durations.parse_duration(args.interval, source="--interval", minimum=0.001)
     needs_alerts = any(r.alert is not None for r in config.rules)
     needs_metrics = any(r.prometheus for r in config.rules)
     if needs_alerts and not args.alertmanager_url:

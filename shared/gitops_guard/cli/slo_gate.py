@@ -21,10 +21,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, report
+from gitops_guard import actions, durations, errors, report
 from gitops_guard.cli import InputSpec
 from gitops_guard.prometheus import client as prom
-from gitops_guard.slo import config, criteria, evidence, gate, models, verdict
+from gitops_guard.slo import config, evidence, gate, models, verdict
 
 HELP = "Judge SLOs in Prometheus: pass, warn, fail or inconclusive (exit 0/0/1/3)."
 
@@ -71,9 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query-timeout",
         metavar="SECONDS",
-        type=float,
-        default=10.0,
-        help="per-request timeout; also sent to Prometheus as its query timeout (default 10)",
+        default="10",
+        help="per-request timeout, seconds or a duration (10, 2s, 500ms); also sent to "
+        "Prometheus as its query timeout (default 10)",
     )
     parser.add_argument(
         "--history",
@@ -251,19 +251,17 @@ def run(args: argparse.Namespace) -> int:
     overrides = config.parse_overrides(args.var)
     cfg = config.load(args.config, overrides=overrides)
     at = parse_time(args.at) if args.at else None
-    if args.query_timeout <= 0:
-        raise errors.InputError("must be above 0 seconds", source="--query-timeout")
-    try:
-        history_seconds = criteria.parse_duration(args.history or 0)
-    except ValueError as exc:
-        raise errors.InputError(str(exc), source="--history") from exc
+    query_timeout = durations.parse_duration(
+        args.query_timeout, source="--query-timeout", minimum=0.001, maximum=3600.0
+    )
+    history_seconds = durations.parse_duration(args.history or 0, source="--history")
     token = os.environ.get(prom.TOKEN_ENV) or None
     report_path = str(args.report or "")
     mode = "live" if cfg.live and at is None and not args.once else "once"
     with prom.PrometheusClient(
         args.prometheus_url,
         token=token,
-        timeout_seconds=args.query_timeout,
+        timeout_seconds=query_timeout,
         verify=_verify(args),
     ) as client:
         actions.info(

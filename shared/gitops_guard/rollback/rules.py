@@ -26,7 +26,6 @@ talk to Alertmanager or Prometheus, read the clock, or run git.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,29 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from gitops_guard import errors
+from gitops_guard import durations, errors
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-
-
-def parse_duration(text: str | int | float, *, source: str = "duration") -> float:
-    """Seconds in ``"15m"``, ``"1h30m"``, ``"45s"``, ``"2d"`` or a plain number of seconds."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if text < 0:
-            raise errors.InputError(f"a duration cannot be negative: {text}", source=source)
-        return float(text)
-    value = str(text).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    match = _DURATION.match(value)
-    if not value or match is None or not any(match.groups()):
-        raise errors.InputError(
-            f"not a duration: {value!r}",
-            source=source,
-            hint="Write durations like 30s, 15m, 1h, 1h30m or 2d.",
-        )
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+parse_duration = durations.parse_duration
+"""Kept for callers; the grammar is :func:`gitops_guard.durations.parse_duration`."""
 
 
 class _Model(BaseModel):
@@ -67,8 +47,8 @@ class _Model(BaseModel):
 
 def _seconds(value: Any) -> float:
     try:
-        return parse_duration(value)
-    except errors.InputError as exc:
+        return durations.parse_duration(value)
+    except durations.DurationError as exc:
         raise ValueError(exc.message) from exc
 
 

@@ -37,7 +37,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from gitops_guard import errors
+from gitops_guard import durations, errors
 from gitops_guard.slo import burnrate, criteria
 
 DOCS = "docs/slo-gate.md"
@@ -63,7 +63,7 @@ def _criteria_list(value: object) -> object:
     return tuple(parsed)
 
 
-Duration = Annotated[float, BeforeValidator(criteria.parse_duration)]
+Duration = Annotated[float, BeforeValidator(durations.parse_duration)]
 """Seconds, written as a Prometheus duration (``30s``, ``10m``)."""
 Criteria = Annotated[tuple[criteria.Criterion, ...], BeforeValidator(_criteria_list)]
 
@@ -229,12 +229,12 @@ class Objective(_Model):
             return self.window
         if self.burn_rate is not None:
             return ", ".join(
-                f"{criteria.format_duration(w.long_seconds)}/"
-                f"{criteria.format_duration(w.short_seconds)} x{w.factor:g}"
+                f"{durations.format_duration(w.long_seconds)}/"
+                f"{durations.format_duration(w.short_seconds)} x{w.factor:g}"
                 for w in self.burn_rate.windows
             )
         ranges = re.findall(r"\[(\d+[smhdwy][0-9smhdwy]*)(?::[^\]]*)?\]", self.promql)
-        return max(ranges, key=criteria.parse_duration) if ranges else None
+        return max(ranges, key=durations.parse_duration) if ranges else None
 
 
 class SloConfig(_Model):
