@@ -14,12 +14,21 @@ a JSON report (``--report FILE``) and an exit code. It decides nothing itself.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, durations, errors, github, gitops, notify, quarantine, report
+from gitops_guard import (
+    actions,
+    config,
+    durations,
+    errors,
+    github,
+    gitops,
+    notify,
+    quarantine,
+    report,
+)
 from gitops_guard.cli import InputSpec
 from gitops_guard.rollback import evidence, flows, models, publish, rules
 
@@ -152,20 +161,9 @@ def _settings(args: argparse.Namespace) -> publish.PublishSettings:
 
 
 def _load_gate_report(path: Path) -> evidence.GateEvidence:
-    """Read a slo-gate report (exit 2 naming the file when it is missing or not JSON)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise errors.InputError(
-            f"cannot read the gate report: {exc.strerror}",
-            source=str(path),
-            hint="Pass the file slo-gate wrote with --report.",
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise errors.InputError(
-            f"the gate report is not JSON: {exc.msg}", source=f"{path}:{exc.lineno}"
-        ) from exc
-    return evidence.from_report(data, source=str(path))
+    """Read a slo-gate report through the one loader (exit 2 naming the file and line)."""
+    gate = config.load_file(evidence.GateReport, path, kind=evidence.KIND, flag="--evidence")
+    return evidence.from_model(gate)
 
 
 def _context(args: argparse.Namespace, *, rule: str = "", why: str = "") -> flows.Context:
