@@ -165,8 +165,10 @@ def clean_loc(loc: Sequence[str | int], doc: Document) -> Loc:
 
 def validate(model: type[M], doc: Document, problems: Problems, *, data: Any = None) -> M | None:
     """``model`` from the document's data (or ``data``); None with problems added."""
-    if doc.data is None and doc.problems:
-        return None  # unreadable: nothing to validate
+    if doc.problems:
+        # A file refused by the reader (syntax, tags, duplicates, bounds) is not
+        # validated: its data is not what the user wrote, the keys' problems would be noise.
+        return None
     before = len(problems.items)
     check_version(doc, problems)
     if len(problems.items) > before:
