@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from gitops_guard import errors
-from gitops_guard.slo import criteria
+from gitops_guard import durations, errors
 
 T = TypeVar("T")
 
@@ -165,25 +164,30 @@ def ca_bundle_arg(flag: str) -> Callable[[str], str]:
 
 
 # ---------------------------------------------------------------- numbers, durations
-def check_duration(text: str, source: str, *, allow_zero: bool = False) -> float:
-    """Seconds from the duration grammar (``500ms``, ``30s``, ``1h30m``, ``1d`` or seconds).
+def check_duration(
+    text: str, source: str, *, allow_zero: bool = False, maximum: float | None = None
+) -> float:
+    """Seconds from the one duration grammar (``500ms``, ``30s``, ``1h30m``, ``1d``, seconds).
 
-    Always finite; above 0 unless ``allow_zero``.
+    Always finite; above 0 unless ``allow_zero``; at most ``maximum`` when given.
     """
-    try:
-        seconds = criteria.parse_duration(text)
-    except ValueError as exc:
-        raise errors.InputError(
-            str(exc), source=source, hint="Write a duration like 500ms, 30s, 10m or 1h30m."
-        ) from exc
+    if maximum is None:
+        seconds = durations.parse_duration(text, source=source)
+    else:
+        seconds = durations.parse_duration(text, source=source, maximum=maximum)
     if seconds == 0 and not allow_zero:
         raise errors.InputError("must be above 0", source=source)
     return seconds
 
 
-def duration_arg(flag: str, *, allow_zero: bool = False) -> Callable[[str], float]:
+def duration_arg(
+    flag: str, *, allow_zero: bool = False, maximum: float | None = None
+) -> Callable[[str], float]:
     """argparse ``type=`` for a duration flag (see :func:`check_duration`)."""
-    return _as_type(lambda text, source: check_duration(text, source, allow_zero=allow_zero), flag)
+    return _as_type(
+        lambda text, source: check_duration(text, source, allow_zero=allow_zero, maximum=maximum),
+        flag,
+    )
 
 
 def check_int(text: str, source: str, *, minimum: int = 1, maximum: int | None = None) -> int:

@@ -17,12 +17,11 @@ wires nothing itself.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, cli, errors, github, report
+from gitops_guard import actions, cli, config, errors, github, report
 from gitops_guard.cli import InputSpec, checks
 from gitops_guard.rollback import evidence, flows, models, publish, rules
 from gitops_guard.rollback import run as rollback_run
@@ -302,23 +301,9 @@ def _settings(args: argparse.Namespace) -> publish.PublishSettings:
 
 
 def _load_gate_report(path: Path) -> evidence.GateEvidence:
-    """Read a slo-gate report (exit 2 naming the file when it is missing or not JSON)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise errors.InputError(
-            f"cannot read the gate report: {exc.strerror}",
-            source=str(path),
-            hint="Pass the file slo-gate wrote with --report.",
-        ) from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise errors.InputError(
-            f"the gate report is not JSON: {getattr(exc, 'msg', exc)}",
-            source=f"{path}:{line}" if line else str(path),
-            hint="Pass the file slo-gate wrote with --report.",
-        ) from exc
-    return evidence.from_report(data, source=str(path))
+    """Read a slo-gate report through the one loader (exit 2 naming the file and line)."""
+    gate = config.load_file(evidence.GateReport, path, kind=evidence.KIND, flag="--evidence")
+    return evidence.from_model(gate)
 
 
 def _request(args: argparse.Namespace) -> rollback_run.Request:

@@ -76,9 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query-timeout",
         metavar="SECONDS",
-        type=checks.finite_arg("--query-timeout"),
+        type=checks.duration_arg("--query-timeout", maximum=3600.0),
         default=10.0,
-        help="per-request timeout; also sent to Prometheus as its query timeout (default 10)",
+        help="per-request timeout, seconds or a duration (10, 2s, 500ms); also sent to "
+        "Prometheus as its query timeout (default 10)",
     )
     parser.add_argument(
         "--history",
@@ -268,6 +269,7 @@ def run(args: argparse.Namespace) -> str:
     overrides = config.parse_overrides(args.var)
     cfg = config.load(args.config, overrides=overrides)
     at = parse_time(args.at) if args.at else None
+    query_timeout = float(args.query_timeout)
     history_seconds = float(args.history)
     token = os.environ.get(prom.TOKEN_ENV) or None
     report_path = str(args.report or "")
@@ -275,7 +277,7 @@ def run(args: argparse.Namespace) -> str:
     with prom.PrometheusClient(
         args.prometheus_url,
         token=token,
-        timeout_seconds=args.query_timeout,
+        timeout_seconds=query_timeout,
         verify=_verify(args),
     ) as client:
         actions.info(

@@ -30,13 +30,14 @@ from gitops_guard.cli import argocd_wait, checks
         ("1h30m", 5400.0),
         ("500ms", 0.5),
         ("1d", 86400.0),
+        ("5d", 432000.0),
     ],
 )
 def test_durations_follow_the_one_grammar(text: str, seconds: float) -> None:
     assert checks.duration_arg("--timeout")(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "ten", "-1", "nan", "inf", "0", "1x"])
+@pytest.mark.parametrize("text", ["", "ten", "1.5h", "-1", "nan", "inf", "0", "1x"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         checks.duration_arg("--timeout")(text)
