@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="FILE", help="demo: write the timeline as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> str:
     """Dispatch to up, demo or down."""
     try:
         from gitops_guard_lab import demo, up
@@ -55,11 +55,11 @@ def run(args: argparse.Namespace) -> int:
             shown = f"(in {env['LAB_DIR']}/lab.env)" if key == "ARGOCD_TOKEN" else value
             print(f"  {key}={shown}")
         print(f"Use it: set -a; . {env['LAB_DIR']}/lab.env; set +a")
-        return errors.EXIT_OK
+        return "succeeded"
     if args.action == "down":
         stopped = up.down(args.dir)
         print(f"lab down: stopped {', '.join(stopped) if stopped else 'nothing (not running)'}")
-        return errors.EXIT_OK
+        return "succeeded"
     story = None
     try:
         story = demo.run_story(
@@ -74,4 +74,4 @@ def run(args: argparse.Namespace) -> int:
     print(demo.render(story))
     if args.report:
         demo.write_report(story, args.report)
-    return errors.EXIT_OK if story.ok else errors.EXIT_REJECTED
+    return "succeeded" if story.ok else "failed"
