@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, errors, gitops, images, report
-from gitops_guard.cli import InputSpec
+from gitops_guard.cli import InputSpec, outcomes
 
 HELP = "Blue-green: prepare the idle colour, prove it, switch, switch back on a failed gate."
 
@@ -120,15 +120,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _seconds(text: str, flag: str) -> float:
-    from gitops_guard.slo import criteria
+    from gitops_guard import durations
 
-    try:
-        value = criteria.parse_duration(text)
-    except ValueError as exc:
-        raise errors.InputError(str(exc), source=flag) from exc
-    if value < 0:
-        raise errors.InputError("must not be negative", source=flag)
-    return value
+    return durations.parse_duration(text, source=flag)
 
 
 def _replicas(text: str | None) -> int | None:
@@ -203,7 +197,7 @@ def _report(result: Any) -> dict[str, Any]:
         "image": result.image,
         "mode": result.mode,
         "outcome": result.outcome,
-        "exit_code": result.exit_code,
+        "exit_code": outcomes.exit_code(result.outcome),
         "reason": result.reason,
         "live_before": result.live_before,
         "live_after": result.live_after,
@@ -215,8 +209,8 @@ def _report(result: Any) -> dict[str, Any]:
     }
 
 
-def run(args: argparse.Namespace) -> int:
-    """Validate everything, run the flow, report; return the outcome's exit code."""
+def run(args: argparse.Namespace) -> str:
+    """Validate everything, run the flow, report; return the outcome (see cli.outcomes)."""
     from gitops_guard.cli import slo_gate as slo_cli
     from gitops_guard.slo import config as slo_config
     from gitops_guard.strategies.bluegreen import flow, plan, render, steps
@@ -312,8 +306,9 @@ def run(args: argparse.Namespace) -> int:
     )
     actions.append_summary(render.summary_markdown(result))
     print(f"blue-green {result.service}: {result.outcome}: {result.reason}")
-    if result.exit_code == errors.EXIT_REJECTED:
+    code = outcomes.exit_code(result.outcome)
+    if code == errors.EXIT_REJECTED:
         actions.error(result.reason, title=f"blue-green {result.service}: {result.outcome}")
-    elif result.exit_code == errors.EXIT_UNDECIDED:
+    elif code == errors.EXIT_UNDECIDED:
         actions.warning(result.reason, title=f"blue-green {result.service}: {result.outcome}")
-    return int(result.exit_code)
+    return result.outcome

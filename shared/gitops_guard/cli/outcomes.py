@@ -21,6 +21,10 @@ timed-out
 unreachable             3     argocd-wait
 rolled-back,            0     rollback (a dry run decides nothing)
 pull-request, dry-run
+promoted, in-place      0     blue-green: the new colour serves, or nothing to do
+rejected, switched-back 1     blue-green: stopped before the switch / switched back
+switched-back-          3     blue-green: switched back after an inconclusive gate,
+inconclusive, undecided       or nothing switched
 ======================  ====  ===============================================
 
 An outcome missing from the table is a bug, and a bug exits 3, never 1.
@@ -56,6 +60,13 @@ EXIT_CODES: Mapping[str, int] = MappingProxyType(
         "rolled-back": errors.EXIT_OK,
         "pull-request": errors.EXIT_OK,
         "dry-run": errors.EXIT_OK,
+        # blue-green outcomes (docs/blue-green.md).
+        "promoted": errors.EXIT_OK,
+        "in-place": errors.EXIT_OK,
+        "rejected": errors.EXIT_REJECTED,
+        "switched-back": errors.EXIT_REJECTED,
+        "switched-back-inconclusive": errors.EXIT_UNDECIDED,
+        "undecided": errors.EXIT_UNDECIDED,
     }
 )
 """Outcome -> exit code (DESIGN's contract)."""

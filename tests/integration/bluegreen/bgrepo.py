@@ -15,14 +15,20 @@ from pathlib import Path
 
 import yaml
 
+from gitops_guard.cli import outcomes
 from gitops_guard.kube import client as kube_client
-from gitops_guard.strategies.bluegreen import flow
+from gitops_guard.strategies.bluegreen import flow, models
 from gitops_guard_lab import kube_api
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "gitops-repo" / "deploy" / "web"
 FOLDER = "deploy/web"
 NAMESPACE = "sre-demo"
+
+
+def code(result: models.Result) -> int:
+    """The exit code of a run's outcome, by the one table."""
+    return outcomes.exit_code(result.outcome)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -94,7 +100,7 @@ class BlueGreenRepo:
                 if isinstance(doc, dict) and doc.get("kind") in ("Deployment", "Service"):
                     self.store.apply(doc, namespace=NAMESPACE)
         self.synced.append(sha)
-        return flow.WaitOutcome(0, f"done: {sha[:12]} Synced and Healthy")
+        return flow.WaitOutcome("done", f"done: {sha[:12]} Synced and Healthy")
 
     def selector(self) -> str:
         svc = self.store.get("Service", NAMESPACE, "web")

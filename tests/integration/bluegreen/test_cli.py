@@ -142,7 +142,7 @@ def test_a_full_run_through_the_cli_writes_outputs_and_a_report(
         "service": "web",
         "image": NEW,
         "path": "deploy/web",
-        "scale-down-delay": "0.1s",
+        "scale-down-delay": "100ms",
         "switch-timeout": "10s",
         "ready-timeout": "10s",
         "report": str(tmp_path / "bg.json"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from bgrepo import NAMESPACE, BlueGreenRepo, Cluster, Gates, git
+from bgrepo import NAMESPACE, BlueGreenRepo, Cluster, Gates, code, git
 
 from gitops_guard import errors
 from gitops_guard.strategies.bluegreen import flow
@@ -40,7 +40,7 @@ def test_switch_and_switch_back_are_patches(
 ) -> None:
     gates.verdicts[("post-switch", NEW)] = "fail"
     result = flow.run(make_settings(NEW, mode="cluster"), make_deps())
-    assert (result.outcome, result.exit_code) == ("switched-back", 1), result.reason
+    assert (result.outcome, code(result)) == ("switched-back", 1), result.reason
     assert list(result.commits) == ["prepare"]
     assert [e.step for e in result.timeline if e.step.startswith("switch")] == [
         "switch",
@@ -65,7 +65,7 @@ def test_a_good_version_is_switched_by_patch_and_a_rerun_reads_the_cluster(
     make_settings: Callable[..., flow.Settings],
 ) -> None:
     result = flow.run(make_settings(NEW, mode="cluster", scale_down_delay_seconds=0), make_deps())
-    assert (result.outcome, result.exit_code) == ("promoted", 0), result.reason
+    assert (result.outcome, code(result)) == ("promoted", 0), result.reason
     assert bg.selector() == "green"
     again = flow.run(make_settings(NEW, mode="cluster", scale_down_delay_seconds=0), make_deps())
     assert (again.phase, again.live_before) == ("switched", "green")

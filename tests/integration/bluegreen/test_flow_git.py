@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bgrepo import NAMESPACE, BlueGreenRepo, Cluster, Gates
+from bgrepo import NAMESPACE, BlueGreenRepo, Cluster, Gates, code
 
 from gitops_guard.strategies.bluegreen import flow
 
@@ -42,7 +42,7 @@ def test_good_version_is_prepared_switched_and_the_old_colour_scaled_down(
     before_green = bg.show("web-green.yaml")
     result = flow.run(make_settings(NEW), make_deps())
 
-    assert (result.outcome, result.exit_code) == ("promoted", 0), result.reason
+    assert (result.outcome, code(result)) == ("promoted", 0), result.reason
     assert (result.live_before, result.live_after) == ("blue", "green")
     assert list(result.commits) == ["prepare", "switch", "scale-down"]
     assert bg.log()[:3] == [
@@ -89,7 +89,7 @@ def test_preview_gate_failure_stops_before_the_switch(
     gates.verdicts[("preview", NEW)] = "fail"
     result = flow.run(make_settings(NEW), make_deps())
 
-    assert (result.outcome, result.exit_code) == ("rejected", 1)
+    assert (result.outcome, code(result)) == ("rejected", 1)
     assert list(result.commits) == ["prepare"]
     assert "color: blue" in bg.show("service.yaml").split("---")[0]
     assert _endpoint_colours(cluster) == {"blue"}
@@ -103,12 +103,12 @@ def test_inconclusive_preview_gate_switches_nothing_and_exits_3(
 ) -> None:
     gates.verdicts[("preview", NEW)] = "inconclusive"
     result = flow.run(make_settings(NEW), make_deps())
-    assert (result.outcome, result.exit_code) == ("undecided", 3)
+    assert (result.outcome, code(result)) == ("undecided", 3)
     assert list(result.commits) == ["prepare"]
     # A rerun continues: the prepare is in place, nothing is committed again.
     gates.verdicts.clear()
     again = flow.run(make_settings(NEW), make_deps())
-    assert (again.outcome, again.exit_code) == ("promoted", 0)
+    assert (again.outcome, code(again)) == ("promoted", 0)
     assert list(again.commits) == ["switch", "scale-down"]
 
 
@@ -122,7 +122,7 @@ def test_post_switch_failure_switches_back_by_reverting_the_switch(
     gates.verdicts[("post-switch", NEW)] = "fail"
     result = flow.run(make_settings(NEW), make_deps())
 
-    assert (result.outcome, result.exit_code) == ("switched-back", 1), result.reason
+    assert (result.outcome, code(result)) == ("switched-back", 1), result.reason
     assert list(result.commits) == ["prepare", "switch", "switch-back"]
     back = bg.trailers(result.commits["switch-back"])
     assert back["Gitops-Guard-Action"] == "blue-green-switch-back"
@@ -136,7 +136,7 @@ def test_post_switch_failure_switches_back_by_reverting_the_switch(
 
     tip = bg.tip()
     again = flow.run(make_settings(NEW), make_deps())
-    assert (again.outcome, again.exit_code) == ("rejected", 1)
+    assert (again.outcome, code(again)) == ("rejected", 1)
     assert "switched back" in again.reason
     assert bg.tip() == tip
 
@@ -150,7 +150,7 @@ def test_inconclusive_post_switch_gate_switches_back_and_exits_3(
 ) -> None:
     gates.verdicts[("post-switch", NEW)] = "inconclusive"
     result = flow.run(make_settings(NEW), make_deps())
-    assert (result.outcome, result.exit_code) == ("switched-back", 3)
+    assert (result.outcome, code(result)) == ("switched-back-inconclusive", 3)
     assert _endpoint_colours(cluster) == {"blue"}
 
 
@@ -163,7 +163,7 @@ def test_an_idle_colour_that_never_gets_ready_is_not_switched_to(
 ) -> None:
     cluster.bad_images.add(NEW)
     result = flow.run(make_settings(NEW, ready_timeout_seconds=0.5), make_deps())
-    assert (result.outcome, result.exit_code) == ("rejected", 1)
+    assert (result.outcome, code(result)) == ("rejected", 1)
     assert "not ready" in result.reason and "0 of 2 updated replicas" in result.reason
     assert list(result.commits) == ["prepare"]
     assert gates.asked == []
@@ -174,16 +174,16 @@ def test_keeping_the_old_colour_and_rerunning_changes_nothing(
     bg: BlueGreenRepo, make_deps: MakeDeps, make_settings: MakeSettings
 ) -> None:
     first = flow.run(make_settings(NEW, scale_down_delay_seconds=0), make_deps())
-    assert (first.outcome, first.exit_code) == ("promoted", 0)
+    assert (first.outcome, code(first)) == ("promoted", 0)
     assert list(first.commits) == ["prepare", "switch"]
     tip = bg.tip()
     again = flow.run(make_settings(NEW, scale_down_delay_seconds=0), make_deps())
-    assert (again.phase, again.outcome, again.exit_code) == ("switched", "promoted", 0)
+    assert (again.phase, again.outcome, code(again)) == ("switched", "promoted", 0)
     assert again.commits == {} and bg.tip() == tip
     # With the old colour scaled down, the rollout is done: nothing to do at all.
     flow.run(make_settings(NEW), make_deps())
     done = flow.run(make_settings(NEW), make_deps())
-    assert (done.phase, done.outcome, done.exit_code) == ("done", "in-place", 0)
+    assert (done.phase, done.outcome, code(done)) == ("done", "in-place", 0)
 
 
 def test_an_api_that_goes_away_mid_way_is_undecided_and_a_rerun_continues(
@@ -202,5 +202,5 @@ def test_an_api_that_goes_away_mid_way_is_undecided_and_a_rerun_continues(
     assert "color: blue" in bg.show("service.yaml").split("---")[0]
     cluster.server.fail_next = 0
     again = flow.run(make_settings(NEW), make_deps())
-    assert (again.outcome, again.exit_code) == ("promoted", 0)
+    assert (again.outcome, code(again)) == ("promoted", 0)
     assert "prepare" not in again.commits  # done by the first run, not repeated

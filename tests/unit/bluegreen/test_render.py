@@ -51,8 +51,7 @@ def test_messages_carry_the_trailers() -> None:
 
 def test_parse_history_keeps_this_services_commits() -> None:
     def record(sha: str, message: str) -> str:
-        block = message.strip().split("\n\n")[-1]
-        return f"{sha}\x1f{block}\n\x1e"
+        return f"{sha}\x1f{message}\x1e"
 
     switch = render.switch_message(
         service="web", active="web", new="green", old="blue", image="r:2", old_image="r:1"
@@ -60,7 +59,7 @@ def test_parse_history_keeps_this_services_commits() -> None:
     other = render.switch_message(
         service="api", active="api", new="green", old="blue", image="a:2", old_image="a:1"
     )
-    text = record("1" * 40, switch) + record("2" * 40, other) + f"{'3' * 40}\x1f\n\x1e"
+    text = record("1" * 40, switch) + record("2" * 40, other) + f"{'3' * 40}\x1fno trailers\n\x1e"
     found = render.parse_history(text, service="web")
     assert found == [
         models.HistoryEntry(
@@ -81,7 +80,6 @@ def test_summary_has_both_colours_side_by_side() -> None:
         live_before="blue",
         live_after="green",
         outcome="promoted",
-        exit_code=0,
         switch_seconds=1.25,
     )
     result.timeline.append(

@@ -62,8 +62,14 @@ class KubeReader(Protocol):
 class WaitOutcome:
     """What argocd-wait said about one commit."""
 
-    exit_code: int
+    outcome: str
+    """argocd-wait's outcome: ``done``, ``sync-failed``, ``degraded``, ``timed-out``,
+    ``unreachable``."""
     reason: str
+
+    @property
+    def undecided(self) -> bool:
+        return self.outcome == "unreachable"
 
 
 @dataclass(frozen=True)
@@ -160,9 +166,8 @@ class _Run:
         )
         self.d.echo(f"  {step:<17} {outcome:<12} {seconds:6.1f} s  {detail}")
 
-    def finish(self, outcome: str, code: int, reason: str) -> models.Result:
-        self.result.outcome = outcome  # type: ignore[assignment]
-        self.result.exit_code = code
+    def finish(self, outcome: models.Outcome, reason: str) -> models.Result:
+        self.result.outcome = outcome
         self.result.reason = reason
         return self.result
 
@@ -264,10 +269,10 @@ class _Run:
             return
         started = self.d.clock()
         outcome = self.d.wait(sha)
-        if outcome.exit_code == 0:
+        if outcome.outcome == "done":
             self.event("wait", "done", started, f"ArgoCD runs {sha[:12]} ({step})", commit=sha)
             return
-        self.event("wait", "fail" if outcome.exit_code == 1 else "error", started, outcome.reason)
+        self.event("wait", "error" if outcome.undecided else "fail", started, outcome.reason)
         raise _WaitFailed(outcome)
 
     def poll(self, check: Callable[[], tuple[bool, bool, str]], timeout: float) -> tuple[bool, str]:
@@ -346,9 +351,9 @@ class _Run:
             f"{decision.phase}: {decision.reason}"
         )
         if decision.phase == "rejected":
-            return self.finish("rejected", errors.EXIT_REJECTED, decision.reason)
+            return self.finish("rejected", decision.reason)
         if decision.phase == "done":
-            return self.finish("in-place", errors.EXIT_OK, decision.reason)
+            return self.finish("in-place", decision.reason)
         if decision.phase in ("prepare", "verify"):
             if decision.phase == "prepare":
                 self.prepare(lay, decision)
@@ -402,8 +407,7 @@ class _Run:
             self.wait_argocd("prepare", sha or self.wc.head())
         except _WaitFailed as exc:
             self.finish(
-                "rejected" if exc.outcome.exit_code == 1 else "undecided",
-                exc.outcome.exit_code,
+                "undecided" if exc.outcome.undecided else "rejected",
                 f"ArgoCD did not run the prepared colour: {exc.outcome.reason}; nothing was "
                 "switched",
             )
@@ -419,7 +423,6 @@ class _Run:
             if not ok:
                 self.finish(
                     "rejected",
-                    errors.EXIT_REJECTED,
                     f"the idle colour {idle} is not ready: {message}; nothing was switched",
                 )
                 return False
@@ -432,7 +435,6 @@ class _Run:
             if code != 0:
                 self.finish(
                     "rejected",
-                    errors.EXIT_REJECTED,
                     f"the preview test failed (exit {code}): {tail}; nothing was switched",
                 )
                 return False
@@ -441,14 +443,12 @@ class _Run:
         if verdict.verdict == "fail":
             self.finish(
                 "rejected",
-                errors.EXIT_REJECTED,
                 f"the preview gate failed on {idle}: {verdict.reason}; nothing was switched",
             )
             return False
         if verdict.verdict == "inconclusive":
             self.finish(
                 "undecided",
-                errors.EXIT_UNDECIDED,
                 f"the preview gate was inconclusive on {idle}: {verdict.reason}; nothing was "
                 "switched (rerun to continue)",
             )
@@ -525,9 +525,8 @@ class _Run:
                 return self.switch_back(
                     lay,
                     dataclasses.replace(decision, switch_commit=sha),
-                    "inconclusive" if exc.outcome.exit_code == 3 else "fail",
+                    "inconclusive" if exc.outcome.undecided else "fail",
                     f"ArgoCD did not run the switch: {exc.outcome.reason}",
-                    exc.outcome.exit_code,
                 )
         started = self.d.clock()
         ok, message = self.serving(lay, new, self.image)
@@ -541,7 +540,6 @@ class _Run:
                 dataclasses.replace(decision, switch_commit=decision.switch_commit or sha),
                 "fail",
                 f"the active Service did not route to {new}: {message}",
-                errors.EXIT_REJECTED,
             )
         return lay, decision
 
@@ -551,13 +549,11 @@ class _Run:
         verdict = self.gate("post-switch", new, old)
         self.result.verdicts["post-switch"] = verdict.verdict
         if verdict.verdict in ("fail", "inconclusive"):
-            code = errors.EXIT_REJECTED if verdict.verdict == "fail" else errors.EXIT_UNDECIDED
-            self.switch_back(lay, decision, verdict.verdict, verdict.reason, code)
+            self.switch_back(lay, decision, verdict.verdict, verdict.reason)
             return self.result
         self.scale_down(decision)
         return self.finish(
             "promoted",
-            errors.EXIT_OK,
             f"{new} serves {self.image}" + (f"; post-switch gate {verdict.verdict}"),
         )
 
@@ -567,7 +563,6 @@ class _Run:
         decision: models.Decision,
         verdict: str,
         reason: str,
-        code: int,
     ) -> tuple[models.Layout, models.Decision]:
         """Put the old colour back on the active Service; ends the run."""
         s = self.s
@@ -627,7 +622,6 @@ class _Run:
                 self.result.live_after = back
                 self.finish(
                     "undecided",
-                    errors.EXIT_UNDECIDED,
                     f"{reason}; the switch-back {sha[:12]} is pushed but ArgoCD did not run it: "
                     f"{exc.outcome.reason}",
                 )
@@ -637,8 +631,7 @@ class _Run:
         self.event("serving", "done" if ok else "fail", started, message)
         self.result.live_after = back
         self.finish(
-            "switched-back",
-            code,
+            "switched-back" if verdict == "fail" else "switched-back-inconclusive",
             f"{reason}; switched back to {back} in {self.result.switch_back_seconds:.1f} s"
             + ("" if ok else f", but {message}"),
         )

@@ -16,6 +16,15 @@ COLOUR_KEY = "color"
 """The default label key that tells the colours apart (``--color-label``)."""
 
 Phase = Literal["prepare", "verify", "switched", "done", "rejected"]
+Outcome = Literal[
+    "promoted",
+    "in-place",
+    "rejected",
+    "switched-back",
+    "switched-back-inconclusive",
+    "undecided",
+]
+"""How a run ended; :mod:`gitops_guard.cli.outcomes` maps each to its exit code."""
 Mode = Literal["git", "cluster"]
 
 
@@ -136,8 +145,7 @@ class Result:
     live_before: str = ""
     live_after: str = ""
     phase: Phase = "prepare"
-    outcome: Literal["promoted", "rejected", "switched-back", "undecided", "in-place"] = "undecided"
-    exit_code: int = 3
+    outcome: Outcome = "undecided"
     reason: str = ""
     commits: dict[str, str] = field(default_factory=dict)
     """prepare/switch/switch-back/scale-down -> sha."""

@@ -9,40 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gitops_guard import report
-from gitops_guard.rollback import models as rollback_models
+from gitops_guard import report, trailers
 from gitops_guard.strategies.bluegreen import models
 
-TRAILER_ACTION = rollback_models.TRAILER_ACTION
-TRAILER_IMAGE = rollback_models.TRAILER_IMAGE
-TRAILER_PREVIOUS = rollback_models.TRAILER_PREVIOUS
-TRAILER_REVERTS = rollback_models.TRAILER_REVERTS
-TRAILER_RUN = "Gitops-Guard-Run"
-TRAILER_SERVICE = "Gitops-Guard-Service"
-TRAILER_COLOUR = "Gitops-Guard-Color"
-TRAILER_PREVIOUS_COLOUR = "Gitops-Guard-Previous-Color"
-TRAILER_REPLICAS = "Gitops-Guard-Replicas"
-TRAILER_VERDICT = "Gitops-Guard-Verdict"
-
-ACTION_PREPARE = "blue-green-prepare"
-ACTION_SWITCH = "blue-green-switch"
-ACTION_SWITCH_BACK = "blue-green-switch-back"
-ACTION_SCALE_DOWN = "blue-green-scale-down"
+ACTION_PREPARE = trailers.Action.BLUE_GREEN_PREPARE.value
+ACTION_SWITCH = trailers.Action.BLUE_GREEN_SWITCH.value
+ACTION_SWITCH_BACK = trailers.Action.BLUE_GREEN_SWITCH_BACK.value
+ACTION_SCALE_DOWN = trailers.Action.BLUE_GREEN_SCALE_DOWN.value
 ACTIONS = (ACTION_PREPARE, ACTION_SWITCH, ACTION_SWITCH_BACK, ACTION_SCALE_DOWN)
 
-LOG_FORMAT = "%H%x1f%(trailers:only,unfold)%x1e"
+LOG_FORMAT = "%H%x1f%B%x1e"
 """``git log --format`` whose output :func:`parse_history` reads."""
 
 
-def _message(subject: str, body: str, trailers: Sequence[tuple[str, str]]) -> str:
-    block = "\n".join(f"{k}: {v}" for k, v in trailers if v)
-    return f"{subject}\n\n{body}\n\n{block}\n"
+def _message(subject: str, body: str, pairs: Sequence[tuple[str, str]]) -> str:
+    return trailers.append(f"{subject}\n\n{body}", [(k, v) for k, v in pairs if v])
 
 
 def _common(service: str, run_url: str) -> list[tuple[str, str]]:
-    out = [(TRAILER_SERVICE, service)]
+    out = [(trailers.SERVICE, service)]
     if run_url:
-        out.append((TRAILER_RUN, run_url))
+        out.append((trailers.RUN, run_url))
     return out
 
 
@@ -67,13 +54,13 @@ def prepare_message(
         f"blue-green: prepare {service} {idle} with {image}",
         body,
         [
-            (TRAILER_ACTION, ACTION_PREPARE),
+            (trailers.ACTION, ACTION_PREPARE),
             *_common(service, run_url),
-            (TRAILER_COLOUR, idle),
-            (TRAILER_PREVIOUS_COLOUR, live),
-            (TRAILER_IMAGE, image),
-            (TRAILER_PREVIOUS, live_image),
-            (TRAILER_REPLICAS, str(replicas)),
+            (trailers.COLOR, idle),
+            (trailers.PREVIOUS_COLOR, live),
+            (trailers.IMAGE, image),
+            (trailers.PREVIOUS_IMAGE, live_image),
+            (trailers.REPLICAS, str(replicas)),
         ],
     )
 
@@ -98,13 +85,13 @@ def switch_message(
         f"blue-green: switch {service} to {new} ({image})",
         body,
         [
-            (TRAILER_ACTION, ACTION_SWITCH),
+            (trailers.ACTION, ACTION_SWITCH),
             *_common(service, run_url),
-            (TRAILER_COLOUR, new),
-            (TRAILER_PREVIOUS_COLOUR, old),
-            (TRAILER_IMAGE, image),
-            (TRAILER_PREVIOUS, old_image),
-            (TRAILER_VERDICT, verdict),
+            (trailers.COLOR, new),
+            (trailers.PREVIOUS_COLOR, old),
+            (trailers.IMAGE, image),
+            (trailers.PREVIOUS_IMAGE, old_image),
+            (trailers.VERDICT, verdict),
         ],
     )
 
@@ -131,14 +118,14 @@ def switch_back_message(
         f"blue-green: switch {service} back to {back_to} ({image})",
         body,
         [
-            (TRAILER_ACTION, ACTION_SWITCH_BACK),
+            (trailers.ACTION, ACTION_SWITCH_BACK),
             *_common(service, run_url),
-            (TRAILER_COLOUR, back_to),
-            (TRAILER_PREVIOUS_COLOUR, leaving),
-            (TRAILER_IMAGE, image),
-            (TRAILER_PREVIOUS, bad_image),
-            (TRAILER_REVERTS, reverts),
-            (TRAILER_VERDICT, verdict),
+            (trailers.COLOR, back_to),
+            (trailers.PREVIOUS_COLOR, leaving),
+            (trailers.IMAGE, image),
+            (trailers.PREVIOUS_IMAGE, bad_image),
+            (trailers.REVERTS, reverts),
+            (trailers.VERDICT, verdict),
         ],
     )
 
@@ -150,11 +137,11 @@ def scale_down_message(
         f"blue-green: scale down {service} {colour}",
         f"The live colour {live} serves {image}; the old colour {colour} goes to 0 replicas.",
         [
-            (TRAILER_ACTION, ACTION_SCALE_DOWN),
+            (trailers.ACTION, ACTION_SCALE_DOWN),
             *_common(service, run_url),
-            (TRAILER_COLOUR, colour),
-            (TRAILER_IMAGE, image),
-            (TRAILER_REPLICAS, "0"),
+            (trailers.COLOR, colour),
+            (trailers.IMAGE, image),
+            (trailers.REPLICAS, "0"),
         ],
     )
 
@@ -163,25 +150,21 @@ def parse_history(text: str, *, service: str) -> list[models.HistoryEntry]:
     """Blue-green commits of ``service`` from ``git log --format=LOG_FORMAT``, newest first."""
     out: list[models.HistoryEntry] = []
     for record in text.split("\x1e"):
-        sha, _, block = record.strip("\n").partition("\x1f")
+        sha, _, message = record.strip("\n").partition("\x1f")
         if not sha.strip():
             continue
-        trailers: dict[str, str] = {}
-        for line in block.splitlines():
-            key, sep, value = line.partition(":")
-            if sep and key.strip() not in trailers:
-                trailers[key.strip()] = value.strip()
-        action = trailers.get(TRAILER_ACTION, "")
-        if action not in ACTIONS or trailers.get(TRAILER_SERVICE) != service:
+        found = trailers.parse(message)
+        action = found.get(trailers.ACTION)
+        if action not in ACTIONS or found.get(trailers.SERVICE) != service:
             continue
         out.append(
             models.HistoryEntry(
                 sha=sha.strip(),
                 action=action,
-                colour=trailers.get(TRAILER_COLOUR, ""),
-                image=trailers.get(TRAILER_IMAGE, ""),
-                previous_image=trailers.get(TRAILER_PREVIOUS, ""),
-                reverts=trailers.get(TRAILER_REVERTS, ""),
+                colour=found.get(trailers.COLOR),
+                image=found.get(trailers.IMAGE),
+                previous_image=found.get(trailers.PREVIOUS_IMAGE),
+                reverts=found.get(trailers.REVERTS),
             )
         )
     return out
@@ -208,6 +191,8 @@ def summary_markdown(result: models.Result) -> str:
         "rejected": f"### blue-green `{result.service}`: rejected before the switch; "
         f"{result.live_after} keeps serving",
         "switched-back": f"### blue-green `{result.service}`: switched back to {result.live_after}",
+        "switched-back-inconclusive": f"### blue-green `{result.service}`: switched back to "
+        f"{result.live_after} (the post-switch gate could not decide)",
         "undecided": f"### blue-green `{result.service}`: could not decide; live colour "
         f"{result.live_after or result.live_before}",
     }[result.outcome]

@@ -56,7 +56,7 @@ def argocd_waiter(
                 expected=wait.Expectation(revision=sha),
                 timing=timing,
             )
-        return flow.WaitOutcome(result.exit_code, f"{result.outcome}: {result.reason}")
+        return flow.WaitOutcome(result.outcome, f"{result.outcome}: {result.reason}")
 
     return run
 
