@@ -81,6 +81,8 @@ class GateRequest:
     baseline: str
     image: str
     service: str
+    baseline_image: str = ""
+    """What the baseline colour runs (its ``${version}`` when it is measured)."""
 
 
 @dataclass(frozen=True)
@@ -438,7 +440,7 @@ class _Run:
                     f"the preview test failed (exit {code}): {tail}; nothing was switched",
                 )
                 return False
-        verdict = self.gate("preview", idle, live)
+        verdict = self.gate("preview", idle, live, lay.deployments[live].image)
         self.result.verdicts["preview"] = verdict.verdict
         if verdict.verdict == "fail":
             self.finish(
@@ -456,7 +458,11 @@ class _Run:
         return True
 
     def gate(
-        self, role: Literal["preview", "post-switch"], colour: str, baseline: str
+        self,
+        role: Literal["preview", "post-switch"],
+        colour: str,
+        baseline: str,
+        baseline_image: str,
     ) -> GateOutcome:
         step = f"{role}-gate"
         if self.d.gate is None:
@@ -468,6 +474,7 @@ class _Run:
                 role=role,
                 colour=colour,
                 baseline=baseline,
+                baseline_image=baseline_image,
                 image=self.image,
                 service=self.s.service,
             )
@@ -546,7 +553,7 @@ class _Run:
     def after_switch(self, lay: models.Layout, decision: models.Decision) -> models.Result:
         new, old = decision.live, decision.idle
         self.result.live_after = new
-        verdict = self.gate("post-switch", new, old)
+        verdict = self.gate("post-switch", new, old, lay.deployments[old].image)
         self.result.verdicts["post-switch"] = verdict.verdict
         if verdict.verdict in ("fail", "inconclusive"):
             self.switch_back(lay, decision, verdict.verdict, verdict.reason)

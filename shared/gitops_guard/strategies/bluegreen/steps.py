@@ -100,10 +100,10 @@ def slo_gate(
     token = os.environ.get(prom_client.TOKEN_ENV) or None
     actions.register_secret(token)
 
-    def load(colour: str, baseline: str, request: flow.GateRequest) -> config.SloConfig:
+    def load(colour: str, baseline: str, image: str, request: flow.GateRequest) -> config.SloConfig:
         overrides = {
             "service": request.service,
-            "version": _version(request.image),
+            "version": _version(image),
             **variables,
             "color": colour,
             "baseline_color": baseline,
@@ -111,7 +111,7 @@ def slo_gate(
         return config.load(config_path, overrides=overrides)
 
     def run(request: flow.GateRequest) -> flow.GateOutcome:
-        cfg = load(request.colour, request.baseline, request)
+        cfg = load(request.colour, request.baseline, request.image, request)
         with prom_client.PrometheusClient(
             prometheus_url, token=token, timeout_seconds=query_timeout_seconds
         ) as client:
@@ -123,7 +123,12 @@ def slo_gate(
                     clock=lambda: datetime.now(timezone.utc),
                     sleep=time.sleep,
                 )
-                base_cfg = load(request.baseline, request.colour, request)
+                base_cfg = load(
+                    request.baseline,
+                    request.colour,
+                    request.baseline_image or request.image,
+                    request,
+                )
                 base = gate.measure(
                     base_cfg, query, at=None, when=datetime.now(timezone.utc)
                 ).verdict
