@@ -151,6 +151,8 @@ class _Lab:
     def start(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         self.paths.make()
+        # Every process started from here carries the marker (lab down, tests find them).
+        os.environ[layout.ENV_MARKER] = str(self.paths.root)
         up.seed_repository(self.seed, self.paths.repo)
         self.colours = colours.ColourLab(
             repo=self.paths.repo, logs=self.paths.logs, pids=self.paths.pids, token=self.token
@@ -217,6 +219,7 @@ class _Lab:
             self.prometheus.stop()
         if self.colours is not None:
             self.colours.stop()
+        os.environ.pop(layout.ENV_MARKER, None)
 
 
 def run_story(
