@@ -40,6 +40,12 @@ from gitops_guard_lab import colours, demoapp, layout, loadgen, promstack, up
 
 REPOSITORY = "ghcr.io/gitops-guard/web"
 GOOD, BAD, USER_ONLY = "1.1.0", "1.2.0", "1.4.0"
+STORY: tuple[tuple[str, str], ...] = (
+    (GOOD, "promoted"),
+    (BAD, "rejected"),
+    (USER_ONLY, "switched-back"),
+)
+"""(version, expected outcome) of each step of the story."""
 STEP_TIMEOUT_SECONDS = 240.0
 
 
@@ -228,6 +234,9 @@ def run_story(
     seed: Path | None = None,
     rps: float = 20.0,
     preview_rps: float = 6.0,
+    steps: tuple[tuple[str, str], ...] = STORY,
+    ready_timeout: str = "60s",
+    final: str = GOOD,
     echo: Callable[[str], None] = print,
 ) -> Story:
     """Start a fresh blue-green lab under ``directory``, tell the story, stop it."""
@@ -242,7 +251,7 @@ def run_story(
             f"  ok   {'lab up (two colours, proxies, stand-ins, Prometheus)':<52}"
             f" {time.monotonic() - started:6.1f} s"
         )
-        _tell(lab, story, echo)
+        _tell(lab, story, echo, steps=steps, ready_timeout=ready_timeout)
     finally:
         if lab.users is not None:
             story.requests = sum(lab.users.outcomes.values())
@@ -280,7 +289,7 @@ def _windows(story: Story, failures: list[tuple[float, str]]) -> None:
 
     for step in story.steps:
         timeline = step.report.get("timeline") or []
-        if step.expected == "promoted":
+        if step.expected == "promoted" and story.switch_failed_requests is None:
             story.switch_failed_requests = count(_window(timeline, "switch", step.started_at))
         if step.expected == "switched-back":
             start, _ = _window(timeline, "switch-back", step.started_at)
@@ -297,7 +306,14 @@ def _windows(story: Story, failures: list[tuple[float, str]]) -> None:
             )
 
 
-def _tell(lab: _Lab, story: Story, echo: Callable[[str], None]) -> None:
+def _tell(
+    lab: _Lab,
+    story: Story,
+    echo: Callable[[str], None],
+    *,
+    steps: tuple[tuple[str, str], ...],
+    ready_timeout: str,
+) -> None:
     assert lab.colours is not None and lab.prometheus is not None
     work = lab.root / "work"
     _git("clone", "-q", str(lab.paths.repo), str(work))
@@ -308,7 +324,7 @@ def _tell(lab: _Lab, story: Story, echo: Callable[[str], None]) -> None:
         k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))
     }
     env.update(ARGOCD_TOKEN=lab.token, KUBECONFIG=str(lab.kubeconfig()))
-    for version, expected in ((GOOD, "promoted"), (BAD, "rejected"), (USER_ONLY, "switched-back")):
+    for version, expected in steps:
         step = Step(
             name=f"blue-green {version}", image=f"{REPOSITORY}:{version}", expected=expected
         )
