@@ -3,8 +3,9 @@
 The keys are the contract documented in ``docs/slo-gate.md``::
 
     name, description, variables,
-    analysis{duration, interval, initialDelay, failureLimit, consecutiveErrorLimit,
-             minRequests{query, value}},
+    analysis{duration, interval, initialDelay, failureLimit, failureLimitMode,
+             consecutiveErrorLimit, inconclusiveLimit, consecutiveSuccessLimit,
+             allowOverlap, minRequests{query, value}},
     scoring{pass, warn},
     objectives[{name, description, query | burnRate{target, errors, total, windows},
                 baseline, pass, warn, key, weight, unit, window}]
@@ -22,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -43,7 +44,7 @@ from gitops_guard.slo import burnrate, criteria
 DOCS = "docs/slo-gate.md"
 
 
-def _criteria_list(value: object) -> object:
+def _criteria_list(value: object) -> tuple[criteria.Criterion, ...]:
     if value is None:
         return ()
     if isinstance(value, criteria.Criterion):
@@ -63,9 +64,43 @@ def _criteria_list(value: object) -> object:
     return tuple(parsed)
 
 
+def _criteria_sets(value: object) -> object:
+    """``">= 1"`` or a list (all must hold), or Keptn's sets ``[{criteria: [...]}, ...]`` (OR)."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if items and all(isinstance(item, tuple) for item in items):
+        return tuple(_criteria_list(item) for item in items)  # already parsed sets
+    mappings = [item for item in items if isinstance(item, Mapping)]
+    if not mappings:
+        parsed = _criteria_list(items)
+        return (parsed,) if parsed else ()
+    if len(mappings) != len(items):
+        raise ValueError(
+            "write either criteria strings (all must hold) or a list of "
+            "{criteria: [...]} sets (any set may hold), not both in one list"
+        )
+    sets = []
+    for item in mappings:
+        if set(item) != {"criteria"}:
+            extra = ", ".join(sorted(str(k) for k in item if k != "criteria")) or "none"
+            raise ValueError(
+                "each criteria set is a mapping with one key, 'criteria' "
+                f"(a list of criteria that must all hold); other keys: {extra}"
+            )
+        crits = _criteria_list(item["criteria"])
+        if not crits:
+            raise ValueError("a criteria set needs at least one criterion")
+        sets.append(crits)
+    return tuple(sets)
+
+
 Duration = Annotated[float, BeforeValidator(criteria.parse_duration)]
 """Seconds, written as a Prometheus duration (``30s``, ``10m``)."""
-Criteria = Annotated[tuple[criteria.Criterion, ...], BeforeValidator(_criteria_list)]
+CriteriaSets = Annotated[
+    tuple[tuple[criteria.Criterion, ...], ...], BeforeValidator(_criteria_sets)
+]
+"""Criteria sets: the objective holds when every criterion of any one set holds."""
 
 
 class _Model(BaseModel):
@@ -91,7 +126,18 @@ class Analysis(_Model):
     initial_delay_seconds: Duration = Field(default=0.0, alias="initialDelay")
     """Seconds to wait before the first measurement, so that new pods are scraped."""
     failure_limit: int = Field(default=0, alias="failureLimit", ge=0)
-    """Consecutive failed measurements of a key objective tolerated; one more stops with fail."""
+    """Failed measurements of a key objective tolerated; one more stops with fail."""
+    failure_limit_mode: Literal["consecutive", "total"] = Field(
+        default="consecutive", alias="failureLimitMode"
+    )
+    """How failures are counted: ``consecutive`` (a success resets) or ``total`` (Argo Rollouts)."""
+    inconclusive_limit: int | None = Field(default=None, alias="inconclusiveLimit", ge=0)
+    """Inconclusive measurements (no data, too little traffic) of a key objective tolerated
+    in total before stopping as inconclusive; ``None``: never stop early for them."""
+    consecutive_success_limit: int = Field(default=0, alias="consecutiveSuccessLimit", ge=0)
+    """Stop early once this many consecutive measurements passed or warned; 0: off."""
+    allow_overlap: bool = Field(default=False, alias="allowOverlap")
+    """Measure every ``interval`` even when query windows are longer (dependent measurements)."""
     consecutive_error_limit: int = Field(default=4, alias="consecutiveErrorLimit", ge=0)
     """Consecutive query errors tolerated per objective (Argo Rollouts' default: 4)."""
     min_requests: MinRequests | None = Field(default=None, alias="minRequests")
@@ -154,6 +200,8 @@ class BurnRate(_Model):
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_RANGES = re.compile(r"\[(\d+(?:ms|[smhdwy])[0-9smhdwy]*)(?::[^\]]*)?\]")
+"""Range selectors and subqueries (``[5m]``, ``[1h30m:1m]``) in PromQL."""
 
 
 class Objective(_Model):
@@ -166,10 +214,10 @@ class Objective(_Model):
     burn_rate: BurnRate | None = Field(default=None, alias="burnRate")
     baseline: str | None = None
     """PromQL measuring the old version (or the other colour), for relative criteria."""
-    pass_criteria: Criteria = Field(default=(), alias="pass")
-    """All must hold to pass. Without any, the objective is informational (not scored)."""
-    warn_criteria: Criteria = Field(default=(), alias="warn")
-    """All must hold to warn when pass does not hold; otherwise the objective fails."""
+    pass_sets: CriteriaSets = Field(default=(), alias="pass")
+    """All of one set must hold to pass. Without any, the objective is informational."""
+    warn_sets: CriteriaSets = Field(default=(), alias="warn")
+    """All of one set must hold to warn when pass does not hold; otherwise it fails."""
     key: bool = False
     """A failing key objective fails the gate; a key objective without data makes it
     inconclusive."""
@@ -201,7 +249,15 @@ class Objective(_Model):
             raise ValueError("write exactly one of 'query' (PromQL) or 'burnRate' (an SLO target)")
         if self.query is not None and not self.query.strip():
             raise ValueError("'query' is empty")
-        relative = [c.text for c in (*self.pass_criteria, *self.warn_criteria) if c.needs_baseline]
+        every = (*self.pass_criteria, *self.warn_criteria)
+        relative = [c.text for c in every if c.needs_baseline]
+        unsigned = [c.text for c in every if c.unsigned_percent]
+        if unsigned and self.baseline:
+            raise ValueError(
+                f"the unsigned percentage {', '.join(unsigned)} is ambiguous next to a "
+                "'baseline': here it is absolute (0.1 for 10%), in Keptn relative. Write "
+                "'<= +10%' for relative to the baseline, or '<= 0.1' for absolute"
+            )
         if relative and not self.baseline:
             raise ValueError(
                 f"the relative criteria {', '.join(relative)} need a 'baseline' query "
@@ -210,6 +266,24 @@ class Objective(_Model):
         if self.warn_criteria and not self.pass_criteria:
             raise ValueError("'warn' needs 'pass' too")
         return self
+
+    @property
+    def pass_criteria(self) -> tuple[criteria.Criterion, ...]:
+        """Every pass criterion of every set, in the order written."""
+        return tuple(c for s in self.pass_sets for c in s)
+
+    @property
+    def warn_criteria(self) -> tuple[criteria.Criterion, ...]:
+        """Every warn criterion of every set, in the order written."""
+        return tuple(c for s in self.warn_sets for c in s)
+
+    @property
+    def range_seconds(self) -> float | None:
+        """The longest ``[range]`` of the query and baseline (None for burn-rate objectives)."""
+        if self.burn_rate is not None:
+            return None
+        found = _RANGES.findall(f"{self.query or ''} {self.baseline or ''}")
+        return max((criteria.parse_duration(r) for r in found), default=None)
 
     @property
     def promql(self) -> str:
@@ -233,7 +307,7 @@ class Objective(_Model):
                 f"{criteria.format_duration(w.short_seconds)} x{w.factor:g}"
                 for w in self.burn_rate.windows
             )
-        ranges = re.findall(r"\[(\d+[smhdwy][0-9smhdwy]*)(?::[^\]]*)?\]", self.promql)
+        ranges = _RANGES.findall(self.promql)
         return max(ranges, key=criteria.parse_duration) if ranges else None
 
 
