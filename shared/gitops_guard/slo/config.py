@@ -122,7 +122,8 @@ class Analysis(_Model):
     duration_seconds: Duration | None = Field(default=None, alias="duration")
     """Live mode: keep measuring this long. ``None`` (the default) measures once."""
     interval_seconds: Duration = Field(default=30.0, alias="interval", gt=0)
-    """Seconds between measurements in live mode; 30s matches a common scrape interval."""
+    """Seconds between measurements in live mode; 30s matches a common scrape interval.
+    Widened to the longest query window unless ``allow_overlap`` (see ``slo.live``)."""
     initial_delay_seconds: Duration = Field(default=0.0, alias="initialDelay")
     """Seconds to wait before the first measurement, so that new pods are scraped."""
     failure_limit: int = Field(default=0, alias="failureLimit", ge=0)

@@ -232,4 +232,5 @@ def summary_markdown(
 def one_line(run: gate.GateRun) -> str:
     """A one-line human summary for the log."""
     v = run.verdict
-    return f"slo-gate {run.name}: {v.verdict} (score {v.score:g}%): {v.reason}"
+    line = f"slo-gate {run.name}: {v.verdict} (score {v.score:g}%): {v.reason}"
+    return f"{line}; {run.note}" if run.note else line

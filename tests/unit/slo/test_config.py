@@ -9,6 +9,10 @@ Behaviours covered:
   query and burnRate, relative criteria without baseline, duplicate names, bad
   durations, scoring warn above pass, YAML syntax (unquoted '>'), nothing to gate on;
 - --var pairs without '=' are an InputError naming --var.
+- live analysis keys: failureLimitMode, inconclusiveLimit, consecutiveSuccessLimit,
+  allowOverlap (defaults and validation);
+- Keptn's criteria sets are read, bad sets name the line; an unsigned percentage next
+  to a baseline is refused as ambiguous; the longest query range of an objective.
 """
 
 from __future__ import annotations

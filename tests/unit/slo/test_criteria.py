@@ -7,6 +7,8 @@ Behaviours covered:
 - unreadable criteria and unknown units raise ValueError showing the syntax;
 - durations in Prometheus syntax, bare seconds, and their formatting;
 - values and thresholds shown with their unit (ms, s, MiB, GiB) in reasons.
+- Keptn's = operator; unsigned percentages are marked (absolute here, relative in Keptn);
+- three-valued AND / OR over criteria and criteria sets, and their descriptions.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Behaviours covered, table-driven:
   empty, NaN, failed or unmatched -> no data;
 - several series: each judged, the worst kept (fail > no data > warn > pass, then the
   farthest from the threshold) and its labels named in the reason.
+- issue 10 item 9: a breached absolute criterion fails without the baseline; what the
+  baseline could still change is no data;
+- issue 10 item 14: Keptn's criteria sets (AND within, OR across) and the = operator.
 """
 
 from __future__ import annotations

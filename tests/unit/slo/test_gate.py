@@ -10,7 +10,12 @@ Behaviours covered:
 - query errors within consecutiveErrorLimit are skipped (the last result with data
   counts); beyond it a key objective stops the gate as inconclusive;
 - measurements with too little traffic neither count failures nor pass the gate;
-- Prometheus unreachable mid-run: inconclusive, measurements kept; at the start: raised.
+- Prometheus unreachable mid-run: inconclusive, measurements kept; at the start: raised;
+- issue 10 item 10: no data neither counts nor resets a failure streak;
+- issue 10 item 11: a last measurement without data is inconclusive, never a pass;
+- live measurements are spaced by the longest query window, and the report, log line
+  and summary say so;
+- issue 10 item 13: a checkout success of 0.90 fails the example's gate (key objective).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from gitops_guard import errors
-from gitops_guard.slo import config, gate, models
+from gitops_guard.slo import config, evidence, gate, models
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -234,6 +239,10 @@ def test_live_interval_widened_to_the_query_window() -> None:
     assert len(result.measurements) == 3
     assert result.interval_seconds == 300
     assert result.note and "measuring every 5m instead of every 30s" in result.note
+    data = evidence.build_report(cfg, result)
+    assert (data["interval_seconds"], data["note"]) == (300, result.note)
+    assert evidence.one_line(result).endswith(f"; {result.note}")
+    assert f"Note: {result.note}." in evidence.summary_markdown(cfg, result)
 
 
 def test_example_checkout_objective_is_key() -> None:
