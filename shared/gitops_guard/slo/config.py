@@ -28,6 +28,7 @@ import promql_parser
 from pydantic import (
     BeforeValidator,
     Field,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -270,9 +271,24 @@ class SloConfig(_Model):
             )
         return value
 
+    _query_lines: dict[str, int] = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr(default="")
+
     @property
     def live(self) -> bool:
         return bool(self.analysis.duration_seconds)
+
+    @property
+    def queries(self) -> tuple[str, ...]:
+        """Every PromQL the gate sends for this file (traffic guard, objectives, baselines)."""
+        return tuple(query for _, query in _queries(self))
+
+    def where(self, promql: str) -> str:
+        """``FILE:LINE`` of the key holding ``promql`` (the file alone when unknown)."""
+        line = self._query_lines.get(promql)
+        if not self._source:
+            return f"line {line}" if line else ""
+        return f"{self._source}:{line}" if line else self._source
 
 
 # --------------------------------------------------------------------- loading
@@ -417,6 +433,11 @@ def _build(
         _check_promql(cfg, doc, problems)
     problems.raise_if_any()
     assert cfg is not None
+    cfg._source = problems.source
+    for loc, query in _queries(cfg):
+        line = doc.line_of(loc)
+        if line is not None:
+            cfg._query_lines.setdefault(query, line)
     return cfg
 
 
