@@ -130,7 +130,10 @@ def test_version_1_and_absent_version_read_the_same(tmp_path: Path, kind: str) -
     without = tmp_path / "b" / "file.yaml"
     without.parent.mkdir()
     without.write_text(text.removeprefix("version: 1\n"))
-    assert load(with_version) == load(without)
+    first, second = load(with_version), load(without)
+    if hasattr(first, "model_dump"):  # the SLO config also remembers its path
+        first, second = first.model_dump(), second.model_dump()
+    assert first == second
 
 
 def test_every_problem_at_once_sorted_by_line() -> None:
