@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from gitops_guard.slo import config, criteria, gate, models
+from gitops_guard import durations
+from gitops_guard.slo import config, gate, models
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "slo.yaml"
@@ -198,7 +199,7 @@ def judge(setup: Setup, deploy: Deploy) -> gate.GateRun:
     }
     cfg = cfg.model_copy(update={"analysis": config.Analysis.model_validate(analysis)})
     time = FakeTime()
-    query = Synthetic(cfg, deploy, criteria.parse_duration(setup.window), time)
+    query = Synthetic(cfg, deploy, durations.parse_duration(setup.window), time)
     return gate.run_gate(cfg, query=query, clock=time.clock, sleep=time.sleep)
 
 

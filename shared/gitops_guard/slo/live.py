@@ -46,7 +46,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from gitops_guard.slo import config, criteria, models, verdict
+from gitops_guard import durations
+from gitops_guard.slo import config, models, verdict
 
 Outcome = Literal["success", "failure", "inconclusive", "error"]
 
@@ -134,8 +135,8 @@ def effective_interval(cfg: config.SloConfig) -> tuple[float, str | None]:
     if longest <= interval:
         return interval, None
     return longest, (
-        f"measuring every {criteria.format_duration(longest)} instead of every "
-        f"{criteria.format_duration(interval)} (analysis.interval), the longest query window "
+        f"measuring every {durations.format_duration(longest)} instead of every "
+        f"{durations.format_duration(interval)} (analysis.interval), the longest query window "
         f"(objective {name}), so that no two measurements share data; set "
         "analysis.allowOverlap: true to measure on overlapping windows"
     )
