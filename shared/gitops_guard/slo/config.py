@@ -29,6 +29,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     PrivateAttr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -60,9 +61,18 @@ def _criteria_list(value: object) -> object:
     return tuple(parsed)
 
 
-Duration = Annotated[float, BeforeValidator(durations.parse_duration)]
-"""Seconds, written as a Prometheus duration (``30s``, ``10m``)."""
-Criteria = Annotated[tuple[criteria.Criterion, ...], BeforeValidator(_criteria_list)]
+Duration = loader.Duration
+"""Seconds, written as a Prometheus duration (``30s``, ``10m``) or a number."""
+_CRITERION_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^\s*(<=|>=|==|!=|<|>)",
+    "description": "An operator and a number: '>= 0.995', '<= +10%', '< 500ms' (quote it).",
+}
+Criteria = Annotated[
+    tuple[criteria.Criterion, ...],
+    BeforeValidator(_criteria_list),
+    WithJsonSchema({"anyOf": [_CRITERION_SCHEMA, {"type": "array", "items": _CRITERION_SCHEMA}]}),
+]
 
 
 _Model = loader.Model
