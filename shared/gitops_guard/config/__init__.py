@@ -33,11 +33,14 @@ from gitops_guard.config._load import (
     read_text,
     validate,
 )
+from gitops_guard.config._types import DURATION_SCHEMA, Duration
 from gitops_guard.config._yaml import Bounds, Document, Loc, dotted
 
 __all__ = [
+    "DURATION_SCHEMA",
     "Bounds",
     "Document",
+    "Duration",
     "Kind",
     "Loc",
     "Model",

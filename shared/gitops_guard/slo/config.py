@@ -30,6 +30,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     PrivateAttr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -92,10 +93,29 @@ def _criteria_sets(value: object) -> object:
     return tuple(sets)
 
 
-Duration = Annotated[float, BeforeValidator(durations.parse_duration)]
-"""Seconds, written as a Prometheus duration (``30s``, ``10m``)."""
+Duration = loader.Duration
+"""Seconds, written as a Prometheus duration (``30s``, ``10m``) or a number."""
+_CRITERION_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^\s*(<=|>=|==|!=|<|>|=)",
+    "description": "An operator and a number: '>= 0.995', '<= +10%', '< 500ms' (quote it).",
+}
+_CRITERIA_SCHEMA: dict[str, Any] = {
+    "anyOf": [_CRITERION_SCHEMA, {"type": "array", "items": _CRITERION_SCHEMA}]
+}
+_SET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"criteria": _CRITERIA_SCHEMA},
+    "required": ["criteria"],
+    "additionalProperties": False,
+    "description": "Keptn's criteria set: all of its criteria must hold.",
+}
 CriteriaSets = Annotated[
-    tuple[tuple[criteria.Criterion, ...], ...], BeforeValidator(_criteria_sets)
+    tuple[tuple[criteria.Criterion, ...], ...],
+    BeforeValidator(_criteria_sets),
+    WithJsonSchema(
+        {"anyOf": [*_CRITERIA_SCHEMA["anyOf"], {"type": "array", "items": _SET_SCHEMA}]}
+    ),
 ]
 """Criteria sets: the objective holds when every criterion of any one set holds."""
 
