@@ -10,18 +10,20 @@ A generated suite of deploys, each a per-second history of requests and errors:
 
 Each deploy is judged by the real gate code (``slo.gate.run_gate``, the stop rule of
 ``slo.live`` and the example's objectives from ``examples/slo.yaml``) with a fake
-clock; queries are answered from the generated history, exactly over each query's
-window (what ``rate()`` over a counter scraped every second would give). This is the
-pure evaluation with generated series, not the real Prometheus: a suite of a hundred
-15-minute deploys would take a day of wall time against a live server, and the
-history is what the figures are about, not the PromQL engine.
+clock. By default the queries are answered from the generated history, exactly over
+each query's window (the pure evaluation with generated series: what ``rate()``
+gives but for its extrapolation at the window's edges). With ``--prometheus`` the
+same suite is also backfilled with ``promtool`` (one 15-second sample per series,
+as a common scrape interval, each deploy its own ``app`` label) into Debian's real
+Prometheus, and every query of the gate is the example's PromQL evaluated by that
+server at the instant the fake clock says; both tables are printed.
 
 It prints, per live configuration, the share of healthy deploys that fail (false
 fails) or end inconclusive, the share of bad deploys that fail, and the median
 minutes to a fail (from the deploy; every configuration waits ``initialDelay: 1m``).
 It is a figure for humans, not a test.
 
-Usage: python benchmarks/slo_live_false_fail.py [HEALTHY_RUNS] [BAD_RUNS] [SEED]
+Usage: python benchmarks/slo_live_false_fail.py [--prometheus] [HEALTHY_RUNS] [BAD_RUNS] [SEED]
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ import itertools
 import random
 import statistics
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from gitops_guard import durations
+from gitops_guard.prometheus import client as prom
 from gitops_guard.slo import config, gate, models
+from gitops_guard_lab import promstack
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "slo.yaml"
@@ -188,8 +193,59 @@ SETUPS = (
 )
 
 
-def judge(setup: Setup, deploy: Deploy) -> gate.GateRun:
-    cfg = config.load(EXAMPLE, overrides={"window": setup.window})
+class RealPrometheus:
+    """Sends each query to a real Prometheus, evaluated at the fake clock's instant."""
+
+    def __init__(self, client: prom.PrometheusClient, clock: FakeTime) -> None:
+        self.client, self.clock = client, clock
+
+    def __call__(self, promql: str, at: datetime | None) -> models.QueryOutcome:
+        try:
+            result = self.client.query(promql, at=self.clock.now)
+        except prom.QueryError as exc:
+            return models.QueryOutcome(error=exc.message)
+        samples = tuple(
+            models.Sample(dict(s.labels), s.samples[-1].value) for s in result.series if s.samples
+        )
+        return models.QueryOutcome(samples)
+
+
+SCRAPE = 15
+"""Seconds between the backfilled samples (a common scrape interval)."""
+
+
+def openmetrics(suite: list[Deploy]) -> str:
+    """The suite as counters sampled every :data:`SCRAPE` seconds, deploy ``i`` as app ``d{i}``."""
+
+    def samples() -> Iterator[tuple[str, dict[str, str], float, float]]:
+        start = T0.timestamp() - HISTORY
+        for i, d in enumerate(suite):
+            app = {"app": f"d{i}"}
+            for s in range(0, HISTORY + AFTER + 1, SCRAPE):
+                t = start + s
+                req, err = d.requests[s], d.errors[s]
+                ok = d.checkouts[s] - d.checkout_failures[s]
+                yield ("http_requests_total", {**app, "code": "200"}, req - err, t)
+                yield ("http_requests_total", {**app, "code": "500"}, err, t)
+                for result, value in (("success", ok), ("failure", d.checkout_failures[s])):
+                    labels = {**app, "operation": "checkout", "result": result}
+                    yield ("business_operations_total", labels, value, t)
+                for le, share in (("0.1", 0.5), ("0.3", 1.0), ("+Inf", 1.0)):
+                    labels = {**app, "le": le}
+                    yield ("http_request_duration_seconds_bucket", labels, req * share, t)
+                yield ("process_resident_memory_bytes", app, 200.0 * 2**20, t)
+
+    return str(promstack.openmetrics_lines(samples()))
+
+
+def judge(
+    setup: Setup,
+    deploy: Deploy,
+    index: int = 0,
+    client: prom.PrometheusClient | None = None,
+) -> gate.GateRun:
+    overrides = {"window": setup.window, "app": f"d{index}"}
+    cfg = config.load(EXAMPLE, overrides=overrides)
     guard = cfg.analysis.min_requests
     assert guard is not None
     analysis = {
@@ -199,7 +255,11 @@ def judge(setup: Setup, deploy: Deploy) -> gate.GateRun:
     }
     cfg = cfg.model_copy(update={"analysis": config.Analysis.model_validate(analysis)})
     time = FakeTime()
-    query = Synthetic(cfg, deploy, durations.parse_duration(setup.window), time)
+    query: gate.Query = (
+        Synthetic(cfg, deploy, durations.parse_duration(setup.window), time)
+        if client is None
+        else RealPrometheus(client, time)
+    )
     return gate.run_gate(cfg, query=query, clock=time.clock, sleep=time.sleep)
 
 
@@ -207,24 +267,11 @@ def _share(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100 * part / whole:.1f}%)" if whole else "-"
 
 
-def main(argv: list[str]) -> int:
-    healthy_runs = int(argv[1]) if len(argv) > 1 else 80
-    bad_runs = int(argv[2]) if len(argv) > 2 else 20
-    seed = int(argv[3]) if len(argv) > 3 else 10
-    rng = random.Random(seed)
-    kinds: Iterator[str] = itertools.cycle(("bad-errors", "bad-checkout"))
-    suite = [generate(rng, "healthy") for _ in range(healthy_runs)]
-    suite += [generate(rng, next(kinds)) for _ in range(bad_runs)]
-    print(
-        f"generated suite (seed {seed}): {healthy_runs} healthy deploys (~20 req/s, 0.3-0.6% "
-        f"errors, 0-2 bursts of 45 s at 5-15%), {bad_runs} bad ones (2-5% errors, or 10% "
-        "failed checkouts); pure evaluation with generated series, not a live Prometheus"
-    )
-    print()
+def table(suite: list[Deploy], client: prom.PrometheusClient | None = None) -> None:
     header = f"{'live configuration':52} {'healthy: fail':>16} {'inconcl.':>14} "
     print(header + f"{'bad: fail':>16} {'min to fail':>12} {'measurements':>12}")
     for setup in SETUPS:
-        runs = [(d, judge(setup, d)) for d in suite]
+        runs = [(d, judge(setup, d, i, client)) for i, d in enumerate(suite)]
         healthy = [r for d, r in runs if d.kind == "healthy"]
         bad = [r for d, r in runs if d.kind != "healthy"]
         false_fails = sum(1 for r in healthy if r.verdict.verdict == "fail")
@@ -238,6 +285,37 @@ def main(argv: list[str]) -> int:
             f"{statistics.median(minutes) if minutes else float('nan'):>12.1f} "
             f"{statistics.mean(counts):>12.1f}"
         )
+
+
+def main(argv: list[str]) -> int:
+    real = "--prometheus" in argv
+    args = [a for a in argv[1:] if a != "--prometheus"]
+    healthy_runs = int(args[0]) if len(args) > 0 else 80
+    bad_runs = int(args[1]) if len(args) > 1 else 20
+    seed = int(args[2]) if len(args) > 2 else 10
+    rng = random.Random(seed)
+    kinds: Iterator[str] = itertools.cycle(("bad-errors", "bad-checkout"))
+    suite = [generate(rng, "healthy") for _ in range(healthy_runs)]
+    suite += [generate(rng, next(kinds)) for _ in range(bad_runs)]
+    print(
+        f"generated suite (seed {seed}): {healthy_runs} healthy deploys (~20 req/s, 0.3-0.6% "
+        f"errors, 0-2 bursts of 45 s at 5-15%), {bad_runs} bad ones (2-5% errors, or 10% "
+        "failed checkouts)"
+    )
+    print()
+    print("pure evaluation with generated series (exact window sums):")
+    table(suite)
+    if real:
+        with tempfile.TemporaryDirectory(prefix="slo-bench-") as tmp:
+            data_dir = Path(tmp) / "data"
+            promstack.backfill(openmetrics(suite), data_dir)
+            with (
+                promstack.start_prometheus(data_dir=data_dir) as server,
+                prom.PrometheusClient(server.url, timeout_seconds=10) as client,
+            ):
+                print()
+                print(f"the real Prometheus ({server.url}), samples every {SCRAPE}s:")
+                table(suite, client)
     return 0
 
 
