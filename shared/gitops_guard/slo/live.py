@@ -207,7 +207,7 @@ def next_step(
         return Step(
             "stop",
             None,
-            f"{good} consecutive measurements passed (consecutiveSuccessLimit {wanted})",
+            f"{good} consecutive measurements passed or warned (consecutiveSuccessLimit {wanted})",
             early=len(measurements) < planned,
         )
     if len(measurements) < planned:
@@ -268,7 +268,7 @@ def conclude(
     if step.verdict is None:
         decided = verdict.decide(final, cfg.scoring, measurements[-1].traffic)
         if step.reason:
-            decided = replace(decided, reason=f"{decided.reason} ({step.reason})")
+            decided = replace(decided, reason=f"{decided.reason}; {step.reason}")
         return final, decided
     decided = verdict.decide(final, cfg.scoring)
     prefix = "stopped early: " if step.early else ""

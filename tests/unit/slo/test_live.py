@@ -300,3 +300,11 @@ def test_interval_widened_to_the_longest_window(
     if note:
         assert "measuring every 5m instead of every 30s" in note
         assert "allowOverlap" in note
+
+
+def test_success_limit_reason_names_the_limit() -> None:
+    _, _, decided = run_rule(make_config(consecutiveSuccessLimit=2), [1, 1])
+    assert decided.reason == (
+        "score 100% >= pass 90%; 2 consecutive measurements passed or warned "
+        "(consecutiveSuccessLimit 2)"
+    )
