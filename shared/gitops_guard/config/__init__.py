@@ -21,6 +21,7 @@ read anything but the file it is given.
 
 from __future__ import annotations
 
+from gitops_guard.config._dump import dump
 from gitops_guard.config._load import (
     Kind,
     Model,
@@ -48,6 +49,7 @@ __all__ = [
     "check_version",
     "clean_loc",
     "dotted",
+    "dump",
     "load_file",
     "load_text",
     "read_file",
