@@ -34,6 +34,7 @@ from gitops_guard.config._load import (
     read_text,
     validate,
 )
+from gitops_guard.config._promql import promql_error
 from gitops_guard.config._types import DURATION_SCHEMA, Duration
 from gitops_guard.config._yaml import Bounds, Document, Loc, dotted
 
@@ -52,6 +53,7 @@ __all__ = [
     "dump",
     "load_file",
     "load_text",
+    "promql_error",
     "read_file",
     "read_text",
     "validate",

@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import promql_parser
 from pydantic import (
     BeforeValidator,
     Field,
@@ -391,20 +390,8 @@ def _short(query: str) -> str:
     return flat if len(flat) <= 120 else flat[:117] + "..."
 
 
-def promql_error(query: str) -> str | None:
-    """Why ``query`` is not PromQL (promql-parser, Prometheus's grammar), or None.
-
-    A function the parser does not know is not refused: a newer Prometheus may have
-    it, and Prometheus itself answers ``bad_data`` (exit 2) if it has not.
-    """
-    try:
-        promql_parser.parse(query)
-    except ValueError as exc:
-        text = str(exc).strip() or "cannot parse"
-        if text.startswith("unknown function"):
-            return None
-        return text
-    return None
+promql_error = loader.promql_error
+"""Why a query is not PromQL, or None (see :func:`gitops_guard.config.promql_error`)."""
 
 
 def parse_overrides(pairs: Sequence[str], *, source: str = "--var") -> dict[str, str]:
