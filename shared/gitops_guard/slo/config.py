@@ -158,6 +158,14 @@ class BurnRate(_Model):
         )
 
 
+def _range_seconds(text: str) -> float:
+    # Display only: a range PromQL accepts (``[20y]``) must never fail the report.
+    try:
+        return durations.parse_duration(text, maximum=float("inf"))
+    except durations.DurationError:
+        return 0.0
+
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -239,7 +247,7 @@ class Objective(_Model):
                 for w in self.burn_rate.windows
             )
         ranges = re.findall(r"\[(\d+[smhdwy][0-9smhdwy]*)(?::[^\]]*)?\]", self.promql)
-        return max(ranges, key=durations.parse_duration) if ranges else None
+        return max(ranges, key=_range_seconds) if ranges else None
 
 
 class SloConfig(_Model):
