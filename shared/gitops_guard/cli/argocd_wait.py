@@ -58,10 +58,10 @@ _RESULT_TITLES = {
 }
 
 
-def _duration(flag: str) -> Callable[[str], float]:
+def _duration(flag: str, *, minimum: float = 0.0) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
-            return durations.parse_duration(text)
+            return durations.parse_duration(text, minimum=minimum)
         except durations.DurationError as exc:
             raise argparse.ArgumentTypeError(f"{flag}: {exc.render()}") from None
 
@@ -87,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=_duration("--timeout"),
         default=600.0,
-        help="give up after this long (seconds or 90s/10m/1h; default 600)",
+        help="give up after this long (seconds or a duration: 90s, 10m, 1h30m; default 600)",
     )
     parser.add_argument(
         "--repo",
@@ -109,13 +109,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--poll-interval",
-        type=_duration("--poll-interval"),
+        type=_duration("--poll-interval", minimum=0.1),
         default=2.0,
         help="seconds between polls (default 2: 30 requests a minute)",
     )
     parser.add_argument(
         "--refresh-interval",
-        type=_duration("--refresh-interval"),
+        type=_duration("--refresh-interval", minimum=0.1),
         default=30.0,
         help="while ArgoCD is not at our revision, ask it to refresh this often (default 30s)",
     )

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, WithJsonSchema, model_validator
+from pydantic import AliasChoices, Field, WithJsonSchema, field_validator, model_validator
 
 from gitops_guard import config as loader
 from gitops_guard import durations
@@ -77,6 +77,14 @@ class PromCondition(_Model):
     query: str = Field(min_length=1)
     above: float | None = None
     below: float | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _promql(cls, value: str) -> str:
+        error = loader.promql_error(value)
+        if error is not None:
+            raise ValueError(f"not valid PromQL: {error}")
+        return value
 
     @model_validator(mode="after")
     def _one_threshold(self) -> PromCondition:

@@ -25,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import promql_parser
 from pydantic import (
     BeforeValidator,
     Field,
@@ -216,6 +215,14 @@ class BurnRate(_Model):
         )
 
 
+def _range_seconds(text: str) -> float:
+    # Display only: a range PromQL accepts (``[20y]``) must never fail the report.
+    try:
+        return durations.parse_duration(text, maximum=float("inf"))
+    except durations.DurationError:
+        return 0.0
+
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RANGES = re.compile(r"\[(\d+(?:ms|[smhdwy])[0-9smhdwy]*)(?::[^\]]*)?\]")
 """Range selectors and subqueries (``[5m]``, ``[1h30m:1m]``) in PromQL."""
@@ -300,7 +307,7 @@ class Objective(_Model):
         if self.burn_rate is not None:
             return None
         found = _RANGES.findall(f"{self.query or ''} {self.baseline or ''}")
-        return max((durations.parse_duration(r) for r in found), default=None)
+        return max((_range_seconds(r) for r in found), default=None) or None
 
     @property
     def promql(self) -> str:
@@ -325,7 +332,7 @@ class Objective(_Model):
                 for w in self.burn_rate.windows
             )
         ranges = _RANGES.findall(self.promql)
-        return max(ranges, key=durations.parse_duration) if ranges else None
+        return max(ranges, key=_range_seconds) if ranges else None
 
 
 class SloConfig(_Model):
@@ -476,20 +483,8 @@ def _short(query: str) -> str:
     return flat if len(flat) <= 120 else flat[:117] + "..."
 
 
-def promql_error(query: str) -> str | None:
-    """Why ``query`` is not PromQL (promql-parser, Prometheus's grammar), or None.
-
-    A function the parser does not know is not refused: a newer Prometheus may have
-    it, and Prometheus itself answers ``bad_data`` (exit 2) if it has not.
-    """
-    try:
-        promql_parser.parse(query)
-    except ValueError as exc:
-        text = str(exc).strip() or "cannot parse"
-        if text.startswith("unknown function"):
-            return None
-        return text
-    return None
+promql_error = loader.promql_error
+"""Why a query is not PromQL, or None (see :func:`gitops_guard.config.promql_error`)."""
 
 
 def parse_overrides(pairs: Sequence[str], *, source: str = "--var") -> dict[str, str]:

@@ -34,8 +34,8 @@ The rule, first that applies, after every measurement:
 8. otherwise stop and decide over :func:`final_results`.
 
 Measurements are spaced ``analysis.interval`` apart, widened to the longest
-``[range]`` of the objectives' queries unless ``allowOverlap`` is set, so that no
-two measurements share data (:func:`effective_interval`).
+``[range]`` of the objectives' queries (up to ``duration``) unless ``allowOverlap``
+is set, so that no two measurements share data (:func:`effective_interval`).
 
 This module is pure: no I/O, no clock; it only reads measurements.
 """
@@ -123,12 +123,20 @@ def effective_interval(cfg: config.SloConfig) -> tuple[float, str | None]:
     Overlapping windows share data: one 45-second burst in a 5m window fails every
     measurement taken in the next 5 minutes, and a consecutive failure limit then
     counts one event several times. Burn-rate objectives are left out: their long
-    windows overlap by design and their short window must agree.
+    windows overlap by design and their short window must agree. So are windows
+    longer than ``duration``.
     """
     interval = cfg.analysis.interval_seconds
+    duration = cfg.analysis.duration_seconds or 0.0
     if cfg.analysis.allow_overlap:
         return interval, None
-    ranges = [(o.range_seconds, o.name) for o in cfg.objectives if o.range_seconds]
+    # A window longer than the whole run looks back past it by design (a day's
+    # average in a 15-minute gate): no spacing within the run makes it independent.
+    ranges = [
+        (o.range_seconds, o.name)
+        for o in cfg.objectives
+        if o.range_seconds and o.range_seconds <= duration
+    ]
     if not ranges:
         return interval, None
     longest, name = max(ranges)

@@ -84,6 +84,7 @@ BAD: list[tuple[str, bytes, int | None, str]] = [
     ("duplicate-key", b"a: 1\nb: 2\na: 3\n", 3, "duplicate key (first at line 1)"),
     ("binary", b"a: 1\n\x00\x01\x02", 2, "binary"),
     ("latin-1", b"a: 1\nb: caf\xe9\n", 2, "not UTF-8"),
+    ("utf-16", "a: 1\n".encode("utf-16"), 1, "UTF-16"),
     ("two-documents", b"a: 1\n---\nb: 2\n", 2, "several YAML documents"),
     ("version-99", b"version: 99\n", 1, "version: 99 is not a version"),
     ("version-text", b"version: one\n", 1, "version: 'one' is not a version"),

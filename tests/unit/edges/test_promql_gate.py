@@ -27,6 +27,7 @@ import yaml
 from gitops_guard import cli, errors
 from gitops_guard.cli import slo_gate
 from gitops_guard.prometheus import client as prom
+from gitops_guard.rollback import rules
 from gitops_guard.slo import config
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -269,3 +270,12 @@ def test_an_unreachable_prometheus_still_reads_inconclusive_and_rolls_back(
     assert code == errors.EXIT_UNDECIDED
     assert outputs["verdict"] == "inconclusive"
     assert _evaluate(_rollback_condition(), _needs(outputs["verdict"], verify="failure")) is True
+
+
+def test_rules_file_queries_are_parsed_too() -> None:
+    text = "rules:\n  - name: burn\n    prometheus:\n      - {query: 'sum(rate(x[5m])', above: 1}\n"
+    with pytest.raises(errors.ConfigError) as caught:
+        rules.parse_rules(text, source="rules.yaml")
+    assert "rules.yaml:4: rules[0].prometheus[0].query: not valid PromQL" in caught.value.render()
+    for path in sorted(ROOT.joinpath("examples").rglob("rollback-rules.yaml")):
+        assert rules.load_rules(path).rules

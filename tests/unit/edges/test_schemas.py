@@ -55,9 +55,14 @@ def test_cli_writes_the_schema_and_refuses_an_unknown_kind(tmp_path: Path) -> No
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_copies_are_fresh(name: str) -> None:
     expected = schemas.render(name)
-    assert schemas.shipped(name) == expected, "regenerate with `gitops-guard schema NAME --output`"
-    docs = ROOT / "docs" / "schemas" / schemas.file_name(name)
-    assert docs.read_text(encoding="utf-8") == expected
+    file = schemas.file_name(name)
+    fix = (
+        f"a model changed: run `gitops-guard schema {name} --output "
+        f"shared/gitops_guard/config/schemas/{file}` and copy it to docs/schemas/{file}"
+    )
+    assert schemas.shipped(name) == expected, fix
+    docs = ROOT / "docs" / "schemas" / file
+    assert docs.read_text(encoding="utf-8") == expected, fix
 
 
 def _validator(name: str) -> Any:

@@ -278,6 +278,9 @@ def test_final_results_mark_tripped_and_bridge_errors() -> None:
         ("5m", "30s", True, 30, 21, False),
         ("1m", "2m", False, 120, 6, False),
         ("2m", "2m", False, 120, 6, False),
+        # A window longer than the run (a day's average) cannot be made independent.
+        ("1d", "30s", False, 30, 21, False),
+        ("20y", "30s", False, 30, 21, False),
     ],
 )
 def test_interval_widened_to_the_longest_window(
