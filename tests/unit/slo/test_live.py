@@ -13,13 +13,16 @@ Behaviours covered:
   failureLimit + 1 times;
 - the final results: the last measurement; query errors within budget bridged, no
   data never bridged; tripped objectives failed;
-- the interval is widened to the longest query window unless allowOverlap.
+- the interval is widened to the longest query window unless allowOverlap (not past the
+  duration), and the example's live block measures 5 minutes apart, 4 times.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -311,3 +314,13 @@ def test_success_limit_reason_names_the_limit() -> None:
         "score 100% >= pass 90%; 2 consecutive measurements passed or warned "
         "(consecutiveSuccessLimit 2)"
     )
+
+
+def test_example_live_block_measures_independently() -> None:
+    root = Path(__file__).resolve().parents[3]
+    text = (root / "examples" / "slo.yaml").read_text(encoding="utf-8")
+    live_text = re.sub(r"(?m)^  # (\w+: )", r"  \1", text)  # uncomment the live keys
+    cfg = config.load_text(live_text, source="examples/slo.yaml")
+    assert cfg.live and cfg.analysis.failure_limit == 1
+    assert live.effective_interval(cfg) == (300, None)
+    assert live.planned_measurements(cfg) == 4
