@@ -15,7 +15,8 @@ Behaviours covered:
 - issue 10 item 11: a last measurement without data is inconclusive, never a pass;
 - live measurements are spaced by the longest query window, and the report, log line
   and summary say so;
-- issue 10 item 13: a checkout success of 0.90 fails the example's gate (key objective).
+- issue 10 item 13: a checkout success of 0.90 fails the example's gate (key objective);
+- issue 10 item 12: one short burst fails one independent measurement, not the gate.
 """
 
 from __future__ import annotations
@@ -262,3 +263,38 @@ def test_example_checkout_objective_is_key() -> None:
     result, _, _ = run(cfg, script, at=T0)
     assert result.verdict.verdict == "fail"
     assert "key objective failed: checkout-success" in result.verdict.reason
+
+
+@pytest.mark.parametrize(("overlap", "verdict"), [(True, "fail"), (False, "pass")])
+def test_one_short_burst_fails_one_measurement_not_the_gate(overlap: bool, verdict: str) -> None:
+    # Issue 10 item 12: a 45 s burst of 15% errors in 0.5% background, 5m windows,
+    # failureLimit 1. Measured every 30s on overlapping windows, the burst fails every
+    # measurement for five minutes (the gate stops at the second); on independent
+    # windows it fails one.
+    query = "availability[5m]"
+    cfg = config.SloConfig.model_validate(
+        {
+            "name": "web",
+            "analysis": {
+                "duration": "15m",
+                "interval": "30s",
+                "failureLimit": 1,
+                "allowOverlap": overlap,
+            },
+            "objectives": [{"name": "a", "query": query, "pass": ">= 0.99", "key": True}],
+        }
+    )
+    time = FakeTime()
+    burst = (400.0, 445.0)
+
+    def prometheus(promql: str, at: datetime | None) -> models.QueryOutcome:
+        end = (time.now - T0).total_seconds()
+        start = end - 300
+        inside = max(0.0, min(end, burst[1]) - max(start, burst[0]))
+        ratio = 0.005 + 0.15 * inside / 300
+        return models.QueryOutcome((models.Sample({}, 1 - ratio),))
+
+    result = gate.run_gate(cfg, query=prometheus, clock=time.clock, sleep=time.sleep)
+    assert result.verdict.verdict == verdict, result.verdict.reason
+    failed = [m.results[0].state for m in result.measurements].count("fail")
+    assert failed == (2 if overlap else 1)
