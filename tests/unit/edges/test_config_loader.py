@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from gitops_guard import config, errors, quarantine
+from gitops_guard.cli import slo_gate
 from gitops_guard.rollback import evidence, rules
 from gitops_guard.slo import config as slo_config
 from gitops_guard.slo import evidence as slo_evidence
@@ -248,3 +249,15 @@ def test_document_lines_and_plain_data() -> None:
     assert doc.line_of(("a", 0, "c")) == 3
     assert doc.line_of(("a", 1)) == 4
     assert doc.line_of(("a", 0, "nope")) == 2
+
+
+def test_the_unreachable_prometheus_report_validates_too(tmp_path: Path) -> None:
+    cfg = slo_config.load_text(SLO)
+    data = slo_gate._unreachable_report(cfg, errors.DependencyUnavailable("down"))
+    path = tmp_path / "gate.json"
+    path.write_text(json.dumps(data, indent=2))
+    report = _load_evidence(path)
+    assert isinstance(report, evidence.GateReport)
+    ev = evidence.from_model(report)
+    assert ev.verdict == "inconclusive"
+    assert not evidence.gate_failed(ev)
