@@ -8,7 +8,8 @@ and other unknown tags, merge keys, duplicate keys, binary and non-UTF-8 files,
 several documents; ``version: 99`` (absent means 1); every problem reported at
 once; camelCase keys and the kebab-case keys of earlier files both read;
 quarantine entries with an invalid image and junk fields in a gate report refused;
-a real slo-gate report validates against the evidence model.
+a real slo-gate report, and the one written when Prometheus is unreachable,
+validate against the evidence model.
 """
 
 from __future__ import annotations
