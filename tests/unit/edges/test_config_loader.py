@@ -8,7 +8,8 @@ and other unknown tags, merge keys, duplicate keys, binary and non-UTF-8 files,
 several documents; ``version: 99`` (absent means 1); every problem reported at
 once; camelCase keys and the kebab-case keys of earlier files both read;
 quarantine entries with an invalid image and junk fields in a gate report refused;
-a real slo-gate report validates against the evidence model.
+a real slo-gate report, and the one written when Prometheus is unreachable,
+validate against the evidence model.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 
 from gitops_guard import config, errors, quarantine
+from gitops_guard.cli import slo_gate
 from gitops_guard.rollback import evidence, rules
 from gitops_guard.slo import config as slo_config
 from gitops_guard.slo import evidence as slo_evidence
@@ -248,3 +250,15 @@ def test_document_lines_and_plain_data() -> None:
     assert doc.line_of(("a", 0, "c")) == 3
     assert doc.line_of(("a", 1)) == 4
     assert doc.line_of(("a", 0, "nope")) == 2
+
+
+def test_the_unreachable_prometheus_report_validates_too(tmp_path: Path) -> None:
+    cfg = slo_config.load_text(SLO)
+    data = slo_gate._unreachable_report(cfg, errors.DependencyUnavailable("down"))
+    path = tmp_path / "gate.json"
+    path.write_text(json.dumps(data, indent=2))
+    report = _load_evidence(path)
+    assert isinstance(report, evidence.GateReport)
+    ev = evidence.from_model(report)
+    assert ev.verdict == "inconclusive"
+    assert not evidence.gate_failed(ev)
