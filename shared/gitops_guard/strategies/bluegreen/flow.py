@@ -556,7 +556,9 @@ class _Run:
         verdict = self.gate("post-switch", new, old, lay.deployments[old].image)
         self.result.verdicts["post-switch"] = verdict.verdict
         if verdict.verdict in ("fail", "inconclusive"):
-            self.switch_back(lay, decision, verdict.verdict, verdict.reason)
+            self.switch_back(
+                lay, decision, verdict.verdict, verdict.reason, _evidence(verdict.report)
+            )
             return self.result
         self.scale_down(decision)
         return self.finish(
@@ -570,6 +572,7 @@ class _Run:
         decision: models.Decision,
         verdict: str,
         reason: str,
+        evidence: str = "",
     ) -> tuple[models.Layout, models.Decision]:
         """Put the old colour back on the active Service; ends the run."""
         s = self.s
@@ -610,6 +613,7 @@ class _Run:
                     verdict=verdict,
                     reason=reason,
                     run_url=s.run_url,
+                    evidence=evidence,
                 )
                 return staged, message
 
@@ -682,6 +686,18 @@ class _Run:
         # The new colour serves and passed its gate; a failed wait shows in the timeline.
         with contextlib.suppress(_WaitFailed):
             self.wait_argocd("scale-down", sha)
+
+
+def _evidence(report: Mapping[str, object] | None) -> str:
+    """The gate report's failing objectives as a table, for the switch-back commit."""
+    if not report:
+        return ""
+    from gitops_guard.rollback import evidence
+
+    try:
+        return evidence.table(evidence.from_report(dict(report)))
+    except errors.GitopsGuardError:
+        return ""
 
 
 class _WaitFailed(Exception):
