@@ -18,11 +18,13 @@ any model (that is :mod:`gitops_guard.config._load`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -99,14 +101,53 @@ def decode(raw: bytes, *, bounds: Bounds) -> tuple[str | None, tuple[int | None,
     return text.removeprefix("\ufeff"), None
 
 
+_FLOW_TOKENS = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|(?:(?<=\s)|^)\#[^\n]*|[\[\]{}]|\n""", re.MULTILINE
+)
+
+
+def _flow_too_deep(text: str, limit: int) -> int | None:
+    """The line where ``[``/``{`` nesting passes ``limit``, or None.
+
+    ruamel's scanner is quadratic in flow nesting (every open bracket is a possible
+    simple key it re-checks), so ``[[[[...`` is refused before composing. Quoted
+    text and comments are skipped; an unbalanced bracket elsewhere can only make the
+    count lower, never refuse a file ruamel would read within the bound.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth, line = 0, 1
+    for match in _FLOW_TOKENS.finditer(text):
+        piece = match[0]
+        if piece == "\n":
+            line += 1
+        elif piece in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif piece in "]}":
+            depth = max(0, depth - 1)
+        else:
+            line += piece.count("\n")
+    return None
+
+
 def read(text: str, *, bounds: Bounds | None = None) -> Document:
     """Compose ``text`` and walk it into a :class:`Document` (problems collected)."""
     bounds = bounds or Bounds()
     if len(text.encode("utf-8", errors="surrogatepass")) > bounds.max_bytes:
         return Document(None, problems=[(None, f"the file is beyond {bounds.max_bytes} bytes")])
+    deep = _flow_too_deep(text, bounds.max_depth)
+    if deep is not None:
+        return Document(None, problems=[(deep, f"nesting deeper than {bounds.max_depth} levels")])
     yaml = YAML(typ="safe", pure=True)
+    yaml.max_depth = bounds.max_depth + 1  # block nesting: ruamel stops composing there
     try:
         root = yaml.compose(text)
+    except MaxDepthExceededError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        return Document(None, problems=[(line, f"nesting deeper than {bounds.max_depth} levels")])
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
