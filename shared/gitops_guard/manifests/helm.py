@@ -12,6 +12,13 @@
 Key paths are dot-separated mapping keys; an all-digit part indexes a list
 (``images.0.tag``). The first document of the file is used.
 
+Merge keys: a key reached through ``<<: *anchor`` (Helm's YAML reader resolves
+merges) is edited in the anchored mapping, where it is written, when exactly one
+merged mapping supplies it; every mapping that merges the anchor changes with it,
+as the file's author chose by sharing it. Several suppliers are refused with the
+lines of each (which one to edit is the author's choice). A literal dotted key
+(``image.tag: v0``) is one key to Helm, not a path: the message says so.
+
 This module must not read files.
 """
 
@@ -70,14 +77,62 @@ def parse_spec(spec: str) -> HelmSpec:
     )
 
 
-def _lookup(doc: nodes.Node | None, path: tuple[str, ...]) -> nodes.Node | None:
+@dataclasses.dataclass(frozen=True)
+class _Found:
+    node: nodes.Node | None
+    merged_from: nodes.Node | None = None
+    """The anchored mapping that supplied the last merged part, if any."""
+    problem: str | None = None
+    """Why the key cannot be used (several merged suppliers, a literal dotted key)."""
+    problem_line: int | None = None
+
+
+def _anchor_text(node: nodes.Node) -> str:
+    return f"the mapping at line {yamledit.line_of(node)}"
+
+
+def _lookup(doc: nodes.Node | None, path: tuple[str, ...]) -> _Found:
     node = doc
-    for part in path:
+    merged_from: nodes.Node | None = None
+    for index, part in enumerate(path):
+        parent = node
         if isinstance(node, nodes.SequenceNode) and part.isdigit():
             node = yamledit.item(node, int(part))
-        else:
-            node = yamledit.mapping_get(node, part)
-    return node
+            continue
+        node, suppliers = yamledit.merged_get(node, part)
+        if len(suppliers) > 1:
+            listed = ", ".join(_anchor_text(s) for s in suppliers)
+            return _Found(
+                None,
+                problem=f"{'.'.join(path[: index + 1])} is merged in from several mappings "
+                f"({listed}); say which one to edit by naming it in the spec, "
+                "or write the key out in place",
+                problem_line=yamledit.line_of(suppliers[0]),
+            )
+        if suppliers:
+            merged_from = suppliers[0]
+        if node is None:
+            rest = ".".join(path[index:])
+            literal = next(
+                (
+                    k
+                    for k, _ in (parent.value if isinstance(parent, nodes.MappingNode) else [])
+                    if isinstance(k, nodes.ScalarNode)
+                    and "." in str(k.value)
+                    and rest.startswith(str(k.value))
+                ),
+                None,
+            )
+            if literal is not None:
+                return _Found(
+                    None,
+                    problem=f"it has a literal key {literal.value!r} at line "
+                    f"{yamledit.line_of(literal)}: Helm reads that as one key named "
+                    f"{literal.value!r}, not as a path",
+                    problem_line=yamledit.line_of(literal),
+                )
+            return _Found(None)
+    return _Found(node, merged_from)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,12 +148,15 @@ class Resolved:
 
 
 def _scalar_at(doc: nodes.Node | None, spec: HelmSpec, key: tuple[str, ...]) -> nodes.ScalarNode:
-    node = _lookup(doc, key)
+    found = _lookup(doc, key)
+    node = found.node
     dotted = ".".join(key)
     if node is None:
+        source = f"{spec.file}:{found.problem_line}" if found.problem_line else spec.file
+        why = f"; {found.problem}" if found.problem else ""
         raise errors.InputError(
-            f"{spec.file} has no key {dotted} (from --helm {spec.text})",
-            source=spec.file,
+            f"{spec.file} has no key {dotted} (from --helm {spec.text}){why}",
+            source=source,
             hint=f'Add the key (e.g. {key[-1]}: "") or correct the key path in --helm.',
         )
     if not isinstance(node, nodes.ScalarNode):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
@@ -39,10 +40,17 @@ from gitops_guard.manifests import kustomize, models, tree, workloads, yamledit
 __all__ = ["apply", "plan"]
 
 _MAX_FOUND_LISTED = 30
+_PRECEDENCE = {"argocd": 0, "kustomize": 1, "helm": 2, "workload": 3}
 UNSAFE_HINT = (
     "The value could not be replaced without touching other text. "
     "Edit it by hand once (e.g. write it on one line), then run again."
 )
+
+
+def _line_in(message: str) -> int | None:
+    """The ``line N`` a yamledit message names, for the FILE:LINE of the error."""
+    match = re.search(r"\bline (\d+)", message)
+    return int(match.group(1)) if match else None
 
 
 def _check_updates(updates: Sequence[images.ImageRef]) -> list[images.ImageRef]:
@@ -84,7 +92,9 @@ class _Planner:
         self.scope_set = frozenset(scope)
         self.specs = specs
         self.ws = tree.Workspace(root, self.scope_set)
-        self.needles = {_needle(u) for u in updates}
+        self.needles = {_needle(u) for u in updates} | {
+            _needle(u.replaces) for u in updates if u.replaces is not None
+        }
         self.editors: dict[str, yamledit.Editor] = {}
         self.changes: list[models.ImageChange] = []
         self.matched: set[int] = set()
@@ -95,7 +105,13 @@ class _Planner:
     # -- helpers -------------------------------------------------------------------
     def match(self, ref: images.ImageRef) -> tuple[int, images.ImageRef] | None:
         for index, update in enumerate(self.updates):
-            if update.same_repository(ref):
+            if update.selects(ref):
+                return index, update
+        return None
+
+    def match_entry(self, entry: kustomize.Entry) -> tuple[int, images.ImageRef] | None:
+        for index, update in enumerate(self.updates):
+            if entry.matches(update):
                 return index, update
         return None
 
@@ -108,8 +124,27 @@ class _Planner:
             src = self.ws.source(rel)
             docs = self.ws.docs(rel)
             assert src is not None and docs is not None
-            self.editors[rel] = yamledit.Editor(src.text, docs, source=rel)
+            try:
+                self.editors[rel] = yamledit.Editor(src.text, docs, source=rel)
+            except yamledit.UnsafeEdit as exc:
+                raise self.unsafe(rel, _line_in(str(exc)), exc) from exc
         return self.editors[rel]
+
+    def _has_images(self, rel: str) -> bool:
+        src = self.ws.source(rel)
+        return src is not None and "images" in src.text
+
+    def template(self, rel: str) -> bool:
+        """Whether ``rel`` is a Helm chart template; notes it as skipped (never edited)."""
+        chart = self.ws.chart_of_template(rel)
+        if chart is None:
+            return False
+        self.ws.skipped[rel] = models.Skipped(
+            rel,
+            f"a Helm chart template (chart {chart}): never edited; "
+            "set the image in the chart's values with --helm",
+        )
+        return True
 
     def record(
         self,
@@ -128,7 +163,9 @@ class _Planner:
 
     def unsafe(self, rel: str, line: int | None, exc: yamledit.UnsafeEdit) -> errors.InputError:
         source = f"{rel}:{line}" if line else rel
-        return errors.InputError(f"cannot edit safely: {exc}", source=source, hint=UNSAFE_HINT)
+        return errors.InputError(
+            f"cannot edit safely: {exc}", source=source, hint=exc.hint or UNSAFE_HINT
+        )
 
     def sites(self, rel: str) -> Iterator[tuple[workloads.ImageSite, images.ImageRef]]:
         docs = self.ws.docs(rel)
@@ -140,7 +177,7 @@ class _Planner:
     # -- the three kinds of target -------------------------------------------------
     def plan_workloads(self) -> None:
         for rel in self.scope:
-            if kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
+            if kustomize.is_kustomization(rel.rsplit("/", 1)[-1]) or self.template(rel):
                 continue
             if not self.may_hold(rel):
                 src = self.ws.source(rel)
@@ -165,10 +202,12 @@ class _Planner:
         for rel in self.scope:
             if not kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
                 continue
-            if not self.scope_paths and not self.may_hold(rel):
+            if not self.scope_paths and not self.may_hold(rel) and not self._has_images(rel):
                 # Scanning the whole tree, every resource a kustomization can reach is
-                # scanned too (and edited directly), so only a matching entry matters.
+                # scanned too (and edited directly), so only a matching entry matters
+                # (whose name may be a pattern that does not spell the image).
                 continue
+            self.ws.kustomization_in(PurePosixPath(rel).parent.as_posix())  # one per folder
             docs = self.ws.docs(rel)
             if not docs:
                 continue
@@ -180,12 +219,12 @@ class _Planner:
             doc = docs[doc_index]
             covered: set[int] = set()
             for entry in kustomize.entries(doc):
-                hit = self.match(entry.ref)
+                hit = self.match_entry(entry)
                 if hit is None:
                     continue
                 self.matched.add(hit[0])
                 covered.add(hit[0])
-                old = entry.current
+                old = entry.current_for(hit[1])
                 try:
                     new = kustomize.set_entry(self.editor(rel), doc_index, entry, hit[1])
                 except yamledit.UnsafeEdit as exc:
@@ -193,18 +232,17 @@ class _Planner:
                 if new is not None:
                     target = f"kustomization images[{entry.index}] {entry.name}"
                     self.record(rel, entry.node, "kustomize", old, new, target)
+            wanted: list[tuple[str, str, images.ImageRef]] = []
             for index, update in enumerate(self.updates):
                 if index not in covered:
-                    self._add_entries(rel, doc_index, doc, index, update)
+                    wanted.extend(self._entries_to_add(rel, doc, index, update))
+            if wanted:
+                self._add_entries(rel, doc_index, doc, wanted)
 
-    def _add_entries(
-        self,
-        rel: str,
-        doc_index: int,
-        doc: nodes.Node | None,
-        index: int,
-        update: images.ImageRef,
-    ) -> None:
+    def _entries_to_add(
+        self, rel: str, doc: nodes.Node | None, index: int, update: images.ImageRef
+    ) -> list[tuple[str, str, images.ImageRef]]:
+        """``(name, current image, update)`` for each entry ``rel`` needs for ``update``."""
         folder = PurePosixPath(rel).parent.as_posix()
         current: dict[str, str] = {}
         for name, text in self._outside_images(folder, doc, update, {rel}):
@@ -212,23 +250,34 @@ class _Planner:
         if not current and rel in self.named_files:
             # Naming a kustomization file in --path asks for the image there, even when
             # its resources are remote or do not show the image.
-            current[update.name] = update.name
-        if not current:
-            return
-        self.matched.add(index)
-        names = sorted(current)
+            name = (update.replaces or update).name
+            current[name] = name
+        if current:
+            self.matched.add(index)
+        return [(name, current[name], update) for name in sorted(current)]
+
+    def _add_entries(
+        self,
+        rel: str,
+        doc_index: int,
+        doc: nodes.Node | None,
+        wanted: list[tuple[str, str, images.ImageRef]],
+    ) -> None:
+        """Add every missing entry of one kustomization in one edit (several ``--image``)."""
         try:
-            added = kustomize.add_entries(self.editor(rel), doc_index, doc, names, update)
+            added = kustomize.add_entries(
+                self.editor(rel), doc_index, doc, [(name, update) for name, _, update in wanted]
+            )
         except yamledit.UnsafeEdit as exc:
             raise self.unsafe(rel, None, exc) from exc
         assert doc is not None
-        for name, new in zip(names, added, strict=True):
+        for (name, old, _), new in zip(wanted, added, strict=True):
             self.changes.append(
                 models.ImageChange(
                     file=rel,
                     line=int(doc.end_mark.line) + 1,
                     kind="kustomize",
-                    old=current[name],
+                    old=old,
                     new=new,
                     target=f"kustomization images (added) {name}",
                 )
@@ -250,16 +299,25 @@ class _Planner:
                 seen.add(rel)
                 sub_docs = self.ws.docs(rel) or []
                 sub = next((d for d in sub_docs if isinstance(d, nodes.MappingNode)), None)
-                entries = [e for e in kustomize.entries(sub) if e.ref.same_repository(update)]
+                entries = [e for e in kustomize.entries(sub) if e.matches(update)]
                 if entries:
-                    yield from ((e.ref.name, e.current) for e in entries)
+                    # The overlay's new entry renames what the base produces.
+                    yield from (
+                        (e.ref.name if e.ref else update.name, e.current_for(update))
+                        for e in entries
+                    )
                 else:
                     yield from self._outside_images(joined, sub, update, seen)
-            elif target.is_file() and joined not in self.scope_set and joined not in seen:
+            elif (
+                target.is_file()
+                and joined not in self.scope_set
+                and joined not in seen
+                and self.ws.chart_of_template(joined) is None
+            ):
                 seen.add(joined)
                 if self.may_hold(joined):
                     for site, ref in self.sites(joined):
-                        if ref.same_repository(update):
+                        if update.selects(ref):
                             yield ref.name, site.value
 
     def plan_helm(self) -> None:
@@ -272,6 +330,14 @@ class _Planner:
                     hint="Give the values file relative to --dir.",
                 )
             rel = path.relative_to(self.root).as_posix()
+            chart = self.ws.chart_of_template(rel)
+            if chart is not None:
+                raise errors.InputError(
+                    f"{rel} is a template of the Helm chart {chart}, not a values file "
+                    f"(from --helm {spec.text}); templates are never edited",
+                    source="--helm",
+                    hint="Point --helm at the chart's values.yaml (or an override values file).",
+                )
             docs = self.ws.docs(rel)
             if docs is None:
                 reason = self.ws.skipped.get(rel)
@@ -302,8 +368,8 @@ class _Planner:
             if kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
                 docs = self.ws.docs(rel) or []
                 for doc in docs:
-                    found.update(e.ref.name for e in kustomize.entries(doc))
-            else:
+                    found.update(e.ref.name if e.ref else e.name for e in kustomize.entries(doc))
+            elif self.ws.chart_of_template(rel) is None:
                 found.update(ref.name for _, ref in self.sites(rel))
         for spec in self.specs:
             with contextlib.suppress(errors.InputError):
@@ -349,7 +415,11 @@ class _Planner:
             if after != src.raw:
                 edits.append(models.FileEdit(path=rel, before=src.raw, after=after))
         skipped = tuple(self.ws.skipped[k] for k in sorted(self.ws.skipped))
-        changes = tuple(sorted(self.changes, key=lambda c: (c.file, c.line, c.target)))
+        # What overrides comes first: the first versioned ``old`` of an image is its
+        # previous image in the trailers, and an override's is what was deployed.
+        changes = tuple(
+            sorted(self.changes, key=lambda c: (_PRECEDENCE[c.kind], c.file, c.line, c.target))
+        )
         return models.EditPlan(edits=tuple(edits), skipped=skipped, changes=changes)
 
 
