@@ -34,8 +34,8 @@ from pathlib import Path, PurePosixPath
 from yaml import nodes
 
 from gitops_guard import errors, images
+from gitops_guard.manifests import argocd, kustomize, models, tree, workloads, yamledit
 from gitops_guard.manifests import helm as helm_values
-from gitops_guard.manifests import kustomize, models, tree, workloads, yamledit
 
 __all__ = ["apply", "plan"]
 
@@ -101,6 +101,15 @@ class _Planner:
         self.scope_paths: tuple[str, ...] = ()
         self.named_files: frozenset[str] = frozenset()
         """Files named one by one in ``paths`` (not found by walking a folder)."""
+        self.helm_done: list[tuple[str, helm_values.Resolved, int]] = []
+        """``(values file, resolved spec, update index)`` of each ``--helm`` spec that matched."""
+        self.overrides_done: set[int] = set()
+        """``id`` of each ArgoCD override node the plan edited (or found in place)."""
+        self.application_paths: dict[int, set[str]] = {}
+        """Per update, the source paths of Applications whose overrides were edited."""
+        self.source_file_paths: dict[int, set[str]] = {}
+        """Per update, the folders whose ``.argocd-source`` file overrides were edited."""
+        self._reach: dict[str, set[str]] = {}
 
     # -- helpers -------------------------------------------------------------------
     def match(self, ref: images.ImageRef) -> tuple[int, images.ImageRef] | None:
@@ -351,6 +360,7 @@ class _Planner:
             if hit is None:
                 continue
             self.matched.add(hit[0])
+            self.helm_done.append((rel, resolved, hit[0]))
             try:
                 result = helm_values.set_values(self.editor(rel), resolved, hit[1])
             except yamledit.UnsafeEdit as exc:
@@ -359,6 +369,157 @@ class _Planner:
                 node = resolved.tag or resolved.digest or resolved.repo
                 target = f"helm {'.'.join(spec.repo_key)}"
                 self.record(rel, node, "helm", result[0], result[1], target)
+
+    # -- ArgoCD Application overrides ------------------------------------------------
+    def argocd_sources(self, rel: str) -> list[argocd.Source]:
+        name = rel.rsplit("/", 1)[-1]
+        source_file = tree.is_argocd_source(name)
+        src = self.ws.source(rel)
+        if src is None or (not source_file and "argoproj.io" not in src.text):
+            return []
+        if not self.may_hold(rel) and not self.helm_done:
+            return []
+        if self.ws.chart_of_template(rel) is not None:
+            return []
+        docs = self.ws.docs(rel)
+        return argocd.sources(docs, rel, source_file) if docs else []
+
+    def reach(self, folder: str) -> set[str]:
+        """``folder`` and every folder its kustomization reaches (``resources``, ...)."""
+        if folder not in self._reach:
+            found: set[str] = set()
+            todo = [folder]
+            while todo and len(found) < 1_000:
+                current = todo.pop()
+                if current in found:
+                    continue
+                found.add(current)
+                rel = self.ws.kustomization_in(current)
+                docs = self.ws.docs(rel) if rel else None
+                doc = next((d for d in docs or () if isinstance(d, nodes.MappingNode)), None)
+                for reference in kustomize.references(doc):
+                    joined = os.path.normpath(os.path.join(current, reference)).replace(os.sep, "/")
+                    if joined.startswith("../") or joined == ".." or os.path.isabs(joined):
+                        continue
+                    todo.append(
+                        joined if (self.root / joined).is_dir() else os.path.dirname(joined) or "."
+                    )
+            self._reach[folder] = found
+        return self._reach[folder]
+
+    def covers(self, source: argocd.Source, rel: str) -> bool:
+        """Whether ArgoCD renders ``rel`` for ``source`` (so its overrides apply to it)."""
+        if rel in source.value_files:
+            return True
+        if source.path is None:
+            return False
+        return any(
+            folder == "." or rel == folder or rel.startswith(folder + "/")
+            for folder in self.reach(source.path)
+        )
+
+    def source_overrides(self, rel: str, source: argocd.Source) -> list[argocd.Override]:
+        found = list(argocd.overrides(source))
+        for values_file, resolved, _ in self.helm_done:
+            if self.covers(source, values_file):
+                spec = resolved.spec
+                found += argocd.keyed_overrides(source, spec.tag_key, spec.digest_key, resolved.ref)
+        return found
+
+    def match_override(self, override: argocd.Override) -> tuple[int, images.ImageRef] | None:
+        hit = self.match(override.ref)
+        if hit is None and override.renamed_from and images.is_reference(override.renamed_from):
+            hit = self.match(images.parse(override.renamed_from, source="Application"))
+        return hit
+
+    def plan_argocd(self) -> None:
+        for rel in self.scope:
+            for source in self.argocd_sources(rel):
+                for override in self.source_overrides(rel, source):
+                    hit = self.match_override(override)
+                    if hit is None or id(override.node) in self.overrides_done:
+                        continue
+                    self.matched.add(hit[0])
+                    self.overrides_done.add(id(override.node))
+                    if source.path is not None:
+                        by_file = tree.is_argocd_source(source.where)
+                        paths = self.source_file_paths if by_file else self.application_paths
+                        paths.setdefault(hit[0], set()).add(source.path)
+                    line = yamledit.line_of(override.node)
+                    try:
+                        result = argocd.set_override(self.editor(rel), override, hit[1])
+                    except yamledit.UnsafeEdit as exc:
+                        raise self.unsafe(rel, line, exc) from exc
+                    if result is not None:
+                        target = f"{source.where} {override.field}"
+                        self.record(rel, override.node, "argocd", result[0], result[1], target)
+
+    def application_files(self) -> list[str]:
+        """Every file that may hold an Application: the scope, and with ``--path`` the rest."""
+        files = list(self.scope)
+        if self.scope_paths:
+            files += [rel for rel in tree.discover(self.root, ()) if rel not in self.scope_set]
+        return files
+
+    def check_shadows(self) -> None:
+        """Refuse edits that an override ArgoCD applies over them would hide."""
+        edited: dict[int, set[str]] = {}
+        for change in self.changes:
+            if change.kind == "argocd" or not images.is_reference(change.new):
+                continue
+            hit = self.match(images.parse(change.new, source=change.file))
+            if hit is not None:
+                edited.setdefault(hit[0], set()).add(change.file)
+        if not edited and not self.application_paths:
+            return
+        for rel in self.application_files():
+            for source in self.argocd_sources(rel):
+                self._check_source(rel, source, edited)
+
+    def _check_source(self, rel: str, source: argocd.Source, edited: dict[int, set[str]]) -> None:
+        source_file = tree.is_argocd_source(source.where)
+        for override in self.source_overrides(rel, source):
+            hit = self.match_override(override)
+            if hit is None or id(override.node) in self.overrides_done:
+                continue
+            if not source_file and source.path in self.source_file_paths.get(hit[0], ()):
+                continue  # the edited .argocd-source file there applies over this override
+            hidden = sorted(f for f in edited.get(hit[0], ()) if self.covers(source, f))
+            if source_file and source.path in self.application_paths.get(hit[0], ()):
+                hidden.append(f"the Application's own overrides for {source.path}")
+            if hidden:
+                raise self.shadowed(
+                    rel,
+                    override.node,
+                    f"{source.where} {override.field}",
+                    override.ref.text,
+                    hidden[0],
+                )
+        for index, files in edited.items():
+            pin = argocd.text_pins(
+                source, self.updates[index], kustomize.spellings(self.updates[index])
+            )
+            hidden = sorted(f for f in files if self.covers(source, f))
+            if pin is not None and hidden:
+                raise self.shadowed(
+                    rel,
+                    pin,
+                    f"{source.where} helm.values (a string, never edited)",
+                    self.updates[index].name,
+                    hidden[0],
+                )
+
+    def shadowed(
+        self, rel: str, node: nodes.Node, where: str, image: str, hidden: str
+    ) -> errors.InputError:
+        line = yamledit.line_of(node)
+        return errors.InputError(
+            f"{where} sets {image}, and ArgoCD applies it over {hidden}: "
+            "the edit would not change what runs",
+            source=f"{rel}:{line}",
+            hint="Include that file in --path so its override is edited too, "
+            "or remove the override from the Application.",
+        )
 
     # -- results ---------------------------------------------------------------------
     def found_names(self) -> list[str]:
@@ -446,7 +607,9 @@ def plan(
     planner.plan_workloads()
     planner.plan_kustomizations()
     planner.plan_helm()
+    planner.plan_argocd()
     planner.check_matched()
+    planner.check_shadows()
     return planner.result()
 
 
