@@ -576,11 +576,14 @@ class _Planner:
             if after != src.raw:
                 edits.append(models.FileEdit(path=rel, before=src.raw, after=after))
         skipped = tuple(self.ws.skipped[k] for k in sorted(self.ws.skipped))
-        # What overrides comes first: the first versioned ``old`` of an image is its
-        # previous image in the trailers, and an override's is what was deployed.
-        changes = tuple(
-            sorted(self.changes, key=lambda c: (_PRECEDENCE[c.kind], c.file, c.line, c.target))
-        )
+        # Images in the order they first appear (file, line); for one image, what
+        # overrides comes first: the first versioned ``old`` of an image is its previous
+        # image in the trailers, and an override's ``old`` is what was deployed.
+        ordered = sorted(self.changes, key=lambda c: (c.file, c.line, c.target))
+        first: dict[str, int] = {}
+        for position, change in enumerate(ordered):
+            first.setdefault(change.new, position)
+        changes = tuple(sorted(ordered, key=lambda c: (first[c.new], _PRECEDENCE[c.kind])))
         return models.EditPlan(edits=tuple(edits), skipped=skipped, changes=changes)
 
 
