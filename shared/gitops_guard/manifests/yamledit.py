@@ -310,12 +310,26 @@ def _pair_start(text: str, mapping: nodes.MappingNode, index: int) -> int:
     return _skip_properties(text, int(key.start_mark.index), int(key.end_mark.index))
 
 
-def check_bounds(docs: Sequence[nodes.Node | None]) -> None:
+def _rough_depth(text: str) -> int:
+    """An upper bound on a text's nesting: flow levels plus twice the block indentation."""
+    flow = deepest = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        flow += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, flow)
+    lead = max((len(m) for m in re.findall(r"^[ ?:-]*", text, re.MULTILINE)), default=0)
+    return deepest + 2 * lead + 2
+
+
+def check_bounds(docs: Sequence[nodes.Node | None], text: str | None = None) -> None:
     """Refuse documents too deep, or whose aliases expand too far, to verify an edit.
 
     Raises :class:`UnsafeEdit` naming the line of the collection where the bound
-    was passed. Linear in the written nodes: each node is sized once.
+    was passed. Linear in the written nodes: each node is sized once. With the
+    ``text`` the documents were composed from, a text without aliases (no ``*``)
+    and shallow by its indentation is passed without walking the nodes.
     """
+    if text is not None and "*" not in text and _rough_depth(text) <= MAX_DEPTH:
+        return
     size: dict[int, int] = {}
     written = 0
     for doc in docs:
@@ -358,6 +372,33 @@ def _children(node: nodes.Node) -> list[nodes.Node]:
     return []
 
 
+def _repeated_keys(docs: Sequence[nodes.Node | None]) -> dict[int, nodes.ScalarNode]:
+    """Mappings with a repeated key: ``id`` of the mapping -> the key's second occurrence."""
+    found: dict[int, nodes.ScalarNode] = {}
+    seen: set[int] = set()
+    stack: list[nodes.Node] = [d for d in docs if d is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, nodes.MappingNode):
+            names: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, nodes.ScalarNode):
+                    if key.tag != MERGE_TAG:
+                        if key.value in names:
+                            found.setdefault(id(node), key)
+                        names.add(key.value)
+                else:
+                    stack.append(key)
+                if not isinstance(value, nodes.ScalarNode):
+                    stack.append(value)
+        elif isinstance(node, nodes.SequenceNode):
+            stack.extend(c for c in node.value if not isinstance(c, nodes.ScalarNode))
+    return found
+
+
 class Editor:
     """Collects edits to one YAML text, then renders and verifies the new text.
 
@@ -365,7 +406,7 @@ class Editor:
     """
 
     def __init__(self, text: str, docs: Sequence[nodes.Node | None], *, source: str):
-        check_bounds(docs)
+        check_bounds(docs, text)
         self.text = text
         self.docs = list(docs)
         self.source = source
@@ -374,6 +415,8 @@ class Editor:
         self._scalars: dict[int, tuple[nodes.ScalarNode, str]] = {}
         self._ops: list[_Op] = []
         self._parents: dict[int, list[nodes.Node]] | None = None
+        self._repeated = _repeated_keys(self.docs)
+        """``id`` of each mapping with a repeated key, and the key's second occurrence."""
         self.json = source.endswith(".json")
         """A ``.json`` file: added keys and values are written as JSON, and the result
         must still be JSON."""
@@ -401,6 +444,8 @@ class Editor:
         ``yaml.v2``; ``yaml.v3``, kubectl and kustomize refuse the file), so an
         edit there may not be the value that is deployed.
         """
+        if not self._repeated:
+            return
         parents = self._parent_map()
         seen: set[int] = set()
         todo = [node]
@@ -409,19 +454,14 @@ class Editor:
             if id(current) in seen:
                 continue
             seen.add(id(current))
-            if isinstance(current, nodes.MappingNode):
-                names: set[str] = set()
-                for key, _ in current.value:
-                    if not isinstance(key, nodes.ScalarNode) or key.tag == MERGE_TAG:
-                        continue
-                    if key.value in names:
-                        raise UnsafeEdit(
-                            f"the key {key.value!r} is repeated at line {line_of(key)} "
-                            "in a mapping on the edited path",
-                            hint="Remove the repeated key: YAML readers disagree on which "
-                            "one counts (kubectl and kustomize refuse the file).",
-                        )
-                    names.add(key.value)
+            key = self._repeated.get(id(current))
+            if key is not None:
+                raise UnsafeEdit(
+                    f"the key {key.value!r} is repeated at line {line_of(key)} "
+                    "in a mapping on the edited path",
+                    hint="Remove the repeated key: YAML readers disagree on which "
+                    "one counts (kubectl and kustomize refuse the file).",
+                )
             todo.extend(parents.get(id(current), ()))
 
     def _key(self, key: str) -> str:
