@@ -3,7 +3,8 @@
 - ``values.yaml:image`` — one key holds a whole reference (``repo:tag@digest``);
   it is edited as a container image is.
 - ``values.yaml:image.repository:image.tag`` — the repository key selects the
-  image (it is never written); the tag key receives the new tag.
+  image (it is written only by a rename, ``OLD=NEW:tag``); the tag key receives
+  the new tag.
 - ``values.yaml:image.repository:image.tag:image.digest`` — as above, and the
   digest key receives the digest. A tag-only update empties the digest key
   (``""``); a digest-only update sets the digest and leaves the tag alone,
@@ -215,6 +216,11 @@ def set_values(
     if not update.tag and resolved.tag is None and resolved.digest is None:
         raise errors.InputError(f"--helm {spec.text} names no tag key", source="--helm")
     changed = False
+    base = old
+    if update.replaces is not None and not old.same_repository(update):
+        # A rename (OLD=NEW:tag) writes the repository key too.
+        changed = editor.set_scalar(resolved.repo, update.name)
+        base = update
     tag = old.tag
     if update.tag:
         if resolved.tag is None:
@@ -230,5 +236,5 @@ def set_values(
         changed = editor.set_scalar(resolved.digest, update.digest or "") or changed
     if not changed:
         return None
-    new = old.with_version(tag=tag, digest=update.digest)
+    new = base.with_version(tag=tag, digest=update.digest)
     return old.text, new.text

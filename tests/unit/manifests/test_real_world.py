@@ -425,3 +425,20 @@ def test_deep_nesting_is_skipped_not_a_crash(make_tree: MakeTree) -> None:
     root = make_tree({"deep.yaml": "image: ghcr.io/acme/app:v0\nx: " + "[" * 50_000 + "]" * 50_000})
     with pytest.raises(errors.InputError, match="matches no image"):
         _plan(root, "ghcr.io/acme/app:v1")
+
+
+def test_rename_in_a_flow_entry_and_in_helm_values(make_tree: MakeTree) -> None:
+    root = make_tree(
+        {
+            "k/kustomization.yaml": "images: [{name: nginx, newTag: v1}]\n",
+            "values.yaml": "image:\n  repository: nginx\n  tag: v1\n",
+        }
+    )
+    plan = _plan(
+        root, "nginx=ghcr.io/acme/nginx:v2", helm=["values.yaml:image.repository:image.tag"]
+    )
+    assert _after(plan) == {
+        "k/kustomization.yaml": "images: [{name: nginx, newName: ghcr.io/acme/nginx, newTag: v2}]\n",
+        "values.yaml": "image:\n  repository: ghcr.io/acme/nginx\n  tag: v2\n",
+    }
+    assert {(c.old, c.new) for c in plan.changes} == {("nginx:v1", "ghcr.io/acme/nginx:v2")}
