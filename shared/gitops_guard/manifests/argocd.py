@@ -82,6 +82,24 @@ class Override:
     tag: nodes.ScalarNode | None = None
     digest: nodes.ScalarNode | None = None
 
+    @property
+    def line(self) -> int:
+        """The line of the value that pins the version (the tag, for a split override)."""
+        return yamledit.line_of(self.tag or self.digest or self.node)
+
+    def sets(self, update: images.ImageRef) -> bool:
+        """Whether the override already sets what ``update`` would make of it."""
+        if update.replaces is not None and not self.ref.same_repository(update):
+            return False
+        if self.kind == "split":
+            wanted = self.ref.with_version(
+                tag=update.tag or self.ref.tag,
+                digest=update.digest if self.digest is not None else self.ref.digest,
+            )
+        else:
+            wanted = images.updated(self.ref, update)
+        return wanted.text == self.ref.text
+
 
 def _is_application(doc: nodes.Node | None) -> bool:
     kind = yamledit.scalar_text(yamledit.mapping_get(doc, "kind"))

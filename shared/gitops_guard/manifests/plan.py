@@ -445,14 +445,14 @@ class _Planner:
                         by_file = tree.is_argocd_source(source.where)
                         paths = self.source_file_paths if by_file else self.application_paths
                         paths.setdefault(hit[0], set()).add(source.path)
-                    line = yamledit.line_of(override.node)
+                    line = override.line
                     try:
                         result = argocd.set_override(self.editor(rel), override, hit[1])
                     except yamledit.UnsafeEdit as exc:
                         raise self.unsafe(rel, line, exc) from exc
                     if result is not None:
                         target = f"{source.where} {override.field}"
-                        self.record(rel, override.node, "argocd", result[0], result[1], target)
+                        self.record(rel, override.tag or override.node, "argocd", *result, target)
 
     def application_files(self) -> list[str]:
         """Every file that may hold an Application: the scope, and with ``--path`` the rest."""
@@ -482,6 +482,8 @@ class _Planner:
             hit = self.match_override(override)
             if hit is None or id(override.node) in self.overrides_done:
                 continue
+            if override.sets(hit[1]):
+                continue  # it already pins what the edit sets: nothing is hidden
             if not source_file and source.path in self.source_file_paths.get(hit[0], ()):
                 continue  # the edited .argocd-source file there applies over this override
             hidden = sorted(f for f in edited.get(hit[0], ()) if self.covers(source, f))
@@ -490,7 +492,7 @@ class _Planner:
             if hidden:
                 raise self.shadowed(
                     rel,
-                    override.node,
+                    override.line,
                     f"{source.where} {override.field}",
                     override.ref.text,
                     hidden[0],
@@ -503,16 +505,15 @@ class _Planner:
             if pin is not None and hidden:
                 raise self.shadowed(
                     rel,
-                    pin,
+                    yamledit.line_of(pin),
                     f"{source.where} helm.values (a string, never edited)",
                     self.updates[index].name,
                     hidden[0],
                 )
 
     def shadowed(
-        self, rel: str, node: nodes.Node, where: str, image: str, hidden: str
+        self, rel: str, line: int, where: str, image: str, hidden: str
     ) -> errors.InputError:
-        line = yamledit.line_of(node)
         return errors.InputError(
             f"{where} sets {image}, and ArgoCD applies it over {hidden}: "
             "the edit would not change what runs",

@@ -262,3 +262,24 @@ def test_application_shapes_follow_the_argocd_api(reference_dir: Path) -> None:
         assert set(source.get("helm", {})) <= keys("v1alpha1ApplicationSourceHelm")
         for parameter in source.get("helm", {}).get("parameters", []):
             assert set(parameter) <= keys("v1alpha1HelmParameter")
+
+
+def test_an_override_that_already_pins_the_new_image_does_not_block(make_tree: MakeTree) -> None:
+    root = _tree(make_tree, KUSTOMIZE_APP)
+    plan = _plan(root, "ghcr.io/acme/app:v5", paths=["apps/web"])
+    assert plan.files == ("apps/web/deployment.yaml",)
+
+
+def test_a_split_override_outside_path_is_named_at_its_tag_line(make_tree: MakeTree) -> None:
+    root = make_tree(
+        {
+            "argocd/web.yaml": HELM_APP,
+            "charts/web/Chart.yaml": "name: web\n",
+            "charts/web/values.yaml": "image: ghcr.io/acme/app:v0\n",
+        }
+    )
+    with pytest.raises(
+        errors.InputError,
+        match=r"^argocd/web.yaml:19: .*helm.parameters image.tag sets ghcr.io/acme/app:v5",
+    ):
+        _plan(root, "ghcr.io/acme/app:v6", paths=["charts"], helm=["charts/web/values.yaml:image"])
