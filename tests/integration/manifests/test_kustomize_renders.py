@@ -15,6 +15,7 @@ PATH; the tests skip cleanly when neither has it.
 
 from __future__ import annotations
 
+import random
 import shutil
 import subprocess
 import sys
@@ -119,3 +120,23 @@ def test_pattern_names_match_as_kustomize_matches_them(tmp_path: Path, pattern: 
     assert change.old == "ghcr.io/acme/app:v7"
     manifests.apply(tmp_path, plan)
     assert _render(tmp_path) == ["ghcr.io/acme/app:v8", "quay.io/other:v0"]
+
+
+def test_generated_number_like_tags_render_as_strings(tmp_path: Path) -> None:
+    rng = random.Random(20261201)
+    tags: list[str] = []
+    while len(tags) < 60:
+        first = rng.choice("0123456789")
+        tag = first + "".join(rng.choice("0123456789eE._-xXoObB") for _ in range(rng.randint(0, 6)))
+        if tag not in tags and images.is_reference(f"a:{tag}"):
+            tags.append(tag)
+    names = [f"ghcr.io/acme/gen{i}" for i in range(len(tags))]
+    (tmp_path / "d.yaml").write_text(_deployment([f"{n}:v0" for n in names]))
+    entries = "".join(f"- name: {n}\n  newTag: v0\n" for n in names)
+    (tmp_path / "kustomization.yaml").write_text(f"resources:\n- d.yaml\nimages:\n{entries}")
+    _apply(
+        tmp_path,
+        [f"{n}:{t}" for n, t in zip(names, tags, strict=True)],
+        paths=["kustomization.yaml"],
+    )
+    assert _render(tmp_path) == [f"{n}:{t}" for n, t in zip(names, tags, strict=True)]
