@@ -2,8 +2,9 @@
 
 An entry ``{name, newName, newTag, digest}`` rewrites images named ``name`` to
 ``newName`` (or ``name``) with ``newTag`` and/or ``digest``. kustomize reads
-``name`` as a regular expression (``^NAME(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$``), so a
-``name`` that is not an image reference (``ghcr.io/acme/.*``) is a *pattern*. An
+``name`` as a regular expression (``^NAME(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$``, searched
+with Go's regexp), so a ``name`` that is not an image reference (``ghcr.io/acme/.*``,
+``*``, ``*/app``) is a *pattern*. An
 entry matches an update when
 
 - its *effective* repository (``newName`` when present, else ``name``) is the
@@ -61,9 +62,17 @@ def is_kustomization(name: str) -> bool:
 
 
 def _pattern(name: str) -> re.Pattern[str] | None:
-    """kustomize's match for an entry ``name`` (a Go regexp), or ``None`` if it does not compile."""
+    """kustomize's match for an entry ``name``, or ``None`` if it does not compile.
+
+    kustomize compiles ``"^" + name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$"`` with Go's
+    regexp and *searches* the image with it. Go reads a leading ``*`` as a repeated
+    ``^`` (so ``*`` matches every image and ``*/app`` any image ending in ``/app``);
+    Python refuses ``^*``, so the anchor is written ``(?:^)`` there, which means the same.
+    Use :meth:`re.Pattern.search`, as Go's ``MatchString`` does.
+    """
+    head = "(?:^)" if name[:1] in ("*", "+", "?", "{") else "^"
     try:
-        return re.compile(f"^{name}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$")
+        return re.compile(f"{head}{name}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$")
     except re.error:
         return None
 
@@ -106,7 +115,7 @@ class Entry:
         if update.replaces is not None and name is not None:
             return name.same_repository(update.replaces)
         if self.ref is None and self.pattern is not None:
-            return any(self.pattern.match(text) for text in spellings(update))
+            return any(self.pattern.search(text) for text in spellings(update))
         return False
 
     def current_for(self, update: images.ImageRef) -> str:

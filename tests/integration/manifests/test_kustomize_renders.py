@@ -106,7 +106,7 @@ def test_rename_renders_like_kustomize_edit_set_image(tmp_path: Path) -> None:
     assert _render(tmp_path) == ["ghcr.io/acme/nginx:1.27"]
 
 
-@pytest.mark.parametrize("pattern", ["ghcr.io/acme/.*", "ghcr.io/acme/ap+"])
+@pytest.mark.parametrize("pattern", ["ghcr.io/acme/.*", "ghcr.io/acme/ap+", '"*/app"', '"*pp"'])
 def test_pattern_names_match_as_kustomize_matches_them(tmp_path: Path, pattern: str) -> None:
     (tmp_path / "d.yaml").write_text(_deployment(["ghcr.io/acme/app:v0", "quay.io/other:v0"]))
     (tmp_path / "kustomization.yaml").write_text(

@@ -342,7 +342,9 @@ def test_rename_refuses_a_version_on_the_old_name() -> None:
         images.parse_update("nginx:1.25=ghcr.io/acme/nginx:1.27")
 
 
-@pytest.mark.parametrize("name", ["ghcr.io/acme/.*", "ghcr.io/acme/ap+", ".*/app"])
+@pytest.mark.parametrize(
+    "name", ["ghcr.io/acme/.*", "ghcr.io/acme/ap+", ".*/app", '"*"', '"*/app"', '"*pp"']
+)
 def test_pattern_entry_is_edited_and_previous_is_what_it_deploys(
     make_tree: MakeTree, name: str
 ) -> None:
@@ -364,7 +366,8 @@ def test_pattern_entry_that_does_not_match_is_left_alone(make_tree: MakeTree) ->
     root = make_tree(
         {
             "app/d.yaml": DEPLOYMENT,
-            "app/kustomization.yaml": "resources: [d.yaml]\nimages:\n- name: quay.io/.*\n  newTag: v7\n",
+            "app/kustomization.yaml": "resources: [d.yaml]\nimages:\n- name: quay.io/.*\n  newTag: v7\n"
+            "- name: ghcr.io/acme/*\n  newTag: v7\n- name: '*acme*'\n  newTag: v7\n",
         }
     )
     assert _plan(root, "ghcr.io/acme/app:v8").files == ("app/d.yaml",)
