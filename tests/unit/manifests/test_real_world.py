@@ -445,3 +445,20 @@ def test_rename_in_a_flow_entry_and_in_helm_values(make_tree: MakeTree) -> None:
         "values.yaml": "image:\n  repository: ghcr.io/acme/nginx\n  tag: v2\n",
     }
     assert {(c.old, c.new) for c in plan.changes} == {("nginx:v1", "ghcr.io/acme/nginx:v2")}
+
+
+def test_a_container_image_reached_through_a_merge_key_is_edited_at_the_anchor(
+    make_tree: MakeTree,
+) -> None:
+    text = (
+        "x-base: &base\n  image: ghcr.io/acme/app:v0\n  imagePullPolicy: Always\n"
+        "kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n"
+        "      - <<: *base\n        name: app\n      - <<: *base\n        name: sidecar\n"
+    )
+    root = make_tree({"d.yaml": text})
+    plan = _plan(root, "ghcr.io/acme/app:v1")
+    assert _after(plan) == {"d.yaml": text.replace("app:v0", "app:v1")}
+    assert [(c.line, c.target) for c in plan.changes] == [
+        (2, "Deployment/web container app"),
+        (2, "Deployment/web container sidecar"),
+    ]
