@@ -112,8 +112,23 @@ def _clean(path: str) -> str:
     return "." if joined in ("", ".") else joined
 
 
-def sources(docs: Sequence[nodes.Node | None], rel: str, source_file: bool) -> list[Source]:
-    """Every ApplicationSource of a file (``source_file``: it is an ``.argocd-source`` file)."""
+def _under(path: str, prefix: str) -> str | None:
+    """A repository path as a path under the scanned root ``prefix`` (``None``: outside it)."""
+    if not prefix:
+        return path
+    if path == prefix:
+        return "."
+    return path[len(prefix) + 1 :] if path.startswith(prefix + "/") else None
+
+
+def sources(
+    docs: Sequence[nodes.Node | None], rel: str, source_file: bool, prefix: str = ""
+) -> list[Source]:
+    """Every ApplicationSource of a file (``source_file``: it is an ``.argocd-source`` file).
+
+    ``prefix`` is where the scanned root lies in the repository (``""``: at its top):
+    an Application's paths are repository paths, and are returned relative to the root.
+    """
     found: list[Source] = []
     if source_file:
         doc = docs[0] if docs else None
@@ -145,12 +160,14 @@ def sources(docs: Sequence[nodes.Node | None], rel: str, source_file: bool) -> l
             if not isinstance(node, nodes.MappingNode):
                 continue
             path = yamledit.scalar_text(yamledit.mapping_get(node, "path"))
+            here = _under(_clean(path), prefix) if path is not None else None
+            files = (_under(f, prefix) for f in _value_files(node, refs))
             found.append(
                 Source(
                     index,
                     node,
-                    _clean(path) if path is not None else None,
-                    tuple(_value_files(node, refs)),
+                    here,
+                    tuple(f for f in files if f is not None),
                     f"{owner} {label}",
                 )
             )

@@ -53,6 +53,16 @@ def _line_in(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _repo_prefix(root: Path) -> str:
+    """``root`` relative to the nearest folder above it holding ``.git`` (``""``: none)."""
+    absolute = root.resolve()
+    for parent in (absolute, *absolute.parents):
+        if (parent / ".git").exists():
+            rel = absolute.relative_to(parent).as_posix()
+            return "" if rel == "." else rel
+    return ""
+
+
 def _check_updates(updates: Sequence[images.ImageRef]) -> list[images.ImageRef]:
     if not updates:
         raise errors.InputError("no image to set", source="--image", hint="Pass --image REF.")
@@ -110,6 +120,8 @@ class _Planner:
         self.source_file_paths: dict[int, set[str]] = {}
         """Per update, the folders whose ``.argocd-source`` file overrides were edited."""
         self._reach: dict[str, set[str]] = {}
+        self.repo_prefix = _repo_prefix(root)
+        """Where the root lies in its git checkout (``""`` at the top, or outside any)."""
 
     # -- helpers -------------------------------------------------------------------
     def match(self, ref: images.ImageRef) -> tuple[int, images.ImageRef] | None:
@@ -382,7 +394,7 @@ class _Planner:
         if self.ws.chart_of_template(rel) is not None:
             return []
         docs = self.ws.docs(rel)
-        return argocd.sources(docs, rel, source_file) if docs else []
+        return argocd.sources(docs, rel, source_file, self.repo_prefix) if docs else []
 
     def reach(self, folder: str) -> set[str]:
         """``folder`` and every folder its kustomization reaches (``resources``, ...)."""

@@ -283,3 +283,19 @@ def test_a_split_override_outside_path_is_named_at_its_tag_line(make_tree: MakeT
         match=r"^argocd/web.yaml:19: .*helm.parameters image.tag sets ghcr.io/acme/app:v5",
     ):
         _plan(root, "ghcr.io/acme/app:v6", paths=["charts"], helm=["charts/web/values.yaml:image"])
+
+
+def test_application_paths_are_read_from_the_checkout_top(make_tree: MakeTree) -> None:
+    # --dir is a folder inside the checkout: Application paths are repository paths.
+    root = make_tree(
+        {
+            ".git/HEAD": "ref: refs/heads/main\n",
+            "gitops/apps/web/deployment.yaml": DEPLOYMENT,
+            "gitops/apps/web/kustomization.yaml": KUSTOMIZATION,
+            "gitops/argocd/web.yaml": KUSTOMIZE_APP.replace(
+                "path: apps/web", "path: gitops/apps/web"
+            ),
+        }
+    )
+    with pytest.raises(errors.InputError, match=r"^argocd/web.yaml:17: "):
+        _plan(root / "gitops", "ghcr.io/acme/app:v6", paths=["apps/web"])
