@@ -397,7 +397,7 @@ class _Planner:
         return argocd.sources(docs, rel, source_file, self.repo_prefix) if docs else []
 
     def reach(self, folder: str) -> set[str]:
-        """``folder`` and every folder its kustomization reaches (``resources``, ...)."""
+        """``folder`` and every folder and file its kustomization reaches (``resources``, ...)."""
         if folder not in self._reach:
             found: set[str] = set()
             todo = [folder]
@@ -413,9 +413,7 @@ class _Planner:
                     joined = os.path.normpath(os.path.join(current, reference)).replace(os.sep, "/")
                     if joined.startswith("../") or joined == ".." or os.path.isabs(joined):
                         continue
-                    todo.append(
-                        joined if (self.root / joined).is_dir() else os.path.dirname(joined) or "."
-                    )
+                    todo.append(joined)  # a folder, or a file (then it covers itself alone)
             self._reach[folder] = found
         return self._reach[folder]
 
