@@ -264,6 +264,8 @@ class _Planner:
         self, rel: str, doc: nodes.Node | None, index: int, update: images.ImageRef
     ) -> list[tuple[str, str, images.ImageRef]]:
         """``(name, current image, update)`` for each entry ``rel`` needs for ``update``."""
+        if not self.scope_paths:
+            return []  # the whole tree is scanned: resources are edited where they are
         folder = PurePosixPath(rel).parent.as_posix()
         current: dict[str, str] = {}
         for name, text in self._outside_images(folder, doc, update, {rel}):
