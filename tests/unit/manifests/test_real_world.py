@@ -462,3 +462,26 @@ def test_a_container_image_reached_through_a_merge_key_is_edited_at_the_anchor(
         (2, "Deployment/web container app"),
         (2, "Deployment/web container sidecar"),
     ]
+
+
+def test_an_alias_bomb_in_a_values_file_is_refused(make_tree: MakeTree) -> None:
+    lines = ["a0: &a0 [x]"] + [
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)
+    ]
+    text = "image:\n  repository: ghcr.io/acme/app\n  tag: v0\n" + "\n".join(lines) + "\n"
+    root = make_tree({"values.yaml": text})
+    with pytest.raises(
+        errors.InputError, match=r"^values.yaml:\d+: cannot edit safely: .*alias bomb"
+    ):
+        _plan(root, "ghcr.io/acme/app:v1", helm=["values.yaml:image.repository:image.tag"])
+
+
+def test_nesting_deeper_than_the_bound_is_refused_naming_the_line(make_tree: MakeTree) -> None:
+    deep = "".join(" " * i + f"k{i}:\n" for i in range(250)) + " " * 250 + "end: 1\n"
+    text = DEPLOYMENT + "---\n" + deep
+    root = make_tree({"d.yaml": text})
+    with pytest.raises(
+        errors.InputError,
+        match=r"^d.yaml:\d+: cannot edit safely: line \d+ is nested more than 200",
+    ):
+        _plan(root, "ghcr.io/acme/app:v1")
