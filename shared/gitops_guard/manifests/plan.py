@@ -138,7 +138,9 @@ class _Planner:
 
     def may_hold(self, rel: str) -> bool:
         src = self.ws.source(rel)
-        return src is not None and any(needle in src.text for needle in self.needles)
+        if src is None or (rel.endswith(".json") and '"kind"' not in src.text):
+            return False  # JSON that is not a Kubernetes object (package.json, dashboards)
+        return any(needle in src.text for needle in self.needles)
 
     def editor(self, rel: str) -> yamledit.Editor:
         if rel not in self.editors:
