@@ -275,6 +275,49 @@ def check_branch(text: str, source: str) -> str:
     return value
 
 
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
+
+
+def check_repo_url(text: str, source: str) -> str:
+    """A repository git can clone: ``https://``/``ssh://``/``git@host:path``, or a path.
+
+    A local path (or ``file://`` URL) must exist: git would only say so after the
+    clone started, and as a fault (3) rather than the bad input (2) it is.
+    """
+    value = text.strip()
+    if not value:
+        raise errors.InputError("the repository URL is empty", source=source)
+    if _SCP_LIKE.match(value):
+        return value
+    if "://" in value:
+        scheme = value.split("://", 1)[0].lower()
+        if scheme == "file":
+            local = Path(value[len("file://") :])
+        elif scheme in ("https", "http", "ssh", "git"):
+            check_url(value, source, schemes=(scheme,))
+            return value
+        else:
+            raise errors.InputError(
+                f"unsupported scheme: {scheme}://",
+                source=source,
+                hint="Use https://, ssh://, git@host:owner/name or a local path.",
+            )
+    else:
+        local = Path(value)
+    if not local.exists():
+        raise errors.InputError(
+            f"the repository {value} does not exist",
+            source=source,
+            hint="Check the path, or pass the https:// URL of the GitOps repository.",
+        )
+    return value
+
+
+def repo_url_arg(flag: str) -> Callable[[str], str]:
+    """argparse ``type=`` for a repository to clone (see :func:`check_repo_url`)."""
+    return _as_type(check_repo_url, flag)
+
+
 def branch_arg(flag: str) -> Callable[[str], str]:
     """argparse ``type=`` for a branch name (see :func:`check_branch`)."""
     return _as_type(check_branch, flag)

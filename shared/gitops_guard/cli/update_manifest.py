@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, errors, images, promote, report
-from gitops_guard.cli import InputSpec
+from gitops_guard.cli import InputSpec, checks
 
 HELP = "Set image tags/digests in a GitOps repository; commit, push or open a pull request."
 
@@ -77,15 +77,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pull-request", action="store_true", help="push a branch and open/update a PR"
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan and diff only")
-    parser.add_argument("--report", metavar="FILE", help="write a JSON report")
     parser.add_argument(
-        "--repo-url", metavar="URL", help="clone this repository (token from GITOPS_TOKEN)"
+        "--report", metavar="FILE", type=checks.report_arg("--report"), help="write a JSON report"
     )
-    parser.add_argument("--branch", help="branch to push to, or the pull request's head branch")
-    parser.add_argument("--base", help="the pull request's base branch")
+    parser.add_argument(
+        "--repo-url",
+        metavar="URL",
+        type=checks.repo_url_arg("--repo-url"),
+        help="clone this repository (token from GITOPS_TOKEN)",
+    )
+    parser.add_argument(
+        "--branch",
+        type=checks.branch_arg("--branch"),
+        help="branch to push to, or the pull request's head branch",
+    )
+    parser.add_argument(
+        "--base", type=checks.branch_arg("--base"), help="the pull request's base branch"
+    )
     parser.add_argument("--message", help="commit subject / PR title instead of the generated one")
     parser.add_argument(
-        "--label", action="append", default=[], metavar="NAME", help="PR label (repeatable)"
+        "--label",
+        action="append",
+        default=[],
+        metavar="NAME",
+        type=checks.nonempty_arg("--label"),
+        help="PR label (repeatable)",
     )
     parser.add_argument("--auto-merge", action="store_true", help="enable auto-merge on the PR")
     parser.add_argument(
@@ -101,6 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--github-repository",
         metavar="OWNER/NAME",
+        type=checks.repository_arg("--github-repository"),
         help="repository for the PR (default: from the remote URL)",
     )
 
