@@ -7,8 +7,9 @@ The checks themselves (``check_url``, ``check_report_path``...) raise
 :class:`errors.InputError` naming ``source`` and can be called on values that do
 not come from a flag.
 
-This module must not do network I/O; the one subprocess it runs is
-``git check-ref-format``, the definition of a valid branch name.
+This module must not do I/O beyond looking at local files (a report's
+directory, a CA bundle); branch names follow ``git check-ref-format --branch``
+without running git (a test holds the two together).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 import math
 import re
 import ssl
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -257,18 +257,39 @@ def repository_arg(flag: str) -> Callable[[str], str]:
 
 
 # ---------------------------------------------------------------- git
+def branch_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid branch name, or None: the rules of
+    ``git check-ref-format --branch`` (git-check-ref-format(1)), without running git."""
+    if not name:
+        return "it is empty"
+    if name.startswith("-"):
+        return "it starts with '-'"
+    if name == "HEAD" or name == "@":
+        return f"{name!r} is reserved"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "it contains a control character"
+    for bad in (" ", "~", "^", ":", "?", "*", "[", "\\", "..", "@{", "//"):
+        if bad in name:
+            return f"it contains {bad!r}"
+    if name.startswith("/") or name.endswith("/"):
+        return "it starts or ends with '/'"
+    if name.endswith("."):
+        return "it ends with '.'"
+    for part in name.split("/"):
+        if part.startswith("."):
+            return "a part starts with '.'"
+        if part.endswith(".lock"):
+            return "a part ends with '.lock'"
+    return None
+
+
 def check_branch(text: str, source: str) -> str:
     """A valid branch name, as ``git check-ref-format --branch`` defines it."""
     value = text.strip()
-    done = subprocess.run(
-        ["git", "check-ref-format", "--branch", value],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if not value or value.startswith("-") or done.returncode != 0:
+    problem = branch_problem(value)
+    if problem is not None:
         raise errors.InputError(
-            f"{text!r} is not a valid branch name",
+            f"{text!r} is not a valid branch name: {problem}",
             source=source,
             hint="Name a branch git accepts: no spaces, '..', ':', '~', '^', '?', '*' or '['.",
         )
@@ -291,17 +312,16 @@ def check_repo_url(text: str, source: str) -> str:
         return value
     if "://" in value:
         scheme = value.split("://", 1)[0].lower()
-        if scheme == "file":
-            local = Path(value[len("file://") :])
-        elif scheme in ("https", "http", "ssh", "git"):
+        if scheme in ("https", "http", "ssh", "git"):
             check_url(value, source, schemes=(scheme,))
             return value
-        else:
+        if scheme != "file":
             raise errors.InputError(
                 f"unsupported scheme: {scheme}://",
                 source=source,
                 hint="Use https://, ssh://, git@host:owner/name or a local path.",
             )
+        local = Path(value[len("file://") :])
     else:
         local = Path(value)
     if not local.exists():

@@ -315,7 +315,6 @@ def _run(args: argparse.Namespace) -> promote.UpdateResult:
         working_copy = gitops.open_checkout(
             root, token_env=token_env, policy=policy, clone_flag="--repo-url"
         )
-    open_pr = None
     repository = None
     if github_settings is not None and working_copy is not None:
         from gitops_guard import github
@@ -330,17 +329,13 @@ def _run(args: argparse.Namespace) -> promote.UpdateResult:
                 source="--github-repository",
                 hint="Pass --github-repository OWNER/NAME.",
             )
-        settings = github_settings
         if not request.dry_run:
-            github.check_repository(repository, settings=settings)
-
-        def open_pr(spec: github.PullRequestSpec) -> github.PullRequestResult:
-            return github.open_or_update_pull_request(spec, settings=settings)
+            github.check_repository(repository, settings=github_settings)
 
     return promote.update(
         root,
         request,
         working_copy=working_copy,
-        open_pull_request=open_pr,
+        api=github_settings,
         github_repository=repository,
     )
