@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``argocd-wait``."""
     parser.add_argument(
         "--server",
-        # Checked by argocd.client.normalize_server, which also reads ARGOCD_SERVER.
+        # Checked in run(): the value may come from ARGOCD_SERVER instead.
         help="ArgoCD API server URL (default: $ARGOCD_SERVER, as the argocd CLI)",
     )
     parser.add_argument(
@@ -267,6 +267,10 @@ def run(args: argparse.Namespace) -> str:
     repo = _check_repo(args.repo) if args.repo else None
     revision = _resolve_revision(args.revision, repo)
     server_arg = args.server or credentials.argocd_server() or ""
+    if server_arg:  # the one URL check, on the flag or on ARGOCD_SERVER
+        checks.check_url(
+            server_arg, "--server" if args.server else "ARGOCD_SERVER", default_scheme="https"
+        )
     server_url = argo_client.normalize_server(server_arg)
     server = argo_client.display_server(server_url)
     if not token and server == server_url:
