@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import AliasChoices, Field, field_validator
 
 from gitops_guard import config as loader
@@ -225,9 +224,7 @@ def render(quarantine: Quarantine) -> str:
             if value:
                 item[key] = value
         images.append(item)
-    body = yaml.safe_dump(
-        {"version": 1, "images": images}, sort_keys=False, default_flow_style=False, width=100
-    )
+    body = loader.dump({"version": 1, "images": images})
     return _HEADER + body
 
 

@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=checks.duration_arg("--timeout"),
         default=600.0,
-        help="give up after this long (seconds or 90s/10m/1h30m; default 600)",
+        help="give up after this long (seconds or a duration: 90s, 10m, 1h30m; default 600)",
     )
     parser.add_argument(
         "--repo",
@@ -109,13 +109,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--poll-interval",
-        type=checks.duration_arg("--poll-interval", allow_zero=True),
+        type=checks.duration_arg("--poll-interval", minimum=0.1),
         default=2.0,
         help="seconds between polls (default 2: 30 requests a minute)",
     )
     parser.add_argument(
         "--refresh-interval",
-        type=checks.duration_arg("--refresh-interval", allow_zero=True),
+        type=checks.duration_arg("--refresh-interval", minimum=0.1),
         default=30.0,
         help="while ArgoCD is not at our revision, ask it to refresh this often (default 30s)",
     )

@@ -165,16 +165,21 @@ def ca_bundle_arg(flag: str) -> Callable[[str], str]:
 
 # ---------------------------------------------------------------- numbers, durations
 def check_duration(
-    text: str, source: str, *, allow_zero: bool = False, maximum: float | None = None
+    text: str,
+    source: str,
+    *,
+    allow_zero: bool = False,
+    minimum: float = 0.0,
+    maximum: float | None = None,
 ) -> float:
     """Seconds from the one duration grammar (``500ms``, ``30s``, ``1h30m``, ``1d``, seconds).
 
-    Always finite; above 0 unless ``allow_zero``; at most ``maximum`` when given.
+    Always finite; above 0 unless ``allow_zero``; within ``minimum..maximum``.
     """
-    if maximum is None:
-        seconds = durations.parse_duration(text, source=source)
-    else:
-        seconds = durations.parse_duration(text, source=source, maximum=maximum)
+    bounds: dict[str, float] = {"minimum": minimum}
+    if maximum is not None:
+        bounds["maximum"] = maximum
+    seconds = durations.parse_duration(text, source=source, **bounds)
     if seconds == 0 and not allow_zero:
         raise errors.InputError("must be above 0", source=source)
     return seconds

@@ -47,9 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prometheus-url",
         metavar="URL",
-        required=True,
         type=checks.url_arg("--prometheus-url"),
-        help="Prometheus base URL incl. any path prefix (bearer token from PROMETHEUS_TOKEN)",
+        help="Prometheus base URL incl. any path prefix (bearer token from PROMETHEUS_TOKEN); "
+        "required unless --check",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only validate the SLO file, offline (every key, every PromQL query): exit 0 or 2",
     )
     parser.add_argument(
         "--var",
@@ -134,13 +139,26 @@ def parse_time(text: str, *, source: str = "--at") -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def make_query(client: prom.PrometheusClient) -> gate.Query:
-    """Adapt the client to the gate's :class:`gate.Query`: query errors become values."""
+def make_query(client: prom.PrometheusClient, cfg: config.SloConfig | None = None) -> gate.Query:
+    """Adapt the client to the gate's :class:`gate.Query`: query errors become values.
+
+    A query Prometheus rejects as ``bad_data`` (HTTP 400) is a configuration error,
+    exit 2 naming the file and line of the query: never "inconclusive", which the
+    reusable workflow would answer with a rollback.
+    """
 
     def query(promql: str, at: datetime | None) -> models.QueryOutcome:
         try:
             result = client.query(promql, at=at)
         except prom.QueryError as exc:
+            if exc.error_type == "bad_data" or (exc.status == 400 and not exc.retryable):
+                where = cfg.where(promql) if cfg is not None else ""
+                raise errors.ConfigError(
+                    f"Prometheus rejected a query of the SLO file as bad_data: {exc.message}",
+                    source=where or "--config",
+                    hint=f"Fix the query (sent as: {' '.join(promql.split())}); check the "
+                    "file offline with `gitops-guard slo-gate --check --config FILE`.",
+                ) from exc
             return models.QueryOutcome(error=exc.message)
         if result.result_type == "string":
             return models.QueryOutcome(error="the query returns a string, not a number")
@@ -264,10 +282,28 @@ def _unreachable_report(cfg: config.SloConfig, exc: errors.GitopsGuardError) -> 
     }
 
 
+def _check(cfg: config.SloConfig, path: str) -> str:
+    """``--check``: the file loaded (every key and query valid), so say what it holds."""
+    queries = cfg.queries
+    actions.info(
+        f"{path}: valid SLO file {cfg.name!r}: {len(cfg.objectives)} objectives, "
+        f"{len(queries)} PromQL queries parsed, {'live' if cfg.live else 'once'} mode"
+    )
+    return "succeeded"
+
+
 def run(args: argparse.Namespace) -> str:
     """Load, measure, judge, report; return the verdict (the outcome)."""
     overrides = config.parse_overrides(args.var)
     cfg = config.load(args.config, overrides=overrides)
+    if args.check:
+        return _check(cfg, str(args.config))
+    if not args.prometheus_url:
+        raise errors.InputError(
+            "a Prometheus URL is required to judge the SLOs",
+            source="--prometheus-url",
+            hint="Pass --prometheus-url URL, or --check to validate the file offline.",
+        )
     at = parse_time(args.at) if args.at else None
     query_timeout = float(args.query_timeout)
     history_seconds = float(args.history)
@@ -300,7 +336,7 @@ def run(args: argparse.Namespace) -> str:
         try:
             result = gate.run_gate(
                 once_cfg,
-                query=make_query(client),
+                query=make_query(client, once_cfg),
                 clock=lambda: datetime.now(timezone.utc),
                 sleep=time.sleep,
                 at=at,

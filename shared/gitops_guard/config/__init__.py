@@ -21,6 +21,7 @@ read anything but the file it is given.
 
 from __future__ import annotations
 
+from gitops_guard.config._dump import dump
 from gitops_guard.config._load import (
     Kind,
     Model,
@@ -33,11 +34,15 @@ from gitops_guard.config._load import (
     read_text,
     validate,
 )
+from gitops_guard.config._promql import promql_error
+from gitops_guard.config._types import DURATION_SCHEMA, Duration
 from gitops_guard.config._yaml import Bounds, Document, Loc, dotted
 
 __all__ = [
+    "DURATION_SCHEMA",
     "Bounds",
     "Document",
+    "Duration",
     "Kind",
     "Loc",
     "Model",
@@ -45,8 +50,10 @@ __all__ = [
     "check_version",
     "clean_loc",
     "dotted",
+    "dump",
     "load_file",
     "load_text",
+    "promql_error",
     "read_file",
     "read_text",
     "validate",

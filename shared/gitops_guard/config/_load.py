@@ -26,7 +26,9 @@ M = TypeVar("M", bound=BaseModel)
 class Model(BaseModel):
     """Base of every file model: unknown keys are errors, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
+    )
 
 
 @dataclass(frozen=True)

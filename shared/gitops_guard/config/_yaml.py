@@ -86,6 +86,8 @@ def decode(raw: bytes, *, bounds: Bounds) -> tuple[str | None, tuple[int | None,
             None,
             f"the file is {len(raw)} bytes, beyond the limit of {bounds.max_bytes} bytes",
         )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, (1, "the file is UTF-16 text; save it as UTF-8")
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         return None, (line, "the file is binary (a NUL byte), not YAML text")

@@ -3,7 +3,7 @@
 A rules file (``examples/rollback-rules.yaml``)::
 
     version: 1
-    defaults: {cooldown: 30m, max-rollbacks: 1, window: 24h}
+    defaults: {cooldown: 30m, maxRollbacks: 1, window: 24h}
     rules:
       - name: error-rate-alert
         alert: {alertname: HighErrorRate, labels: {app: web}}
@@ -15,7 +15,7 @@ A rules file (``examples/rollback-rules.yaml``)::
 
 A rule *matches* when an Alertmanager alert with that name and labels is firing, or
 when every Prometheus condition holds. A matching rule *rolls back* unless a rollback
-caused by the same rule happened less than ``cooldown`` ago, or ``max-rollbacks``
+caused by the same rule happened less than ``cooldown`` ago, or ``maxRollbacks``
 rollbacks by it already happened within ``window``: a flapping signal cannot loop.
 Past rollbacks come from the GitOps repository's history (``Gitops-Guard-Rule``
 trailers), so the limits hold across workflow runs.
@@ -29,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, WithJsonSchema, field_validator, model_validator
 
 from gitops_guard import config as loader
 from gitops_guard import durations
@@ -41,6 +41,9 @@ parse_duration = durations.parse_duration
 
 
 _Model = loader.Model
+_OptionalDuration = Annotated[
+    str | float | None, WithJsonSchema({"anyOf": [loader.DURATION_SCHEMA, {"type": "null"}]})
+]
 
 
 def _key(canonical: str, legacy: str) -> AliasChoices:
@@ -75,6 +78,14 @@ class PromCondition(_Model):
     above: float | None = None
     below: float | None = None
 
+    @field_validator("query")
+    @classmethod
+    def _promql(cls, value: str) -> str:
+        error = loader.promql_error(value)
+        if error is not None:
+            raise ValueError(f"not valid PromQL: {error}")
+        return value
+
     @model_validator(mode="after")
     def _one_threshold(self) -> PromCondition:
         if (self.above is None) == (self.below is None):
@@ -98,17 +109,12 @@ class PromCondition(_Model):
 class Limits(_Model):
     """How often a rule may roll back."""
 
-    cooldown_seconds: float = Field(1800.0, alias="cooldown")
+    cooldown_seconds: loader.Duration = Field(1800.0, alias="cooldown")
     """No second rollback by the same rule within this time (default 30m)."""
     max_rollbacks: int = Field(1, validation_alias=_key("maxRollbacks", "max-rollbacks"), ge=1)
     """At most this many rollbacks by the rule within ``window`` (default 1)."""
-    window_seconds: float = Field(86400.0, alias="window")
-    """The window ``max-rollbacks`` counts in (default 24h)."""
-
-    @field_validator("cooldown_seconds", "window_seconds", mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> float:
-        return _seconds(value)
+    window_seconds: loader.Duration = Field(86400.0, alias="window")
+    """The window ``maxRollbacks`` counts in (default 24h)."""
 
 
 class Rule(_Model):
@@ -117,11 +123,11 @@ class Rule(_Model):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     alert: AlertMatch | None = None
     prometheus: list[PromCondition] = Field(default_factory=list)
-    cooldown: str | float | None = None
+    cooldown: _OptionalDuration = None
     max_rollbacks: int | None = Field(
         None, validation_alias=_key("maxRollbacks", "max-rollbacks"), ge=1
     )
-    window: str | float | None = None
+    window: _OptionalDuration = None
 
     @model_validator(mode="after")
     def _one_signal(self) -> Rule:
@@ -221,7 +227,7 @@ def decide(
             rule.name,
             "limit",
             f"{rule.name} matched ({evidence}) but it already rolled back {len(in_window)} "
-            f"time(s) within {int(limits.window_seconds)}s (max-rollbacks "
+            f"time(s) within {int(limits.window_seconds)}s (maxRollbacks "
             f"{limits.max_rollbacks}); a person must look",
         )
     return WatchDecision(rule.name, "rollback", f"{rule.name} matched: {evidence}")

@@ -133,3 +133,13 @@ def test_every_reader_refuses(text: str) -> None:
         checks.duration_arg("--timeout")(text)
     with pytest.raises(errors.InputError):
         rules.parse_duration(text)
+
+
+@pytest.mark.parametrize("flag", ["--poll-interval", "--refresh-interval"])
+def test_argocd_wait_intervals_refuse_zero(flag: str) -> None:
+    parser = argparse.ArgumentParser()
+    argocd_wait.add_arguments(parser)
+    base = ["--server", "http://a", "--app", "x", "--revision", "a" * 40]
+    assert getattr(parser.parse_args([*base, flag, "1s"]), flag[2:].replace("-", "_")) == 1.0
+    with pytest.raises(SystemExit):
+        parser.parse_args([*base, flag, "0"])

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_guard import trailers
+from gitops_guard import promote, trailers
+from gitops_guard.manifests import ImageChange
 from gitops_guard.rollback import models, policy
 
 
@@ -134,3 +135,21 @@ def test_git_format_knows_only_the_vocabulary() -> None:
     )
     with pytest.raises(ValueError, match="not a gitops-guard trailer"):
         trailers.git_format("Gitops-Guard-Typo")
+
+
+def test_update_manifest_message_parses_back() -> None:
+    changes = [
+        ImageChange(
+            file="apps/web/deployment.yaml",
+            line=20,
+            kind="workload",
+            old="nginx:1.25.0",
+            new="nginx:1.25.1",
+            target="Deployment/web container app",
+        )
+    ]
+    message = promote.commit_message(changes, run_url="https://github.com/acme/app/actions/runs/7")
+    parsed = trailers.parse(message)
+    assert parsed.action is trailers.Action.DEPLOY
+    assert parsed.image_pairs == (("nginx:1.25.1", "nginx:1.25.0"),)
+    assert parsed.get(trailers.RUN) == "https://github.com/acme/app/actions/runs/7"
