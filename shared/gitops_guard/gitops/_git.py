@@ -28,11 +28,11 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from gitops_guard import actions, errors
+from gitops_guard import actions, credentials, errors
 
 log = logging.getLogger(__name__)
 
-TOKEN_ENVS = ("GITOPS_TOKEN", "GITHUB_TOKEN")
+TOKEN_ENVS = credentials.GITHUB_VARS
 """Where the token for an HTTPS remote is read from, first set wins."""
 
 DEFAULT_IDENTITY = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
@@ -139,12 +139,9 @@ class PushRace(Exception):
 
 
 def token_from_env(token_env: str | None, environ: Mapping[str, str]) -> tuple[str, str] | None:
-    names = (token_env,) if token_env else ()
-    for name in (*names, *TOKEN_ENVS):
-        value = environ.get(name, "")
-        if value:
-            return name, value
-    return None
+    """``(variable, token)`` for git over HTTPS, read by the one token resolver."""
+    found = credentials.github_token(environ, prefer=token_env)
+    return (found.source, found.value) if found is not None else None
 
 
 def auth_env(url: str, token: str, environ: Mapping[str, str]) -> dict[str, str]:
