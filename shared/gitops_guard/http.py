@@ -373,7 +373,7 @@ class Client:
             elapsed_seconds=elapsed,
             source=self.url_source,
             hint=f"Check that {self.service} is healthy and reachable from the runner; "
-            f"raise {deadline.source} if it is only slow.",
+            f"raise {deadline.source.split()[0]} if it is only slow.",
         )
 
     # ------------------------------------------------------------ requests

@@ -279,7 +279,10 @@ def _raise_for(result: wait.WaitResult, *, app: str) -> None:
 # ---------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     """Wait, report, and return 0, or raise the outcome's error (exit 1 or 3)."""
-    deadline = http.Deadline(args.timeout + LAST_READ_GRACE_SECONDS, source="--timeout")
+    deadline = http.Deadline(
+        args.timeout + LAST_READ_GRACE_SECONDS,
+        source=f"--timeout {args.timeout:g}s + {LAST_READ_GRACE_SECONDS:g}s for the last answer",
+    )
     token = credentials.argocd_token()
     repo = _check_repo(args.repo) if args.repo else None
     revision = _resolve_revision(args.revision, repo)
