@@ -17,6 +17,7 @@ Every request is recorded (method, path, headers) for the tests to inspect.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -135,10 +136,8 @@ class FaultServer:
                     Seen(self.command, self.path, {k: v for k, v in self.headers.items()}, body)
                 )
                 fault = owner._next(self.path.split("?", 1)[0])
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._play(fault)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def _play(self, fault: Fault) -> None:
                 if fault.kind == "hang":
@@ -146,7 +145,8 @@ class FaultServer:
                     self.close_connection = True
                     return
                 if fault.kind == "echo_auth":
-                    text = f"upstream error; request had Authorization: {self.headers.get('Authorization')}"
+                    auth = self.headers.get("Authorization")
+                    text = f"upstream error; request had Authorization: {auth}"
                     body = json.dumps({"error": text, "message": text}).encode()
                     self._head(500, len(body), "application/json")
                     self.wfile.write(body)

@@ -21,7 +21,7 @@ import re
 import urllib.parse
 
 import pytest
-from conftest import CANARY, SLACK, scan
+from faultkit import CANARY, SLACK, scan
 from faultserver import ECHO_AUTH, HANG, Fault, FaultServer, blank_lines, drip, truncated
 
 from gitops_guard_lab.argocd_payloads import make_application
