@@ -252,6 +252,9 @@ def run(
     input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     log.debug("git %s", clean(" ".join(args)))
+    if input_text is not None and {"commit", "tag", "notes"} & set(args[:6]):
+        # A commit message lands in git objects, which are pushed: never a secret there.
+        input_text = credentials.redact(input_text)
     deadline = _network_deadline.get()
     timeout = None
     full_env = dict(env)

@@ -189,3 +189,14 @@ def test_no_secret_in_git_config_or_objects(
 def _manifest(bare: Path) -> str:
     files = git(bare, "ls-tree", "-r", "--name-only", "HEAD").split()
     return next(f for f in files if "web" in f and f.endswith((".yaml", ".yml")))
+
+
+def test_a_commit_message_never_carries_a_secret(tmp_path: Path) -> None:
+    remote = apps_repo(tmp_path / "srv", {"web": "ghcr.io/acme/web:1.0.0"})
+    checkout = remote.clone(tmp_path / "c")
+    credentials.register(CANARY)
+    (checkout / "note.txt").write_text("x\n")
+    wc = gitops.open_checkout(checkout)
+    wc.commit(f"deploy; the gate said Bearer {CANARY}", ["note.txt"])
+    message = git(checkout, "log", "-1", "--format=%B")
+    assert CANARY not in message and "Bearer ***" in message
