@@ -206,7 +206,8 @@ def _checkout(args: argparse.Namespace) -> gitops.WorkingCopy:
 
 def _wait_in_argocd(args: argparse.Namespace, result: models.RollbackResult) -> int:
     """Wait for the rollback commit in ArgoCD when asked; the exit code."""
-    if not (args.argocd_server and args.argocd_app):
+    server = args.argocd_server or credentials.argocd_server()
+    if not (server and args.argocd_app):
         return errors.EXIT_OK
     # A rerun that finds the deploy already reverted on the branch still waits for that
     # revert: the first run may have pushed it and then timed out waiting.
@@ -233,7 +234,7 @@ def _wait_in_argocd(args: argparse.Namespace, result: models.RollbackResult) -> 
     with (
         actions.group(f"ArgoCD: wait for {args.argocd_app} at {result.rollback_sha[:12]}"),
         argo_client.ArgoClient(
-            args.argocd_server or credentials.argocd_server() or "",
+            server,
             token=token,
             deadline=http.Deadline(timeout + 2.0, source="--argocd-timeout"),
             insecure=args.argocd_insecure,

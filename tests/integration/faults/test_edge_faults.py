@@ -200,3 +200,62 @@ def test_a_commit_message_never_carries_a_secret(tmp_path: Path) -> None:
     wc.commit(f"deploy; the gate said Bearer {CANARY}", ["note.txt"])
     message = git(checkout, "log", "-1", "--format=%B")
     assert CANARY not in message and "Bearer ***" in message
+
+
+def test_rollback_with_the_canary_everywhere(
+    tmp_path: Path, cli: Callable[..., Run], fault_server: FaultServer
+) -> None:
+    """Deploy and revert over HTTP; ArgoCD echoes the token and then hangs; a webhook."""
+    remote = apps_repo(tmp_path / "srv", {"web": "ghcr.io/acme/web:1.0.0"})
+    server = SmartHttpGit(remote.bare.parent, CANARY)
+    fault_server.script("/api/v1/applications/web", ECHO_AUTH, HANG)
+    fault_server.script("/hook", Fault.status_only(503), Fault.json({"ok": True}))
+    work = tmp_path / "work"
+    try:
+        url = f"{server.base}/{remote.bare.name}"
+        deploy = cli(
+            "update-manifest",
+            "--repo-url",
+            url,
+            "--dir",
+            str(work),
+            "--image",
+            "ghcr.io/acme/web:1.0.1",
+            "--push",
+        )
+        assert deploy.code == 0, deploy.text
+        sha = git(work, "rev-parse", "HEAD").strip()
+        run = cli(
+            "rollback",
+            "revert",
+            "--dir",
+            str(work),
+            "--commit",
+            sha,
+            "--reason",
+            f"gate failed; the proxy said Bearer {CANARY}",
+            "--argocd-app",
+            "web",
+            "--argocd-timeout",
+            "2",
+            env={
+                "ARGOCD_SERVER": fault_server.url,
+                "SLACK_WEBHOOK_URL": f"{fault_server.url}/hook/{CANARY}",
+            },
+        )
+    finally:
+        server.close()
+    assert run.code == 3, run.text  # rolled back, but ArgoCD could not tell: undecided
+    assert run.elapsed <= 2 + SLACK + 5  # the ArgoCD wait, plus git and the webhook
+    assert "Traceback" not in run.text
+    assert "ghcr.io/acme/web:1.0.0" in git(remote.bare, "show", "HEAD:" + _manifest(remote.bare))
+    assert scan(deploy) == [] and scan(run, [work / ".git" / "config"]) == []
+    assert fault_server.count("/hook") == 2
+    assert not any(form in fault_server.seen[-1].body.decode() for form in canary_forms())
+    for repo in (work, remote.bare):
+        objects = subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--batch"],
+            capture_output=True,
+            check=True,
+        ).stdout.decode(errors="replace")
+        assert not any(form in objects for form in canary_forms()), repo
