@@ -61,6 +61,7 @@ __all__ = [
     "DeadlineExceeded",
     "RetryPolicy",
     "Timeouts",
+    "Unavailable",
     "retry_after_seconds",
     "verify_from",
 ]
@@ -135,6 +136,8 @@ class DeadlineExceeded(errors.DependencyUnavailable):
     ) -> None:
         super().__init__(message, source=source, hint=hint)
         self.elapsed_seconds = elapsed_seconds
+        self.last_response: httpx.Response | None = None
+        """The last answer before the deadline, if one came."""
 
 
 @dataclass(frozen=True)
@@ -161,13 +164,35 @@ class Timeouts:
     """The whole request: sending it and reading the complete answer, not each read."""
 
 
+class Unavailable(errors.DependencyUnavailable):
+    """Raised when retries ran out; ``last_response`` is the last answer, if one came."""
+
+    def __init__(
+        self,
+        *,
+        message: str,
+        last_response: httpx.Response | None,
+        source: str | None,
+        hint: str | None,
+    ) -> None:
+        super().__init__(message, source=source, hint=hint)
+        self.last_response = last_response
+
+
 class _Transient(Exception):
     """Internal: worth another try (connection, timeout, broken body, 5xx, 429)."""
 
-    def __init__(self, detail: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retry_after: float | None = None,
+        response: httpx.Response | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
+        self.response = response
 
 
 class _TooSlow(Exception):
@@ -348,7 +373,7 @@ class Client:
             elapsed_seconds=elapsed,
             source=self.url_source,
             hint=f"Check that {self.service} is healthy and reachable from the runner; "
-            f"raise {deadline.source} if it is only slow.",
+            f"raise {deadline.source.split()[0]} if it is only slow.",
         )
 
     # ------------------------------------------------------------ requests
@@ -365,16 +390,20 @@ class Client:
         request_seconds: float | None = None,
         deadline: Deadline | None = None,
         retry: bool = True,
+        transient: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response:
         """Send one call, retried by the policy, within the deadline; the answer is read whole.
 
         Answers below 400 and those in ``ok_statuses`` are returned; the rest raise
-        (see the module docstring).
+        (see the module docstring). ``transient(response)`` marks more answers as worth
+        a retry (a query timeout). When retries run out, the :class:`Unavailable` raised
+        carries the last answer, if any, for the caller to read.
         """
         call = self.call_deadline(deadline)
         what = f"{method} {path}"
         attempts = max(1, self.retry.attempts) if retry else 1
         last: list[str] = []
+        answers: list[httpx.Response | None] = []
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -421,20 +450,25 @@ class Client:
                             data=data,
                             call=call,
                             request_seconds=request_seconds,
+                            transient=transient,
                         )
                     except _Transient as exc:
                         last.append(exc.detail)
+                        answers.append(exc.response)
                         raise
         except _Transient as exc:
             if call.expired() or (
                 exc.retry_after is not None and exc.retry_after >= call.remaining()
             ):
-                raise self.expired(call, what, exc.detail) from exc
+                expired = self.expired(call, what, exc.detail)
+                expired.last_response = exc.response
+                raise expired from exc
             tries = len(last)
-            raise errors.DependencyUnavailable(
-                f"{self.service} at {self.base_url} is unreachable after {tries} "
-                f"attempt{'s' if tries != 1 else ''} in {call.elapsed():.1f}s "
-                f"({what}): {exc.detail}",
+            raise Unavailable(
+                last_response=exc.response,
+                message=f"{self.service} at {self.base_url} could not be reached ({what}): "
+                f"unreachable after {tries} attempt{'s' if tries != 1 else ''} in "
+                f"{call.elapsed():.1f}s; last: {exc.detail}",
                 source=self.url_source,
                 hint=f"Check {self.url_source} and that the runner can reach {self.service}; "
                 "the command can be re-run safely.",
@@ -495,6 +529,7 @@ class Client:
         data: Any,
         call: Deadline,
         request_seconds: float | None,
+        transient: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response:
         budget = call.bound(request_seconds or self.timeouts.request_seconds)
         if budget <= 0:
@@ -529,11 +564,12 @@ class Client:
                 f"broken answer ({type(exc).__name__}: {credentials.redact(str(exc))})"
             ) from exc
         status = full.status_code
-        if status == 429 or status >= 500:
+        if status == 429 or status >= 500 or (transient is not None and transient(full)):
             log.debug("%s answered %s to %s %s", self.service, status, method, path)
             raise _Transient(
                 f"HTTP {status}: {body_detail(full)}",
                 retry_after=retry_after_seconds(full.headers.get("retry-after")),
+                response=full,
             )
         return full
 

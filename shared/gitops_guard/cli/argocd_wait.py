@@ -262,7 +262,10 @@ def _announce_outcome(result: wait.WaitResult, *, app: str) -> None:
 # ---------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> str:
     """Wait, report, and return the wait's outcome (``done``, ``timed-out``...)."""
-    deadline = http.Deadline(args.timeout + LAST_READ_GRACE_SECONDS, source="--timeout")
+    deadline = http.Deadline(
+        args.timeout + LAST_READ_GRACE_SECONDS,
+        source=f"--timeout {args.timeout:g}s + {LAST_READ_GRACE_SECONDS:g}s for the last answer",
+    )
     token = credentials.argocd_token()
     repo = _check_repo(args.repo) if args.repo else None
     revision = _resolve_revision(args.revision, repo)

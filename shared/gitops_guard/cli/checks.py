@@ -176,21 +176,23 @@ def check_duration(
 
     Always finite; above 0 unless ``allow_zero``; within ``minimum..maximum``.
     """
-    bounds: dict[str, float] = {"minimum": minimum}
-    if maximum is not None:
-        bounds["maximum"] = maximum
-    seconds = durations.parse_duration(text, source=source, **bounds)
+    if maximum is None:
+        seconds = durations.parse_duration(text, source=source, minimum=minimum)
+    else:
+        seconds = durations.parse_duration(text, source=source, minimum=minimum, maximum=maximum)
     if seconds == 0 and not allow_zero:
         raise errors.InputError("must be above 0", source=source)
     return seconds
 
 
 def duration_arg(
-    flag: str, *, allow_zero: bool = False, maximum: float | None = None
+    flag: str, *, allow_zero: bool = False, minimum: float = 0.0, maximum: float | None = None
 ) -> Callable[[str], float]:
     """argparse ``type=`` for a duration flag (see :func:`check_duration`)."""
     return _as_type(
-        lambda text, source: check_duration(text, source, allow_zero=allow_zero, maximum=maximum),
+        lambda text, source: check_duration(
+            text, source, allow_zero=allow_zero, minimum=minimum, maximum=maximum
+        ),
         flag,
     )
 

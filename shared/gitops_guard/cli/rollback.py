@@ -17,11 +17,10 @@ wires nothing itself.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, cli, config, errors, github, report
+from gitops_guard import actions, cli, config, credentials, errors, github, report
 from gitops_guard.cli import InputSpec, checks
 from gitops_guard.rollback import evidence, flows, models, publish, rules
 from gitops_guard.rollback import run as rollback_run
@@ -259,7 +258,10 @@ def _notify_flags(parser: argparse.ArgumentParser) -> None:
 
 def _check_pairs(args: argparse.Namespace) -> None:
     """Flags that only work together; checked before anything is written."""
-    server, app = getattr(args, "argocd_server", None), getattr(args, "argocd_app", None)
+    server = getattr(args, "argocd_server", None) or (
+        credentials.argocd_server() if hasattr(args, "argocd_server") else None
+    )
+    app = getattr(args, "argocd_app", None)
     if bool(server) != bool(app):
         missing = "--argocd-app" if server else "--argocd-server"
         raise errors.InputError(
@@ -271,20 +273,12 @@ def _check_pairs(args: argparse.Namespace) -> None:
 
 # ---------------------------------------------------------------- helpers
 def _api_settings() -> github.ApiSettings | None:
-    for name in ("GITOPS_TOKEN", "GITHUB_TOKEN"):
-        token = os.environ.get(name, "")
-        if token:
-            actions.register_secret(token)
-            return github.ApiSettings(
-                token=token, token_env=name, api_url=github.api_url_from_env()
-            )
-    return None
-
-
-def _env_token(name: str) -> str | None:
-    token = os.environ.get(name) or None
-    actions.register_secret(token)
-    return token
+    token = credentials.github_token()
+    if token is None:
+        return None
+    return github.ApiSettings(
+        token=token.value, token_env=token.source, api_url=github.api_url_from_env()
+    )
 
 
 def _settings(args: argparse.Namespace) -> publish.PublishSettings:
@@ -322,14 +316,20 @@ def _request(args: argparse.Namespace) -> rollback_run.Request:
         helm=tuple(getattr(args, "helm", ())),
     )
     argo = None
-    if getattr(args, "argocd_server", None):
+    server = getattr(args, "argocd_server", None)
+    if server is None and hasattr(args, "argocd_server") and credentials.argocd_server():
+        # ARGOCD_SERVER, as the argocd CLI reads it: the same check as the flag.
+        server = checks.check_url(
+            credentials.argocd_server() or "", "ARGOCD_SERVER", default_scheme="https"
+        )
+    if server:
         argo = rollback_run.ArgoTarget(
-            server=args.argocd_server,
+            server=server,
             app=args.argocd_app,
             timeout_seconds=args.argocd_timeout,
             insecure=args.argocd_insecure,
             app_namespace=args.argocd_app_namespace,
-            token=_env_token("ARGOCD_TOKEN"),
+            token=credentials.argocd_token(),
         )
     notify_to = rollback_run.NotifyTarget(run_url=context.run_url)
     if getattr(args, "notify_issue", None) is not None:
@@ -438,9 +438,9 @@ def _watch(args: argparse.Namespace) -> str:
         interval_seconds=args.interval,
         commit=args.commit,
         alertmanager_url=args.alertmanager_url,
-        alertmanager_token=_env_token("ALERTMANAGER_TOKEN"),
+        alertmanager_token=credentials.alertmanager_token(),
         prometheus_url=args.prometheus_url,
-        prometheus_token=_env_token("PROMETHEUS_TOKEN"),
+        prometheus_token=credentials.prometheus_token(),
     )
 
     def started(target: models.CommitRecord, config: rules.RulesFile) -> None:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from gitops_guard import actions, errors, report
+from gitops_guard import actions, credentials, errors, report
 from gitops_guard.cli import InputSpec, checks
 from gitops_guard.prometheus import client as prom
 from gitops_guard.slo import config, evidence, gate, models
@@ -307,7 +306,7 @@ def run(args: argparse.Namespace) -> str:
     at = parse_time(args.at) if args.at else None
     query_timeout = float(args.query_timeout)
     history_seconds = float(args.history)
-    token = os.environ.get(prom.TOKEN_ENV) or None
+    token = credentials.prometheus_token()
     report_path = str(args.report or "")
     mode = "live" if cfg.live and at is None and not args.once else "once"
     with prom.PrometheusClient(
@@ -318,7 +317,7 @@ def run(args: argparse.Namespace) -> str:
     ) as client:
         actions.info(
             f"slo-gate {cfg.name}: {len(cfg.objectives)} objectives, {mode} mode, "
-            f"Prometheus {args.prometheus_url}" + (f", at {at.isoformat()}" if at else "")
+            f"Prometheus {client.base_url}" + (f", at {at.isoformat()}" if at else "")
         )
 
         def progress(m: models.Measurement) -> None:

@@ -16,7 +16,7 @@ import math
 import pytest
 
 from gitops_guard import durations, errors
-from gitops_guard.cli import checks
+from gitops_guard.cli import argocd_wait, checks
 from gitops_guard.rollback import rules
 from gitops_guard.slo import criteria
 
