@@ -48,6 +48,7 @@ __all__ = [
     "argocd_server",
     "argocd_token",
     "clear",
+    "forms",
     "github_token",
     "on_register",
     "prometheus_token",
@@ -120,6 +121,11 @@ def _base64_cores(value: str) -> Iterable[str]:
         if len(core) >= _MIN_B64_CORE:
             yield core
             yield core.replace("+", "-").replace("/", "_")  # the URL-safe alphabet
+
+
+def forms(value: str) -> set[str]:
+    """Every form of ``value`` that :func:`redact` hides (raw, URL-encoded, base64 cores)."""
+    return _forms(value)
 
 
 def _forms(value: str) -> set[str]:

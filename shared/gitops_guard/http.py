@@ -296,6 +296,7 @@ class Client:
         retry: RetryPolicy | None = None,
         deadline: Deadline | None = None,
         call_budget_seconds: float | None = None,
+        call_budget_source: str | None = None,
         verify: bool | str | ssl.SSLContext = True,
         ca_source: str = "--ca-bundle",
         headers: Mapping[str, str] | None = None,
@@ -315,6 +316,7 @@ class Client:
         self.clock = clock
         self.deadline = deadline or Deadline(None, clock=clock)
         self.call_budget_seconds = call_budget_seconds
+        self.call_budget_source = call_budget_source
         self.ca_source = ca_source
         self.request_count = 0
         """Requests sent, every retry included."""
@@ -359,7 +361,11 @@ class Client:
         chosen = deadline or self.deadline
         if self.call_budget_seconds is not None:
             chosen = chosen.earliest(
-                Deadline(self.call_budget_seconds, source=chosen.source, clock=self.clock)
+                Deadline(
+                    self.call_budget_seconds,
+                    source=self.call_budget_source or chosen.source,
+                    clock=self.clock,
+                )
             )
         return chosen
 

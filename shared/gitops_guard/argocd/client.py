@@ -109,7 +109,10 @@ def normalize_server(server: str) -> str:
     User info is kept here (the client strips it and registers it as a secret); use
     :func:`display_server` for anything printed or stored.
     """
-    text = server.strip().rstrip("/")
+    given = server.strip()
+    text = given.rstrip("/")
+    if "://" in given and "://" not in text:
+        text = given  # "http://": a scheme and nothing else
     if not text:
         raise errors.InputError(
             "the ArgoCD server URL is empty",
@@ -132,6 +135,7 @@ def normalize_server(server: str) -> str:
         url.scheme not in ("http", "https")
         or not url.host
         or " " in url.host
+        or "%" in url.host
         or (port is not None and not 0 < port < 65536)
     ):
         raise errors.InputError(

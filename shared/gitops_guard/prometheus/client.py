@@ -135,6 +135,9 @@ class PrometheusClient:
             ),
             deadline=deadline,
             call_budget_seconds=budget,
+            call_budget_source="--query-timeout (a query and its retries: 3 x (timeout + 1s))"
+            if self.retry.budget_seconds is None
+            else "the query budget",
             verify=verify,
             headers=headers,
             follow_redirects=True,
