@@ -21,13 +21,12 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
-from gitops_guard import durations, errors
+from gitops_guard import durations, errors, http, urls
 
 T = TypeVar("T")
 
-HTTP_SCHEMES = ("http", "https")
+HTTP_SCHEMES = urls.HTTP_SCHEMES
 
 
 def _as_type(check: Callable[[str, str], T], flag: str) -> Callable[[str], T]:
@@ -46,42 +45,8 @@ def _as_type(check: Callable[[str, str], T], flag: str) -> Callable[[str], T]:
 
 
 # ---------------------------------------------------------------- URLs
-def check_url(
-    text: str,
-    source: str,
-    *,
-    schemes: tuple[str, ...] = HTTP_SCHEMES,
-    default_scheme: str | None = None,
-) -> str:
-    """An absolute ``http(s)://host[:port][/path]`` URL, without a trailing slash.
-
-    Refused: an empty value, another scheme (``ftp://``), no host (``http://``),
-    a space or a control character, a port outside 1-65535, an unclosed IPv6
-    bracket (``http://[::1``). User info (``user:token@``) is left to
-    :mod:`gitops_guard.credentials`, which strips it before anything is printed.
-    With ``default_scheme``, a bare ``host[:port]`` gets it (the argocd CLI's habit).
-    """
-    value = text.strip()
-    if default_scheme and value and "://" not in value:
-        value = f"{default_scheme}://{value}"
-    hint = f"Write the URL like https://host.example:443/prefix ({' or '.join(schemes)})."
-    if not value:
-        raise errors.InputError("the URL is empty", source=source, hint=hint)
-    if any(c.isspace() or ord(c) < 32 for c in value):
-        raise errors.InputError("the URL contains a space", source=source, hint=hint)
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError as exc:
-        raise errors.InputError(f"not a URL: {exc}", source=source, hint=hint) from exc
-    if parts.scheme.lower() not in schemes:
-        shown = f"{parts.scheme}://" if parts.scheme else "no scheme"
-        raise errors.InputError(f"unsupported scheme: {shown}", source=source, hint=hint)
-    if not parts.hostname:
-        raise errors.InputError("the URL has no host", source=source, hint=hint)
-    if port is not None and not 1 <= port <= 65535:
-        raise errors.InputError(f"port {port} is out of range", source=source, hint=hint)
-    return value.rstrip("/")
+check_url = urls.check_url
+"""The one URL check (:func:`gitops_guard.urls.check_url`)."""
 
 
 def url_arg(
@@ -133,19 +98,18 @@ def check_directory(text: str, source: str) -> Path:
 
 
 def check_ca_bundle(text: str, source: str) -> Path:
-    """A PEM file with at least one CA certificate (as ``ssl`` would load it)."""
-    path = check_existing_file(text, source)
-    try:
-        context = ssl.create_default_context(cafile=str(path))
-    except (ssl.SSLError, OSError, ValueError) as exc:
+    """A PEM file with at least one CA certificate, checked by the HTTP base's own rule
+    (:func:`gitops_guard.http.verify_from`), so the flag and the client agree."""
+    if not text.strip():
+        raise errors.InputError("the path is empty", source=source)
+    context = http.verify_from(ca_bundle=text, source=source)
+    if isinstance(context, ssl.SSLContext) and not context.get_ca_certs():
         raise errors.InputError(
-            f"{text} is not a PEM certificate bundle ({exc})",
+            f"{text} holds no CA certificate",
             source=source,
-            hint="Pass a PEM file with the CA certificate(s) that signed the server's certificate.",
-        ) from exc
-    if not context.get_ca_certs():
-        raise errors.InputError(f"{text} holds no CA certificate", source=source)
-    return path
+            hint="Pass a PEM file with the CA certificate(s) of the server.",
+        )
+    return Path(text)
 
 
 def report_arg(flag: str) -> Callable[[str], str]:
