@@ -52,6 +52,8 @@ def check_url(
         raise errors.InputError(f"unsupported scheme: {shown}", source=source, hint=hint)
     if not parts.hostname:
         raise errors.InputError("the URL has no host", source=source, hint=hint)
+    if "%" in parts.hostname:
+        raise errors.InputError("the host contains '%'", source=source, hint=hint)
     if port is not None and not 1 <= port <= 65535:
         raise errors.InputError(f"port {port} is out of range", source=source, hint=hint)
     return value.rstrip("/")

@@ -270,10 +270,8 @@ def run(args: argparse.Namespace) -> str:
     repo = _check_repo(args.repo) if args.repo else None
     revision = _resolve_revision(args.revision, repo)
     server_arg = args.server or credentials.argocd_server() or ""
-    if server_arg:  # the one URL check, on the flag or on ARGOCD_SERVER
-        checks.check_url(
-            server_arg, "--server" if args.server else "ARGOCD_SERVER", default_scheme="https"
-        )
+    if server_arg and not args.server:  # ARGOCD_SERVER: the same check, named as such
+        checks.check_url(server_arg, "ARGOCD_SERVER", default_scheme="https")
     server_url = argo_client.normalize_server(server_arg)
     server = argo_client.display_server(server_url)
     if not token and server == server_url:
