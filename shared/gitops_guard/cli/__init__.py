@@ -189,6 +189,10 @@ def name_inputs(exc: errors.InputError, specs: Sequence[InputSpec]) -> errors.In
     in the source, the message and the hint.
     """
     renames = {s.flag: s.name for s in specs if s.flag}
+    for spec in specs:  # positional words, as argparse names them (COMMAND, quarantine_action)
+        if not spec.flag:
+            renames[spec.name.upper().replace("-", "_")] = spec.name
+            renames[spec.name.replace("-", "_")] = spec.name
     if not renames:
         return exc
 

@@ -322,6 +322,8 @@ _INPUT_CASES = [
     ("rollback revert", {"INPUT_NOTIFY-ISSUE": "abc"}, "input 'notify-issue'"),
     ("rollback revert", {"INPUT_DRY-RUN": "yes"}, "input 'dry-run'"),
     ("rollback watch", {"INPUT_INTERVAL": "0"}, "input 'interval'"),
+    ("rollback revert", {"INPUT_COMMAND": "sideways"}, "input 'command'"),
+    ("rollback watch", {"INPUT_FOR": "forever"}, "input 'for'"),
 ]
 
 
