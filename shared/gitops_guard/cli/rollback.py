@@ -257,18 +257,26 @@ def _notify_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_pairs(args: argparse.Namespace) -> None:
-    """Flags that only work together; checked before anything is written."""
-    server = getattr(args, "argocd_server", None) or (
-        credentials.argocd_server() if hasattr(args, "argocd_server") else None
+    """Flags that only work together; checked before anything is written.
+
+    ``--argocd-app`` needs a server (the flag, or ``ARGOCD_SERVER`` as the argocd CLI
+    reads it); ``--argocd-server`` needs the app. ``ARGOCD_SERVER`` alone, set for the
+    whole job, asks for nothing: no wait.
+    """
+    if not hasattr(args, "argocd_server"):
+        return
+    server, app = args.argocd_server, args.argocd_app
+    if server and not app:
+        missing = "--argocd-app"
+    elif app and not (server or credentials.argocd_server()):
+        missing = "--argocd-server"
+    else:
+        return
+    raise errors.InputError(
+        "--argocd-server and --argocd-app go together",
+        source=missing,
+        hint=f"Pass {missing} too, or neither to skip waiting for ArgoCD.",
     )
-    app = getattr(args, "argocd_app", None)
-    if bool(server) != bool(app):
-        missing = "--argocd-app" if server else "--argocd-server"
-        raise errors.InputError(
-            "--argocd-server and --argocd-app go together",
-            source=missing,
-            hint=f"Pass {missing} too, or neither to skip waiting for ArgoCD.",
-        )
 
 
 # ---------------------------------------------------------------- helpers
@@ -317,12 +325,13 @@ def _request(args: argparse.Namespace) -> rollback_run.Request:
     )
     argo = None
     server = getattr(args, "argocd_server", None)
-    if server is None and hasattr(args, "argocd_server") and credentials.argocd_server():
+    wants_wait = bool(getattr(args, "argocd_app", None))
+    if server is None and wants_wait and credentials.argocd_server():
         # ARGOCD_SERVER, as the argocd CLI reads it: the same check as the flag.
         server = checks.check_url(
             credentials.argocd_server() or "", "ARGOCD_SERVER", default_scheme="https"
         )
-    if server:
+    if server and wants_wait:
         argo = rollback_run.ArgoTarget(
             server=server,
             app=args.argocd_app,
