@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "argocd-wait": ("argocd_wait", "Wait until ArgoCD runs exactly a revision and it is Healthy."),
     "slo-gate": ("slo_gate", "Judge SLOs in Prometheus: pass, warn, fail or inconclusive."),
     "rollback": ("rollback", "Put production back through Git: revert, to, watch, quarantine."),
+    "metrics": ("metrics", "DORA metrics of an environment from the GitOps history."),
     "record": ("record", "Record a deploy or rollback as GitHub Deployments, with its facts."),
     "lab": ("lab", "A local rehearsal: real git, real Prometheus, a demo app, an ArgoCD stand-in."),
 }
