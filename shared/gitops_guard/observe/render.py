@@ -111,7 +111,7 @@ def _show_spread(value: dict[str, Any] | None) -> str:
 
 
 def _show_rate(value: float | None) -> str:
-    return NO_DATA if value is None else f"{value * 100:.1f}%"
+    return NO_DATA if value is None else f"{value * 100:.2f}%"
 
 
 def rows(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -124,7 +124,7 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str]]:
             "deployment frequency",
             NO_DATA
             if per_day is None
-            else f"{per_day:.3g}/day, {data['deployment_frequency_per_week']:.3g}/week",
+            else f"{per_day:.2f}/day, {data['deployment_frequency_per_week']:.2f}/week",
         ),
         ("time between deploys", _show_spread(data["time_between_deploys_seconds"])),
         ("change lead time", _show_spread(data["lead_time_seconds"])),

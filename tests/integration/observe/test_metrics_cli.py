@@ -92,7 +92,7 @@ def test_all_environments_and_table(
     assert "DORA metrics: all environments, 2025-12-01 to 2025-12-11" in out
     assert "deploys                          7" in out  # the staging deploy too
     assert "change lead time                 no data" in out
-    assert "deployment rework rate           28.6%" in out
+    assert "deployment rework rate           28.57%" in out
 
 
 def test_records_from_github_add_lead_and_recovery_times(
