@@ -34,6 +34,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "slo-gate": ("slo_gate", "Judge SLOs in Prometheus: pass, warn, fail or inconclusive."),
     "rollback": ("rollback", "Put production back through Git: revert, to, watch, quarantine."),
     "metrics": ("metrics", "DORA metrics of an environment from the GitOps history."),
+    "render": ("render", "Render Prometheus rules and Grafana dashboards from an SLO file."),
     "record": ("record", "Record a deploy or rollback as GitHub Deployments, with its facts."),
     "lab": ("lab", "A local rehearsal: real git, real Prometheus, a demo app, an ArgoCD stand-in."),
 }
