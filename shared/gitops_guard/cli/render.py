@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from gitops_guard import errors
-from gitops_guard.observe import monitoring
+from gitops_guard.observe import dashboards, monitoring
 from gitops_guard.slo import config, criteria
 
 HELP = "Render Prometheus rules, promtool tests and dashboards from an SLO file."
@@ -66,12 +66,7 @@ def settings_from(args: argparse.Namespace) -> monitoring.Settings:
 def files(args: argparse.Namespace) -> dict[str, str]:
     """Every rendered file by relative path (nothing written)."""
     cfg = config.load(args.config, overrides=config.parse_overrides(args.var))
-    rendered = monitoring.render(cfg, settings_from(args))
-    try:
-        from gitops_guard.observe import dashboards
-    except ImportError:  # pragma: no cover - grafana-foundation-sdk missing
-        return rendered
-    return rendered | dashboards.render(cfg)
+    return monitoring.render(cfg, settings_from(args)) | dashboards.render(cfg)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -54,6 +54,7 @@ PATHS = {
     "pipeline": "monitoring/pipeline-metrics.yaml",
     "pipeline_crd": "monitoring/pipeline-metrics.prometheusrule.yaml",
     "tests": "monitoring/deployment-alerts.test.yaml",
+    "stale_tests": "monitoring/deployment-alerts.stale.test.yaml",
     "queries": "monitoring/pipeline-queries.md",
 }
 
@@ -344,7 +345,7 @@ def _crd(name: str, groups: list[dict[str, Any]], settings: Settings) -> dict[st
     }
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "slo"
 
 
@@ -503,27 +504,12 @@ def unit_tests(cfg: config.SloConfig, settings: Settings, rule_file: str) -> dic
         },
         {"eval_time": "10m", "alertname": "GitopsGuardMetricsStale", "exp_alerts": []},
     ]
-    hours = int(settings.stale_seconds // 3600) + 2
     tests: list[dict[str, Any]] = [
         {
             "name": "deployment alerts fire on the pushed gauges and ArgoCD's metrics",
             "interval": "1m",
             "input_series": [{"series": s, "values": v} for s, v in inputs],
             "alert_rule_test": at_10m,
-        },
-        {
-            "name": "pushed gauges older than the staleness limit",
-            "interval": "1h",
-            "input_series": [
-                {"series": _series("push_time_seconds", keys), "values": f"0x{hours + 2}"}
-            ],
-            "alert_rule_test": [
-                {
-                    "eval_time": f"{hours}h",
-                    "alertname": "GitopsGuardMetricsStale",
-                    "exp_alerts": [_expect(alerts["GitopsGuardMetricsStale"], keys)],
-                }
-            ],
         },
     ]
     for rule in slo_rules(cfg):
@@ -556,6 +542,30 @@ def unit_tests(cfg: config.SloConfig, settings: Settings, rule_file: str) -> dic
             }
         )
     return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
+
+
+def stale_tests(settings: Settings, rule_file: str) -> dict[str, Any]:
+    """The staleness alert's test, evaluated hourly (minutely would cost a minute)."""
+    keys = {"job": JOB, "environment": "production", "app": "web"}
+    alerts = {a["alert"]: a for a in deployment_alerts(settings)}
+    hours = int(settings.stale_seconds // 3600) + 2
+    tests = [
+        {
+            "name": "pushed gauges older than the staleness limit",
+            "interval": "1h",
+            "input_series": [
+                {"series": _series("push_time_seconds", keys), "values": f"0x{hours + 2}"}
+            ],
+            "alert_rule_test": [
+                {
+                    "eval_time": f"{hours}h",
+                    "alertname": "GitopsGuardMetricsStale",
+                    "exp_alerts": [_expect(alerts["GitopsGuardMetricsStale"], keys)],
+                }
+            ],
+        },
+    ]
+    return {"rule_files": [rule_file], "evaluation_interval": "1h", "tests": tests}
 
 
 def parse_duration_minutes(text: str) -> int:
@@ -594,17 +604,19 @@ def render(cfg: config.SloConfig, settings: Settings | None = None) -> dict[str,
     settings = settings or Settings()
     groups = alert_groups(cfg, settings)
     pipeline = [{"name": "gitops-guard-pipeline", "interval": "1m", "rules": pipeline_records()}]
-    slug = _slug(cfg.name)
+    name = slug(cfg.name)
     alerts_head = _header(cfg, "Deployment and SLO alerts (Prometheus rule file).")
     pipeline_head = _header(cfg, "Pipeline recording rules (Prometheus rule file).")
     return {
         PATHS["alerts"]: alerts_head + _yaml({"groups": groups}),
         PATHS["alerts_crd"]: alerts_head
-        + _yaml(_crd(f"{slug}-deployment-alerts", groups, settings)),
+        + _yaml(_crd(f"{name}-deployment-alerts", groups, settings)),
         PATHS["pipeline"]: pipeline_head + _yaml({"groups": pipeline}),
         PATHS["pipeline_crd"]: pipeline_head
-        + _yaml(_crd(f"{slug}-pipeline-metrics", pipeline, settings)),
+        + _yaml(_crd(f"{name}-pipeline-metrics", pipeline, settings)),
         PATHS["tests"]: _header(cfg, "promtool test rules deployment-alerts.test.yaml")
         + _yaml(unit_tests(cfg, settings, "deployment-alerts.yaml")),
+        PATHS["stale_tests"]: _header(cfg, "promtool test rules deployment-alerts.stale.test.yaml")
+        + _yaml(stale_tests(settings, "deployment-alerts.yaml")),
         PATHS["queries"]: queries_markdown(cfg, settings) + "\n",
     }
