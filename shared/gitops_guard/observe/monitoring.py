@@ -33,18 +33,19 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from gitops_guard.prometheus import pushgateway
 from gitops_guard.slo import burnrate, config, criteria
 
-JOB = "gitops-guard"
-"""The Pushgateway ``job`` of every pushed gauge (see prometheus.pushgateway)."""
+JOB = pushgateway.JOB
+"""The Pushgateway ``job`` of every pushed gauge."""
 RATIO = "gitops_guard:slo_error_ratio:rate{window}"
 GAUGES = {
-    "deploy": "gitops_guard_last_deploy_timestamp_seconds",
-    "verdict": "gitops_guard_last_verdict",
-    "verdict_at": "gitops_guard_last_verdict_timestamp_seconds",
-    "rollback": "gitops_guard_last_rollback_timestamp_seconds",
-    "lead_time": "gitops_guard_last_lead_time_seconds",
-    "stage": "gitops_guard_pipeline_stage_duration_seconds",
+    "deploy": pushgateway.DEPLOY,
+    "verdict": pushgateway.VERDICT,
+    "verdict_at": pushgateway.VERDICT_AT,
+    "rollback": pushgateway.ROLLBACK,
+    "lead_time": pushgateway.LEAD_TIME,
+    "stage": pushgateway.STAGE,
 }
 """The last-state gauges a workflow run pushes (labels job, environment, app)."""
 TICKET = burnrate.TICKET_WINDOWS
