@@ -1,7 +1,9 @@
-"""Tell people about a rollback: a Slack-compatible webhook and/or a GitHub comment.
+"""Tell people: chat webhooks (Slack, Microsoft Teams, any JSON endpoint) and GitHub comments.
 
-Both channels are optional and best effort: the rollback already happened when
-they run, so a failed notification is a warning, never a failed job.
+Every channel is optional and best effort: the deploy or rollback already happened
+when they run, so a failed notification is a warning that says so, never a failed job.
+:func:`post_json` is the one webhook client (timeouts, retries of 5xx/429 and
+connection errors); the payloads are built in :mod:`gitops_guard.observe.notifications`.
 
 * Webhook: ``POST {"text": ...}`` to the URL in ``SLACK_WEBHOOK_URL`` (Slack,
   Mattermost, Rocket.Chat and Teams' Slack-compatible connectors accept it). The
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -86,27 +90,57 @@ def compose(
     )
 
 
+def post_json(
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    channel: str,
+    env_name: str,
+    timeout_seconds: float = 10,
+    attempts: int = 3,
+    wait_seconds: float = 0.5,
+) -> bool:
+    """POST ``payload`` to a webhook, retrying 429/5xx and connection errors.
+
+    The URL is a secret (it carries the webhook's key): masked, never printed. On
+    failure: False and a warning naming ``channel`` and ``env_name``, saying the
+    deploy is not affected.
+    """
+    actions.register_secret(url)
+    problem = ""
+    for attempt in range(attempts):
+        try:
+            response = httpx.post(url, json=dict(payload), timeout=timeout_seconds)
+        except httpx.HTTPError as exc:
+            problem = f"could not be reached ({type(exc).__name__})"
+        else:
+            if response.status_code < 300:
+                return True
+            problem = f"answered {response.status_code}"
+            if response.status_code != 429 and response.status_code < 500:
+                break
+        if attempt + 1 < attempts:
+            time.sleep(wait_seconds * 2**attempt)
+    actions.warning(
+        f"the {channel} notification was not sent: the webhook {problem}; check {env_name}. "
+        "The deploy is not affected.",
+        title="Notification failed",
+    )
+    return False
+
+
 def send_webhook(message: Message, *, url: str | None = None, timeout_seconds: float = 10) -> bool:
-    """POST the message to the incoming webhook; False (and a warning) when it fails."""
+    """POST the message to the Slack-compatible incoming webhook; False when it fails."""
     target = url if url is not None else os.environ.get(WEBHOOK_ENV, "")
     if not target:
         return False
-    actions.register_secret(target)
-    try:
-        response = httpx.post(target, json={"text": message.text()}, timeout=timeout_seconds)
-    except httpx.HTTPError as exc:
-        actions.warning(
-            f"the chat notification was not sent: {type(exc).__name__}",
-            title="Notification failed",
-        )
-        return False
-    if response.status_code >= 300:
-        actions.warning(
-            f"the chat webhook answered {response.status_code}; check {WEBHOOK_ENV}",
-            title="Notification failed",
-        )
-        return False
-    return True
+    return post_json(
+        target,
+        {"text": message.text()},
+        channel="chat",
+        env_name=WEBHOOK_ENV,
+        timeout_seconds=timeout_seconds,
+    )
 
 
 def comment_on_github(

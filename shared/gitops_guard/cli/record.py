@@ -17,11 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, errors, github, report
-from gitops_guard.observe import records
+from gitops_guard.observe import notifications, records
+from gitops_guard.prometheus import pushgateway
 
 HELP = "Record a deploy or rollback as GitHub Deployments, with immutable facts."
 
@@ -64,6 +66,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rollback-mode", default="", help="for the summary")
     parser.add_argument("--gitops-repository", default="", help="for the summary")
     parser.add_argument("--argocd-app", default="", help="for the summary")
+    parser.add_argument(
+        "--pushgateway-url",
+        default="",
+        help="push the last-state gauges here (grouping key job/environment/app)",
+    )
+    parser.add_argument("--app", default="", help="the app label of the gauges and notifications")
+    parser.add_argument(
+        "--stage",
+        action="append",
+        default=[],
+        metavar="NAME=SECONDS",
+        help="a pipeline stage's duration, for the gauges (repeatable)",
+    )
     parser.add_argument(
         "--dry-run", action="store_true", help="print the records, call nothing (no token needed)"
     )
@@ -121,6 +136,97 @@ def _facts(args: argparse.Namespace) -> records.Facts:
     )
 
 
+def _stages(pairs: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not sep or not name.strip() or seconds < 0:
+            raise errors.InputError(f"{pair!r} is not NAME=SECONDS", source="--stage")
+        out[name.strip()] = seconds
+    return out
+
+
+def _seconds(value: str | None) -> float | None:
+    return records.parse_time(value).timestamp() if value else None
+
+
+def last_state(
+    planned: list[records.Record], facts: records.Facts, stages: dict[str, float], now: float
+) -> pushgateway.LastState:
+    """The gauges this run knows (the rest stay as pushed before)."""
+    deploy = next((r for r in planned if r.task == records.TASK_DEPLOY), None)
+    rollback = next((r for r in planned if r.task == records.TASK_ROLLBACK), None)
+    deploy_at = verdict = verdict_at = lead = rollback_at = None
+    if deploy is not None and deploy.payload.get("gitops_commit"):
+        deploy_at = _seconds(facts.promoted_at) or now
+        verdict = deploy.payload.get("verdict") or None
+        verdict_at = _seconds(facts.verdict_at) if verdict else None
+        committed, synced = _seconds(facts.committed_at), _seconds(facts.synced_at)
+        if committed is not None and synced is not None and synced >= committed:
+            lead = synced - committed
+    if rollback is not None and rollback.state in ("success", "failure"):
+        rollback_at = now
+    return pushgateway.LastState(
+        deploy_at=deploy_at,
+        verdict=verdict,
+        verdict_at=verdict_at,
+        rollback_at=rollback_at,
+        lead_time_seconds=lead,
+        stage_seconds=stages,
+    )
+
+
+def _event(record: records.Record, environment: str, app: str) -> notifications.Event:
+    payload = record.payload
+    verdict = str(payload.get("verdict") or "")
+    kind: notifications.Kind = "deploy"
+    if record.task == records.TASK_ROLLBACK:
+        kind = "rollback"
+    elif verdict:
+        kind = "verdict"
+    return notifications.Event(
+        kind=kind,
+        environment=environment,
+        state=record.state,
+        description=record.description,
+        app=app,
+        image=str(payload.get("image") or ""),
+        commit=str(payload.get("gitops_commit") or ""),
+        verdict=verdict,
+        run_url=actions.run_url() or "",
+        facts={k: payload.get(k) for k in records.FACT_KEYS if payload.get(k) is not None},
+    )
+
+
+def _tell(
+    args: argparse.Namespace, planned: list[records.Record], state: pushgateway.LastState
+) -> list[str]:
+    """Gauges and notifications: best effort, a failure is a warning (never exit != 0)."""
+    notes: list[str] = []
+    if args.pushgateway_url:
+        settings = pushgateway.PushSettings(
+            url=args.pushgateway_url, token=os.environ.get(pushgateway.TOKEN_ENV, "")
+        )
+        try:
+            pushgateway.push(state, environment=args.environment, app=args.app, settings=settings)
+            notes.append("gauges pushed")
+        except errors.GitopsGuardError as exc:
+            actions.warning(
+                f"{exc.message}; the gauges were not pushed. The deploy is not affected.",
+                title="Pushgateway push failed",
+            )
+            notes.append("gauges NOT pushed")
+    for record in planned:
+        sent = notifications.send(_event(record, args.environment, args.app))
+        for channel, ok in sent.items():
+            notes.append(f"{channel} {'notified' if ok else 'NOT notified'}")
+    return notes
+
+
 def run(args: argparse.Namespace) -> int:
     """Decide the records, create them, write the summary; see the module docstring."""
     needs = _needs(args.needs)
@@ -134,6 +240,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.environment.strip():
         raise errors.InputError("is empty", source="--environment")
     facts = _facts(args)
+    stages = _stages(args.stage)
     if args.workflow == "deploy":
         planned = records.for_deploy(needs, facts)
     else:
@@ -174,6 +281,9 @@ def run(args: argparse.Namespace) -> int:
             continue
         ids.append(deployment_id)
         recorded.append(f"#{deployment_id} {record.task}: {record.state}")
+    if not args.dry_run:
+        state = last_state(planned, facts, stages, time.time())
+        recorded += _tell(args, planned, state)
     context = records.RunContext(
         environment=args.environment,
         promote_mode=args.promote_mode,
