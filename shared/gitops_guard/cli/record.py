@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, errors, github, report
-from gitops_guard.observe import notifications, records
+from gitops_guard.observe import notifications, records, traces
 from gitops_guard.prometheus import pushgateway
 
 HELP = "Record a deploy or rollback as GitHub Deployments, with immutable facts."
@@ -78,6 +78,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=SECONDS",
         help="a pipeline stage's duration, for the gauges (repeatable)",
+    )
+    parser.add_argument(
+        "--otlp-endpoint",
+        default=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+        help="export the run's spans here over OTLP/HTTP (needs the otel extra)",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="print the records, call nothing (no token needed)"
@@ -220,11 +225,48 @@ def _tell(
                 title="Pushgateway push failed",
             )
             notes.append("gauges NOT pushed")
+    if args.otlp_endpoint:
+        run = _trace(args, planned, state)
+        if traces.export(run, endpoint=args.otlp_endpoint):
+            notes.append(f"{len(run.steps) + 1} spans exported")
+        elif run.steps:
+            notes.append("spans NOT exported")
     for record in planned:
         sent = notifications.send(_event(record, args.environment, args.app))
         for channel, ok in sent.items():
             notes.append(f"{channel} {'notified' if ok else 'NOT notified'}")
     return notes
+
+
+def _trace(
+    args: argparse.Namespace, planned: list[records.Record], state: pushgateway.LastState
+) -> traces.Run:
+    deploy = next((r for r in planned if r.task == records.TASK_DEPLOY), None)
+    rollback = next((r for r in planned if r.task == records.TASK_ROLLBACK), None)
+    gate = _evidence(args.evidence, GATE_REPORT)
+    now = time.time()
+    span = None
+    if rollback is not None and rollback.state in ("success", "failure"):
+        began = state.verdict_at or _seconds(records.verdict_at(gate)) or now
+        ended = _seconds(rollback.payload.get("restored_at")) or now
+        span = (min(began, ended), ended, "success" if rollback.state == "success" else "failure")
+    steps = traces.steps_from_evidence(
+        _evidence(args.evidence, ARGOCD_REPORT),
+        gate,
+        rollback=span,
+        parse=lambda text: records.parse_time(text).timestamp(),
+        commit=str((deploy.payload if deploy else {}).get("gitops_commit") or ""),
+        image=str((deploy.payload if deploy else {}).get("image") or ""),
+    )
+    url = actions.run_url() or ""
+    return traces.plan(
+        pipeline="gitops-deploy" if args.workflow == "deploy" else "rollback",
+        run_id=url.rsplit("/", 1)[-1] if url else "",
+        run_url=url,
+        environment=args.environment,
+        app=args.app,
+        steps=steps,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
