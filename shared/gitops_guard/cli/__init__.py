@@ -36,6 +36,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "metrics": ("metrics", "DORA metrics of an environment from the GitOps history."),
     "render": ("render", "Render Prometheus rules and Grafana dashboards from an SLO file."),
     "record": ("record", "Record a deploy or rollback as GitHub Deployments, with its facts."),
+    "schema": ("schema", "Print the JSON Schema of slo.yaml, rollback rules or quarantine.yaml."),
     "preflight": ("preflight", "Check a deploy offline before promoting: images, paths, SLO file."),
     "init": ("init", "Start a new service: ArgoCD Application, manifests, SLO file, workflows."),
     "lab": ("lab", "A local rehearsal: real git, real Prometheus, a demo app, an ArgoCD stand-in."),

@@ -10,8 +10,9 @@ A criterion is an operator, a number and an optional unit::
     >= -5%          at least 95% of the baseline
     <= +0.002       signed number: baseline plus 0.002
 
-Durations (``analysis.duration`` and friends) use Prometheus's syntax: ``90s``,
-``10m``, ``1h30m``, ``500ms``, or a bare number of seconds.
+Durations (``analysis.duration`` and friends) use the one grammar of
+:mod:`gitops_guard.durations` (Prometheus's: ``90s``, ``10m``, ``1h30m``, ``500ms``,
+or a bare number of seconds).
 
 This module is pure: it parses text and compares numbers, nothing else.
 """
@@ -24,6 +25,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from gitops_guard import durations
 
 Operator = Literal["<", "<=", ">", ">=", "==", "!="]
 Relative = Literal["absolute", "percent", "delta"]
@@ -141,59 +144,9 @@ def parse(text: str) -> Criterion:
     return Criterion(op=op, number=number, relative=relative, text=text.strip())  # type: ignore[arg-type]
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
-_DURATION_SECONDS = {
-    "ms": 0.001,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 604800.0,
-    "y": 31536000.0,
-}
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from ``"1h30m"``, ``"500ms"``, ``"45"`` or a number; ``ValueError`` otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as '30s' or '10m', got {value!r}")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        text = str(value).strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            pos = 0
-            seconds = 0.0
-            for match in _DURATION_PART.finditer(text):
-                if match.start() != pos:
-                    break
-                seconds += float(match[1]) * _DURATION_SECONDS[match[2]]
-                pos = match.end()
-            if pos != len(text) or not text:
-                raise ValueError(
-                    f"cannot read duration {value!r}; write it like '30s', '10m', '1h30m' "
-                    "or '500ms'"
-                ) from None
-    if seconds < 0 or not math.isfinite(seconds):
-        raise ValueError(f"a duration must be zero or positive, got {value!r}")
-    return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """The Prometheus duration for ``seconds``: ``3600`` -> ``1h``, ``90`` -> ``1m30s``."""
-    if seconds <= 0:
-        return "0s"
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    rest = round(seconds)
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            out += f"{rest // size}{unit}"
-            rest %= size
-    return out
+# The one duration grammar lives in gitops_guard.durations; these names stay for callers.
+parse_duration = durations.parse_duration
+format_duration = durations.format_duration
 
 
 def format_number(value: float | None) -> str:

@@ -135,7 +135,7 @@ def _problems(text: str, source: str = "slo.yaml") -> str:
         (
             "name: a\nanalysis:\n  duration: ten minutes\n"
             "objectives:\n  - {name: x, query: up, pass: '>= 1'}\n",
-            ["slo.yaml:3: analysis.duration: cannot read duration 'ten minutes'"],
+            ["slo.yaml:3: analysis.duration: not a duration: 'ten minutes'"],
         ),
         (
             "name: a\nscoring: {pass: 70, warn: 80}\n"
