@@ -1,11 +1,14 @@
 """Deploy and rollback events from the GitOps history, joined with deployment records.
 
 Reads ``git log`` once for the trailers (the format and parser of
-:mod:`gitops_guard.rollback.history`, the one trailer vocabulary) and once for the
-paths each commit changed, which say its environment: a commit belongs to
+:mod:`gitops_guard.rollback.history`, over the one vocabulary of
+:mod:`gitops_guard.trailers`) and once for the paths each commit changed and its
+Environment/Promoted-At trailers, which say its environment and time: a commit belongs to
 environment ``ENV`` when a changed path has a folder or file stem named ``ENV``
 (``envs/production/web.yaml``, ``overlays/production/...``, ``production.yaml``),
-or when a deployment record of that environment names it.
+or when a deployment record of that environment names it; a commit with a
+``Gitops-Guard-Environment`` trailer belongs to that environment only. A
+``Gitops-Guard-Promoted-At`` trailer (it survives a rebase) wins over the commit time.
 
 Deploy commits are those update-manifest wrote (``Gitops-Guard-Action:
 update-manifest``); rollbacks are those rollback wrote and any commit that
@@ -22,11 +25,15 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from gitops_guard import gitops
+from gitops_guard import gitops, trailers
 from gitops_guard.observe import dora, records
 from gitops_guard.rollback import history, models
 
 _SEP = "\x1e"
+_FIELD = "\x1f"
+_EXTRA = _FIELD.join(
+    trailers.git_format(key, separator=",") for key in (trailers.ENVIRONMENT, trailers.PROMOTED_AT)
+)
 
 
 @dataclass(frozen=True)
@@ -35,9 +42,15 @@ class Commit:
 
     record: models.CommitRecord
     paths: tuple[str, ...]
+    environment: str = ""
+    """The ``Gitops-Guard-Environment`` trailer, when the writer set one."""
+    promoted_at: str = ""
+    """The ``Gitops-Guard-Promoted-At`` trailer (survives a rebase), when set."""
 
     def environments(self) -> frozenset[str]:
-        """Folder names and file stems of the changed paths."""
+        """The Environment trailer, else folder names and file stems of the changed paths."""
+        if self.environment:
+            return frozenset(e.strip() for e in self.environment.split(",") if e.strip())
         names: set[str] = set()
         for path in self.paths:
             pure = PurePosixPath(path)
@@ -49,13 +62,20 @@ class Commit:
 def read(wc: gitops.WorkingCopy, revision: str = "HEAD") -> list[Commit]:
     """Every commit reachable from ``revision``, newest first, with its changed paths."""
     found = history.parse_log(wc.git("log", f"--format={history.LOG_FORMAT}", revision))
-    listing = wc.git("log", f"--format={_SEP}%H", "--name-only", "--no-renames", revision)
-    paths: dict[str, tuple[str, ...]] = {}
+    listing = wc.git(
+        "log", f"--format={_SEP}%H{_FIELD}{_EXTRA}", "--name-only", "--no-renames", revision
+    )
+    extra: dict[str, tuple[tuple[str, ...], str, str]] = {}
     for chunk in listing.split(_SEP):
         lines = [line for line in chunk.splitlines() if line.strip()]
         if lines:
-            paths[lines[0].strip()] = tuple(lines[1:])
-    return [Commit(record=r, paths=paths.get(r.sha, ())) for r in found]
+            sha, environment, promoted = [*lines[0].split(_FIELD), "", ""][:3]
+            extra[sha.strip()] = (tuple(lines[1:]), environment.strip(), promoted.strip())
+    out = []
+    for r in found:
+        paths, environment, promoted = extra.get(r.sha, ((), "", ""))
+        out.append(Commit(r, paths, environment, promoted))
+    return out
 
 
 def _seconds(value: object) -> float | None:
@@ -110,7 +130,13 @@ def events(
             environment in commit.environments() or environment in record_envs.get(sha, ())
         ):
             continue
-        event = dora.Event(sha=rec.sha, at=float(rec.timestamp), kind=kind, reverts=rec.reverts)
+        at = _seconds(commit.promoted_at.split(",")[0]) if commit.promoted_at else None
+        event = dora.Event(
+            sha=rec.sha,
+            at=at if at is not None else float(rec.timestamp),
+            kind=kind,
+            reverts=rec.reverts,
+        )
         known = by_commit.get(sha)
         if known:
             verdict = known.get("verdict")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_guard import trailers
 from gitops_guard.rollback import models
 
 
@@ -29,6 +30,9 @@ class Step:
     """A ``rollback to`` commit (no Reverts trailer)."""
     plain: bool = False
     """A commit gitops-guard did not write (no trailers)."""
+    tagged: bool = False
+    """Name the environment in a Gitops-Guard-Environment trailer, and change a shared
+    path (``base/web.yaml``) instead of the environment's folder."""
 
 
 def _data(text: str) -> bytes:
@@ -51,7 +55,7 @@ def build(root: Path, steps: Sequence[Step], *, branch: str = "main") -> list[st
     marks: dict[int, str] = {}
     image = "ghcr.io/acme/web"
     for i, step in enumerate(steps, start=1):
-        path = f"envs/{step.environment}/web.yaml"
+        path = "base/web.yaml" if step.tagged else f"envs/{step.environment}/web.yaml"
         if step.plain:
             message = f"docs: note {i}\n"
         elif step.reverts is not None:
@@ -75,6 +79,8 @@ def build(root: Path, steps: Sequence[Step], *, branch: str = "main") -> list[st
                 f"{models.TRAILER_IMAGE}: {image}:{step.version}\n"
                 f"{models.TRAILER_PREVIOUS}: {image}:0\n"
             )
+            if step.tagged:
+                message += f"{trailers.ENVIRONMENT}: {step.environment}\n"
         who = f"gitops-guard <bot@example.com> {step.at} +0000"
         chunk = (
             f"commit refs/heads/{branch}\nmark :{i}\nauthor {who}\ncommitter {who}\n".encode()

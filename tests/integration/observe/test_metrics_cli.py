@@ -249,3 +249,32 @@ def test_history_without_trailers_and_not_a_checkout(
     code, _, err = _metrics(capsys, "--dir", str(tmp_path / "nothing"))
     assert code == 2
     assert "--dir" in err
+
+
+def test_environment_trailer_wins_over_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "tagged"
+    build(
+        root,
+        [
+            Step(T0 + DAY, "production", "1.0", tagged=True),
+            Step(T0 + 2 * DAY, "staging", "1.1", tagged=True),
+            Step(T0 + 3 * DAY, "production", "1.2"),
+        ],
+    )
+    code, out, _ = _metrics(
+        capsys,
+        "--dir",
+        str(root),
+        "--environment",
+        "production",
+        "--since",
+        "10d",
+        "--until",
+        UNTIL,
+        "--format",
+        "json",
+    )
+    assert code == 0
+    assert json.loads(out)["deploys"] == 2  # base/web.yaml tagged production, and envs/production
