@@ -47,7 +47,8 @@ class ReportObjective(loader.Model):
     threshold: Number = None
     warn_threshold: Number = None
     baseline: Number = None
-    criteria: dict[str, list[str]] | None = None
+    criteria: dict[str, list[str] | list[list[str]]] | None = None
+    """``pass``/``warn``: every criterion; ``pass_any_of``/``warn_any_of``: the sets."""
     state: str = ""
     reason: str = ""
     series: list[_Lenient] = Field(default_factory=list)
@@ -72,6 +73,8 @@ class GateReport(loader.Model):
     ended_at: str | None = None
     stopped_early: bool = False
     measurement_count: int = 0
+    interval_seconds: float | None = None
+    note: str | None = None
     scoring: dict[str, float] | None = None
     traffic: _Lenient | None = None
     failed_objectives: list[str] = Field(default_factory=list)

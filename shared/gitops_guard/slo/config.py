@@ -3,8 +3,9 @@
 The keys are the contract documented in ``docs/slo-gate.md``::
 
     name, description, variables,
-    analysis{duration, interval, initialDelay, failureLimit, consecutiveErrorLimit,
-             minRequests{query, value}},
+    analysis{duration, interval, initialDelay, failureLimit, failureLimitMode,
+             consecutiveErrorLimit, inconclusiveLimit, consecutiveSuccessLimit,
+             allowOverlap, minRequests{query, value}},
     scoring{pass, warn},
     objectives[{name, description, query | burnRate{target, errors, total, windows},
                 baseline, pass, warn, key, weight, unit, window}]
@@ -40,7 +41,7 @@ from gitops_guard.slo import burnrate, criteria
 DOCS = "docs/slo-gate.md"
 
 
-def _criteria_list(value: object) -> object:
+def _criteria_list(value: object) -> tuple[criteria.Criterion, ...]:
     if value is None:
         return ()
     if isinstance(value, criteria.Criterion):
@@ -60,18 +61,62 @@ def _criteria_list(value: object) -> object:
     return tuple(parsed)
 
 
+def _criteria_sets(value: object) -> object:
+    """``">= 1"`` or a list (all must hold), or Keptn's sets ``[{criteria: [...]}, ...]`` (OR)."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if items and all(isinstance(item, tuple) for item in items):
+        return tuple(_criteria_list(item) for item in items)  # already parsed sets
+    mappings = [item for item in items if isinstance(item, Mapping)]
+    if not mappings:
+        parsed = _criteria_list(items)
+        return (parsed,) if parsed else ()
+    if len(mappings) != len(items):
+        raise ValueError(
+            "write either criteria strings (all must hold) or a list of "
+            "{criteria: [...]} sets (any set may hold), not both in one list"
+        )
+    sets = []
+    for item in mappings:
+        if set(item) != {"criteria"}:
+            extra = ", ".join(sorted(str(k) for k in item if k != "criteria")) or "none"
+            raise ValueError(
+                "each criteria set is a mapping with one key, 'criteria' "
+                f"(a list of criteria that must all hold); other keys: {extra}"
+            )
+        crits = _criteria_list(item["criteria"])
+        if not crits:
+            raise ValueError("a criteria set needs at least one criterion")
+        sets.append(crits)
+    return tuple(sets)
+
+
 Duration = loader.Duration
 """Seconds, written as a Prometheus duration (``30s``, ``10m``) or a number."""
 _CRITERION_SCHEMA: dict[str, Any] = {
     "type": "string",
-    "pattern": r"^\s*(<=|>=|==|!=|<|>)",
+    "pattern": r"^\s*(<=|>=|==|!=|<|>|=)",
     "description": "An operator and a number: '>= 0.995', '<= +10%', '< 500ms' (quote it).",
 }
-Criteria = Annotated[
-    tuple[criteria.Criterion, ...],
-    BeforeValidator(_criteria_list),
-    WithJsonSchema({"anyOf": [_CRITERION_SCHEMA, {"type": "array", "items": _CRITERION_SCHEMA}]}),
+_CRITERIA_SCHEMA: dict[str, Any] = {
+    "anyOf": [_CRITERION_SCHEMA, {"type": "array", "items": _CRITERION_SCHEMA}]
+}
+_SET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"criteria": _CRITERIA_SCHEMA},
+    "required": ["criteria"],
+    "additionalProperties": False,
+    "description": "Keptn's criteria set: all of its criteria must hold.",
+}
+CriteriaSets = Annotated[
+    tuple[tuple[criteria.Criterion, ...], ...],
+    BeforeValidator(_criteria_sets),
+    WithJsonSchema(
+        {"anyOf": [*_CRITERIA_SCHEMA["anyOf"], {"type": "array", "items": _SET_SCHEMA}]}
+    ),
 ]
+"""Criteria sets: the objective holds when every criterion of any one set holds."""
 
 
 _Model = loader.Model
@@ -92,11 +137,23 @@ class Analysis(_Model):
     duration_seconds: Duration | None = Field(default=None, alias="duration")
     """Live mode: keep measuring this long. ``None`` (the default) measures once."""
     interval_seconds: Duration = Field(default=30.0, alias="interval", gt=0)
-    """Seconds between measurements in live mode; 30s matches a common scrape interval."""
+    """Seconds between measurements in live mode; 30s matches a common scrape interval.
+    Widened to the longest query window unless ``allow_overlap`` (see ``slo.live``)."""
     initial_delay_seconds: Duration = Field(default=0.0, alias="initialDelay")
     """Seconds to wait before the first measurement, so that new pods are scraped."""
     failure_limit: int = Field(default=0, alias="failureLimit", ge=0)
-    """Consecutive failed measurements of a key objective tolerated; one more stops with fail."""
+    """Failed measurements of a key objective tolerated; one more stops with fail."""
+    failure_limit_mode: Literal["consecutive", "total"] = Field(
+        default="consecutive", alias="failureLimitMode"
+    )
+    """How failures are counted: ``consecutive`` (a success resets) or ``total`` (Argo Rollouts)."""
+    inconclusive_limit: int | None = Field(default=None, alias="inconclusiveLimit", ge=0)
+    """Inconclusive measurements (no data, too little traffic) of a key objective tolerated
+    in total before stopping as inconclusive; ``None``: never stop early for them."""
+    consecutive_success_limit: int = Field(default=0, alias="consecutiveSuccessLimit", ge=0)
+    """Stop early once this many consecutive measurements passed or warned; 0: off."""
+    allow_overlap: bool = Field(default=False, alias="allowOverlap")
+    """Measure every ``interval`` even when query windows are longer (dependent measurements)."""
     consecutive_error_limit: int = Field(default=4, alias="consecutiveErrorLimit", ge=0)
     """Consecutive query errors tolerated per objective (Argo Rollouts' default: 4)."""
     min_requests: MinRequests | None = Field(default=None, alias="minRequests")
@@ -167,6 +224,8 @@ def _range_seconds(text: str) -> float:
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_RANGES = re.compile(r"\[(\d+(?:ms|[smhdwy])[0-9smhdwy]*)(?::[^\]]*)?\]")
+"""Range selectors and subqueries (``[5m]``, ``[1h30m:1m]``) in PromQL."""
 
 
 class Objective(_Model):
@@ -179,10 +238,10 @@ class Objective(_Model):
     burn_rate: BurnRate | None = Field(default=None, alias="burnRate")
     baseline: str | None = None
     """PromQL measuring the old version (or the other colour), for relative criteria."""
-    pass_criteria: Criteria = Field(default=(), alias="pass")
-    """All must hold to pass. Without any, the objective is informational (not scored)."""
-    warn_criteria: Criteria = Field(default=(), alias="warn")
-    """All must hold to warn when pass does not hold; otherwise the objective fails."""
+    pass_sets: CriteriaSets = Field(default=(), alias="pass")
+    """All of one set must hold to pass. Without any, the objective is informational."""
+    warn_sets: CriteriaSets = Field(default=(), alias="warn")
+    """All of one set must hold to warn when pass does not hold; otherwise it fails."""
     key: bool = False
     """A failing key objective fails the gate; a key objective without data makes it
     inconclusive."""
@@ -214,7 +273,15 @@ class Objective(_Model):
             raise ValueError("write exactly one of 'query' (PromQL) or 'burnRate' (an SLO target)")
         if self.query is not None and not self.query.strip():
             raise ValueError("'query' is empty")
-        relative = [c.text for c in (*self.pass_criteria, *self.warn_criteria) if c.needs_baseline]
+        every = (*self.pass_criteria, *self.warn_criteria)
+        relative = [c.text for c in every if c.needs_baseline]
+        unsigned = [c.text for c in every if c.unsigned_percent]
+        if unsigned and self.baseline:
+            raise ValueError(
+                f"the unsigned percentage {', '.join(unsigned)} is ambiguous next to a "
+                "'baseline': here it is absolute (0.1 for 10%), in Keptn relative. Write "
+                "'<= +10%' for relative to the baseline, or '<= 0.1' for absolute"
+            )
         if relative and not self.baseline:
             raise ValueError(
                 f"the relative criteria {', '.join(relative)} need a 'baseline' query "
@@ -223,6 +290,24 @@ class Objective(_Model):
         if self.warn_criteria and not self.pass_criteria:
             raise ValueError("'warn' needs 'pass' too")
         return self
+
+    @property
+    def pass_criteria(self) -> tuple[criteria.Criterion, ...]:
+        """Every pass criterion of every set, in the order written."""
+        return tuple(c for s in self.pass_sets for c in s)
+
+    @property
+    def warn_criteria(self) -> tuple[criteria.Criterion, ...]:
+        """Every warn criterion of every set, in the order written."""
+        return tuple(c for s in self.warn_sets for c in s)
+
+    @property
+    def range_seconds(self) -> float | None:
+        """The longest ``[range]`` of the query and baseline (None for burn-rate objectives)."""
+        if self.burn_rate is not None:
+            return None
+        found = _RANGES.findall(f"{self.query or ''} {self.baseline or ''}")
+        return max((_range_seconds(r) for r in found), default=None) or None
 
     @property
     def promql(self) -> str:
@@ -246,7 +331,7 @@ class Objective(_Model):
                 f"{durations.format_duration(w.short_seconds)} x{w.factor:g}"
                 for w in self.burn_rate.windows
             )
-        ranges = re.findall(r"\[(\d+[smhdwy][0-9smhdwy]*)(?::[^\]]*)?\]", self.promql)
+        ranges = _RANGES.findall(self.promql)
         return max(ranges, key=_range_seconds) if ranges else None
 
 

@@ -9,6 +9,16 @@ A criterion is an operator, a number and an optional unit::
     <= +10%         signed percentage: relative to the baseline, at most 10% above it
     >= -5%          at least 95% of the baseline
     <= +0.002       signed number: baseline plus 0.002
+    = 0             Keptn's equality, the same as ``== 0``
+
+An unsigned percentage is absolute (``<= 99.5%`` is 0.995), unlike Keptn, where
+every percentage is relative; :attr:`Criterion.unsigned_percent` lets the SLO
+file refuse it where both readings are plausible (an objective with a baseline).
+
+A list of criteria holds when all hold; Keptn's criteria sets combine lists with
+OR (:func:`check_any`). Checks are three-valued: a relative criterion without its
+baseline is ``None`` (unknown), so that a breached absolute criterion still
+decides (``check_all`` is False as soon as one criterion is False).
 
 Durations (``analysis.duration`` and friends) use the one grammar of
 :mod:`gitops_guard.durations` (Prometheus's: ``90s``, ``10m``, ``1h30m``, ``500ms``,
@@ -28,7 +38,7 @@ from typing import Literal
 
 from gitops_guard import durations
 
-Operator = Literal["<", "<=", ">", ">=", "==", "!="]
+Operator = Literal["<", "<=", ">", ">=", "==", "!=", "="]
 Relative = Literal["absolute", "percent", "delta"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -38,6 +48,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     "==": operator.eq,
     "!=": operator.ne,
+    "=": operator.eq,
 }
 
 UNITS: dict[str, float] = {
@@ -58,13 +69,13 @@ UNITS: dict[str, float] = {
 """Unit suffixes a criterion may carry, and the factor to the base unit (seconds, bytes)."""
 
 _CRITERION = re.compile(
-    r"^\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<sign>[+-])?\s*"
+    r"^\s*(?P<op><=|>=|==|!=|<|>|=)\s*(?P<sign>[+-])?\s*"
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\s*"
     r"(?P<unit>%|[A-Za-z]+)?\s*$"
 )
 
 CRITERION_HELP = (
-    "A criterion is an operator (<, <=, >, >=, ==, !=) and a number with an optional unit, "
+    "A criterion is an operator (<, <=, >, >=, ==, =, !=) and a number with an optional unit, "
     "e.g. '>= 0.995', '< 500ms', '<= 99.5%'; a signed value is relative to the baseline: "
     "'<= +10%' (percent) or '<= +0.002' (difference)."
 )
@@ -83,6 +94,17 @@ class Criterion:
     @property
     def needs_baseline(self) -> bool:
         return self.relative != "absolute"
+
+    @property
+    def unsigned_percent(self) -> bool:
+        """Written as an unsigned percentage (``<= 10%``): absolute here, relative in Keptn."""
+        return self.relative == "absolute" and self.text.rstrip().endswith("%")
+
+    def check(self, value: float, baseline: float | None = None) -> bool | None:
+        """Like :meth:`holds`, but ``None`` when a relative criterion has no baseline."""
+        if self.needs_baseline and baseline is None:
+            return None
+        return self.holds(value, baseline)
 
     def threshold(self, baseline: float | None) -> float:
         """The absolute value the measurement is compared with."""
@@ -113,6 +135,50 @@ class Criterion:
 
     def __str__(self) -> str:
         return self.text
+
+
+CriteriaSet = tuple[Criterion, ...]
+"""Criteria that must all hold (one Keptn ``criteria:`` list)."""
+
+
+def check_all(crits: CriteriaSet, value: float, baseline: float | None = None) -> bool | None:
+    """AND, three-valued: False if one is False, None if one is unknown, else True."""
+    results = [c.check(value, baseline) for c in crits]
+    if False in results:
+        return False
+    if None in results:
+        return None
+    return True
+
+
+def check_any(
+    sets: tuple[CriteriaSet, ...], value: float, baseline: float | None = None
+) -> bool | None:
+    """OR over criteria sets, three-valued: True if one holds, None if one is unknown."""
+    results = [check_all(s, value, baseline) for s in sets]
+    if True in results:
+        return True
+    if None in results:
+        return None
+    return False
+
+
+def describe_sets(
+    sets: tuple[CriteriaSet, ...], baseline: float | None = None, unit: str = ""
+) -> str:
+    """``>= 0.99 and < 1`` for one set; ``(< 1000 and <= +10%) or < 600`` for several."""
+    parts = [" and ".join(c.describe(baseline, unit) for c in s) for s in sets]
+    if len(parts) == 1:
+        return parts[0]
+    return " or ".join(f"({p})" if len(s) > 1 else p for p, s in zip(parts, sets, strict=True))
+
+
+def text_of_sets(sets: tuple[CriteriaSet, ...]) -> str:
+    """The criteria as written: ``>= 0.99 and < 1``, ``(a and b) or c``."""
+    parts = [" and ".join(c.text for c in s) for s in sets]
+    if len(parts) == 1:
+        return parts[0]
+    return " or ".join(f"({p})" if len(s) > 1 else p for p, s in zip(parts, sets, strict=True))
 
 
 def parse(text: str) -> Criterion:

@@ -3,7 +3,8 @@
 Behaviours covered (verdict and exit code through the CLI, evaluated at a fixed ``--at``):
 - the example gate: healthy passes (0); error spike fails (1) naming availability;
   latency regression fails (1); warn band warns (0) with score 75; memory in the
-  warn band of a non-key objective warns or passes on score;
+  warn band of a non-key objective warns or passes on score; broken checkouts fail
+  (1) since the example makes checkout-success key;
 - no traffic, low traffic and missing series are inconclusive (3), never pass,
   and the report keeps "too little traffic" apart from breaches;
 - relative criterion against a baseline: +5% passes, +200% fails;
@@ -40,6 +41,7 @@ GateRunner = Callable[..., tuple[int, dict[str, Any]]]
         ("latency-regression", "fail", 1, ["latency-p99"]),
         ("warn-band", "warn", 0, []),
         ("memory-warn", "pass", 0, []),
+        ("checkout-broken", "fail", 1, ["checkout-success"]),
         ("no-traffic", "inconclusive", 3, []),
         ("low-traffic", "inconclusive", 3, []),
         ("missing-series", "inconclusive", 3, []),
