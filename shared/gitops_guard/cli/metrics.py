@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, github, gitops, report
+from gitops_guard import actions, durations, errors, github, gitops, report
 from gitops_guard.observe import dora, history, records, render
-from gitops_guard.slo import criteria
 
 HELP = "DORA metrics (2024) of an environment from the GitOps history and deployment records."
 
@@ -57,14 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _period(args: argparse.Namespace) -> tuple[float, float]:
-    try:
-        seconds = criteria.parse_duration(args.since)
-    except ValueError as exc:
-        raise errors.InputError(
-            str(exc), source="--since", hint="Write the period like 30d, 12w or 1y."
-        ) from exc
-    if seconds <= 0:
-        raise errors.InputError("the period must be longer than 0", source="--since")
+    seconds = durations.parse_duration(
+        args.since, source="--since", allow_number=False, minimum=1.0
+    )
     try:
         end = records.parse_time(args.until).timestamp() if args.until else time.time()
     except ValueError as exc:

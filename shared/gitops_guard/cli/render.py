@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gitops_guard import errors
+from gitops_guard import durations, errors
 from gitops_guard.observe import dashboards, monitoring
-from gitops_guard.slo import config, criteria
+from gitops_guard.slo import config
 
 HELP = "Render Prometheus rules, promtool tests and dashboards from an SLO file."
 
@@ -36,13 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _seconds(text: str, flag: str) -> float:
-    try:
-        seconds = criteria.parse_duration(text)
-    except ValueError as exc:
-        raise errors.InputError(str(exc), source=flag) from exc
-    if seconds <= 0:
-        raise errors.InputError("must be longer than 0", source=flag)
-    return seconds
+    return durations.parse_duration(text, source=flag, minimum=1.0)
 
 
 def settings_from(args: argparse.Namespace) -> monitoring.Settings:
@@ -56,7 +50,7 @@ def settings_from(args: argparse.Namespace) -> monitoring.Settings:
         pipeline_stage_seconds=_seconds(args.pipeline_duration, "--pipeline-duration"),
         stale_seconds=_seconds(args.stale_after, "--stale-after"),
         argocd_app=args.argocd_app,
-        argocd_not_healthy_for=criteria.format_duration(
+        argocd_not_healthy_for=durations.format_duration(
             _seconds(args.argocd_not_healthy_for, "--argocd-not-healthy-for")
         ),
         namespace=args.namespace,

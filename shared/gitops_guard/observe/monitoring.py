@@ -33,8 +33,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from gitops_guard import durations
 from gitops_guard.prometheus import pushgateway
-from gitops_guard.slo import burnrate, config, criteria
+from gitops_guard.slo import burnrate, config
 
 JOB = pushgateway.JOB
 """The Pushgateway ``job`` of every pushed gauge."""
@@ -117,7 +118,7 @@ def slo_rules(cfg: config.SloConfig) -> list[SloRule]:
 
 
 def _d(seconds: float) -> str:
-    return criteria.format_duration(seconds)
+    return durations.format_duration(seconds)
 
 
 def _n(value: float) -> str:
@@ -571,7 +572,7 @@ def stale_tests(settings: Settings, rule_file: str) -> dict[str, Any]:
 
 def parse_duration_minutes(text: str) -> int:
     """Whole minutes of a Prometheus duration (rounded up)."""
-    seconds = criteria.parse_duration(text)
+    seconds = durations.parse_duration(text)
     return max(1, int(-(-seconds // 60)))
 
 

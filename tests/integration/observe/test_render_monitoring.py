@@ -213,7 +213,7 @@ def test_real_prometheus_fires_the_expected_alerts(tmp_path: Path) -> None:
         # one recorded series per objective and window: alert expressions read two
         for rule in monitoring.slo_rules(config.load(EXAMPLE / "slo.yaml")):
             for window in rule.windows():
-                name = monitoring.RATIO.format(window=monitoring.criteria.format_duration(window))
+                name = monitoring.RATIO.format(window=monitoring.durations.format_duration(window))
                 assert len(_query(server.url, f'{name}{{slo="{rule.name}"}}')) == 1
         # every dashboard query runs; those over backfilled data return series
         cfg = config.load(EXAMPLE / "slo.yaml")
