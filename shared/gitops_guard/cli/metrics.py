@@ -88,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
     """Read, compute, print; see the module docstring for the exit codes."""
     start, end = _period(args)
     wc = gitops.open_checkout(args.dir)
+    if wc.git("rev-parse", "--is-shallow-repository").strip() == "true":
+        actions.warning(
+            f"{wc.root} is a shallow clone: deploys before its first commit are not counted. "
+            "Check it out with fetch-depth: 0.",
+            title="Shallow history",
+        )
     commits = history.read(wc, args.revision)
     if not history.has_trailers(commits):
         raise errors.InputError(

@@ -11,6 +11,7 @@ a folder that is not a checkout.
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -278,3 +279,27 @@ def test_environment_trailer_wins_over_paths(
     )
     assert code == 0
     assert json.loads(out)["deploys"] == 2  # base/web.yaml tagged production, and envs/production
+
+
+def test_rejected_token_is_exit_2_and_shallow_clone_warns(
+    repo: tuple[Path, list[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root, _ = repo
+    fake = FakeGitHub(repository="acme/web")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_notTheRightOne")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        code, out, err = _metrics(capsys, "--dir", str(root), "--github-repository", "acme/web")
+    assert code == 2
+    assert "GITHUB_TOKEN" in err and "ghs_notTheRightOne" not in out + err
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", root.as_uri(), str(shallow)], check=True)
+    code, out, err = _metrics(capsys, "--dir", str(shallow), "--since", "3650d")
+    assert code == 0
+    assert "shallow clone" in err
+    assert (
+        "deploys                          2" in out or "deploys                          1" in out
+    )
