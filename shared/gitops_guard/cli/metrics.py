@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, durations, errors, github, gitops, report
+from gitops_guard import actions, credentials, durations, errors, github, gitops, report
 from gitops_guard.observe import dora, history, records, render
 
 HELP = "DORA metrics (2024) of an environment from the GitOps history and deployment records."
@@ -69,7 +68,8 @@ def _period(args: argparse.Namespace) -> tuple[float, float]:
 def _deployments(args: argparse.Namespace) -> list[dict[str, Any]] | None:
     if not args.github_repository:
         return None
-    token = os.environ.get(TOKEN_ENV, "")
+    found = credentials.github_token(prefer=TOKEN_ENV)
+    token = found.value if found else ""
     if not token:
         raise errors.ConfigError(
             f"{TOKEN_ENV} is not set",
@@ -77,7 +77,11 @@ def _deployments(args: argparse.Namespace) -> list[dict[str, Any]] | None:
             hint="Give a token that can read the repository's deployments, or drop "
             "--github-repository to use the GitOps history alone.",
         )
-    settings = github.ApiSettings(token=token, api_url=github.api_url_from_env())
+    settings = github.ApiSettings(
+        token=token,
+        token_env=found.source if found else TOKEN_ENV,
+        api_url=github.api_url_from_env(),
+    )
     seen = github.list_deployments(
         args.github_repository, settings=settings, environment=args.environment
     )

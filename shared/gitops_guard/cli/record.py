@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, github, report
+from gitops_guard import actions, credentials, errors, github, report
 from gitops_guard.observe import notifications, records, traces
 from gitops_guard.prometheus import pushgateway
 
@@ -213,8 +213,9 @@ def _tell(
     """Gauges and notifications: best effort, a failure is a warning (never exit != 0)."""
     notes: list[str] = []
     if args.pushgateway_url:
+        token = credentials.pushgateway_token()
         settings = pushgateway.PushSettings(
-            url=args.pushgateway_url, token=os.environ.get(pushgateway.TOKEN_ENV, "")
+            url=args.pushgateway_url, token=token.value if token else ""
         )
         try:
             pushgateway.push(state, environment=args.environment, app=args.app, settings=settings)
@@ -287,7 +288,8 @@ def run(args: argparse.Namespace) -> int:
         planned = records.for_deploy(needs, facts)
     else:
         planned = records.for_rollback(needs, facts, reason=args.reason)
-    token = os.environ.get(TOKEN_ENV, "")
+    found = credentials.github_token(prefer=TOKEN_ENV)
+    token = found.value if found else ""
     if planned and not args.dry_run and not token:
         raise errors.ConfigError(
             f"{TOKEN_ENV} is not set",
@@ -295,7 +297,11 @@ def run(args: argparse.Namespace) -> int:
             hint="Pass the job's token (GITHUB_TOKEN: ${{ github.token }}) with "
             "permissions: deployments: write.",
         )
-    settings = github.ApiSettings(token=token, api_url=github.api_url_from_env())
+    settings = github.ApiSettings(
+        token=token,
+        token_env=found.source if found else TOKEN_ENV,
+        api_url=github.api_url_from_env(),
+    )
     recorded: list[str] = []
     ids: list[int | None] = []
     failure: errors.GitopsGuardError | None = None

@@ -37,10 +37,13 @@ Loc = tuple[str | int, ...]
 class Bounds:
     """Safety bounds of one read; the defaults fit every file gitops-guard reads."""
 
-    max_bytes: int = 1024 * 1024
-    """1 MiB: an SLO or rules file is a few KiB; thousands of quarantine entries fit."""
-    max_nodes: int = 100_000
-    """Scalars, mappings and sequences after alias expansion."""
+    max_bytes: int = 256 * 1024
+    """256 KiB: an SLO or rules file is a few KiB, a quarantine entry about 200 bytes
+    (over a thousand fit). The bound also bounds the time: ruamel's pure-Python
+    parser reads about 100-300 KiB of dense YAML a second on a busy CI runner."""
+    max_nodes: int = 50_000
+    """Scalars, mappings and sequences after alias expansion: about what 256 KiB can
+    hold without aliases, so only aliases repeating aliases reach it."""
     max_depth: int = 64
     """Mapping/sequence nesting."""
 
@@ -76,6 +79,7 @@ class Document:
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = f"{_CORE}timestamp"
+_STR = f"{_CORE}str"
 _MAP = f"{_CORE}map"
 _SEQ = f"{_CORE}seq"
 _MERGE = f"{_CORE}merge"
@@ -202,7 +206,7 @@ class _Walker:
                 return self._bad_tag(node, tag)
             return [self._item(index, item, loc, depth) for index, item in enumerate(node.value)]
         if isinstance(node, ScalarNode):
-            if tag == _TIMESTAMP:
+            if tag in (_STR, _TIMESTAMP):
                 return str(node.value)  # dates stay the text written (RFC 3339 fields)
             if tag not in _SCALAR_TAGS:
                 return self._bad_tag(node, tag)

@@ -17,20 +17,20 @@ Payload builders are pure; only :func:`send` does I/O.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from gitops_guard import notify
+from gitops_guard import credentials, notify
 
 Kind = Literal["deploy", "verdict", "switch", "rollback"]
 SCHEMA = "gitops-guard/event/v1"
 CHANNELS = {
-    "slack": "SLACK_WEBHOOK_URL",
-    "teams": "TEAMS_WEBHOOK_URL",
-    "webhook": "NOTIFY_WEBHOOK_URL",
+    "slack": credentials.webhook_url,
+    "teams": credentials.teams_webhook_url,
+    "webhook": credentials.json_webhook_url,
 }
+"""Channel -> its resolver in the one token resolver (the URLs are secrets)."""
 _ICON = {"success": "✅", "failure": "❌", "error": "⚠️", "queued": "⏳"}
 
 
@@ -151,12 +151,11 @@ _BUILDERS = {"slack": slack, "teams": teams, "webhook": webhook}
 
 def send(event: Event, environ: Mapping[str, str] | None = None) -> dict[str, bool]:
     """Post the event to every configured channel; channel -> delivered (never raises)."""
-    env = os.environ if environ is None else environ
     sent: dict[str, bool] = {}
-    for channel, variable in CHANNELS.items():
-        url = env.get(variable, "")
-        if url:
+    for channel, resolve in CHANNELS.items():
+        url = resolve(environ)
+        if url is not None:
             sent[channel] = notify.post_json(
-                url, _BUILDERS[channel](event), channel=channel, env_name=variable
+                url.value, _BUILDERS[channel](event), channel=channel, env_name=url.source
             )
     return sent
