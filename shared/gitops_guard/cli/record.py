@@ -213,9 +213,8 @@ def _tell(
     """Gauges and notifications: best effort, a failure is a warning (never exit != 0)."""
     notes: list[str] = []
     if args.pushgateway_url:
-        token = credentials.pushgateway_token()
         settings = pushgateway.PushSettings(
-            url=args.pushgateway_url, token=token.value if token else ""
+            url=args.pushgateway_url, token=credentials.pushgateway_token()
         )
         try:
             pushgateway.push(state, environment=args.environment, app=args.app, settings=settings)

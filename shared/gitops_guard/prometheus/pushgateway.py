@@ -11,9 +11,9 @@ the group first and carries over the gauges this run does not set.
 
 Scrape the Pushgateway with ``honor_labels: true`` so the pushed ``job`` wins.
 
-:func:`exposition` is pure; :func:`push` does two HTTP calls and translates their
-failures in one place (401/403: ConfigError naming ``PUSHGATEWAY_TOKEN``;
-unreachable after retries: DependencyUnavailable). This module decides nothing.
+:func:`exposition` is pure; :func:`push` does two calls through the one HTTP base
+(:mod:`gitops_guard.http`: retries, one deadline, error translation). This module
+decides nothing.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from gitops_guard import actions, errors
+from gitops_guard import credentials, errors, http
 
 JOB = "gitops-guard"
-TOKEN_ENV = "PUSHGATEWAY_TOKEN"  # noqa: S105 (the variable's name, not a token)
 VERDICTS = ("pass", "warn", "fail", "inconclusive")
 DEPLOY = "gitops_guard_last_deploy_timestamp_seconds"
 VERDICT = "gitops_guard_last_verdict"
@@ -168,76 +166,48 @@ class PushSettings:
     """Where and how to push."""
 
     url: str
-    token: str = field(default="", repr=False)
-    timeout_seconds: float = 10.0
-    retries: int = 3
-
-
-def _translate(exc: Exception, settings: PushSettings) -> errors.GitopsGuardError:
-    if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response.status_code
-        if status in (401, 403):
-            return errors.ConfigError(
-                f"the Pushgateway at {settings.url} refused the request ({status})",
-                source=TOKEN_ENV,
-                hint=f"Set {TOKEN_ENV} to a token it accepts, or drop the pushgateway-url.",
-            )
-        if status < 500:
-            return errors.InputError(
-                f"the Pushgateway at {settings.url} refused the push ({status}: "
-                f"{actions.redact(exc.response.text[:200])})",
-                source="--pushgateway-url",
-            )
-    return errors.DependencyUnavailable(
-        f"the Pushgateway at {settings.url} could not be reached: {type(exc).__name__}",
-        hint="Check the pushgateway-url and the network; the push was retried.",
-    )
+    token: credentials.Token | None = field(default=None, repr=False)
+    """From ``PUSHGATEWAY_TOKEN`` (the one token resolver), when the Pushgateway needs one."""
+    deadline_seconds: float = 30.0
+    """Both calls, every retry included, give up after this long: the deploy is done."""
 
 
 def push(
-    state: LastState, *, environment: str, app: str, settings: PushSettings, job: str = JOB
+    state: LastState,
+    *,
+    environment: str,
+    app: str,
+    settings: PushSettings,
+    job: str = JOB,
+    transport: httpx.BaseTransport | None = None,
 ) -> LastState:
-    """Merge ``state`` over the group's pushed gauges and PUT the group; returns what was put."""
-    actions.register_secret(settings.token)
-    headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
-    base = settings.url.rstrip("/")
+    """Merge ``state`` over the group's pushed gauges and PUT the group; returns what was put.
+
+    Both calls go through the one HTTP base (retries, one deadline, error translation:
+    401/403 name ``PUSHGATEWAY_TOKEN``, an unreachable Pushgateway is DependencyUnavailable).
+    """
     labels = {"job": job, "environment": environment, "app": app}
-    retrying = Retrying(
-        stop=stop_after_attempt(settings.retries + 1),
-        wait=wait_random_exponential(multiplier=0.2, max=2),
-        retry=retry_if_exception_type((httpx.TransportError, _Retryable)),
-        reraise=True,
-    )
-    try:
-        with httpx.Client(timeout=settings.timeout_seconds, headers=headers) as client:
-            for attempt in retrying:
-                with attempt:
-                    current = client.get(f"{base}/api/v1/metrics")
-                    _check(current)
-                    merged = state.merged_over(parse_state(current.json(), labels))
-                    body = exposition(merged)
-                    answer = client.put(
-                        base + group_path(**labels),
-                        content=body.encode(),
-                        headers={"Content-Type": "text/plain; version=0.0.4"},
-                    )
-                    _check(answer)
-    except (httpx.HTTPError, _Retryable, ValueError) as exc:
-        cause = exc.error if isinstance(exc, _Retryable) else exc
-        raise _translate(cause if isinstance(cause, Exception) else exc, settings) from exc
+    with http.Client(
+        settings.url,
+        service="the Pushgateway",
+        url_source="--pushgateway-url",
+        token=settings.token,
+        deadline=http.Deadline(settings.deadline_seconds, source="--pushgateway-url"),
+        transport=transport,
+    ) as client:
+        current = client.request("GET", "/api/v1/metrics")
+        try:
+            pushed = parse_state(current.json(), labels)
+        except ValueError as exc:
+            raise errors.DependencyUnavailable(
+                f"the Pushgateway at {settings.url} answered something that is not its JSON",
+                hint="Check --pushgateway-url: it is the Pushgateway's base URL.",
+            ) from exc
+        merged = state.merged_over(pushed)
+        client.request(
+            "PUT",
+            group_path(**labels),
+            content=exposition(merged).encode(),
+            content_type="text/plain; version=0.0.4",
+        )
     return merged
-
-
-class _Retryable(Exception):
-    def __init__(self, error: httpx.HTTPStatusError):
-        super().__init__(str(error))
-        self.error = error
-
-
-def _check(response: httpx.Response) -> None:
-    try:
-        response.raise_for_status()
-    except httpx.HTTPStatusError as exc:
-        if response.status_code >= 500:
-            raise _Retryable(exc) from exc
-        raise

@@ -120,8 +120,9 @@ def test_push_replace_and_keep(stack: tuple[promstack.Server, promstack.Server])
 
 
 def test_unreachable_pushgateway() -> None:
-    settings = pushgateway.PushSettings(url=f"http://127.0.0.1:{promstack.free_port()}", retries=1)
-    with pytest.raises(errors.DependencyUnavailable, match="could not be reached"):
+    url = f"http://127.0.0.1:{promstack.free_port()}"
+    settings = pushgateway.PushSettings(url=url, deadline_seconds=2)
+    with pytest.raises(errors.DependencyUnavailable, match="Pushgateway"):
         pushgateway.push(
             pushgateway.LastState(deploy_at=1.0), environment="p", app="a", settings=settings
         )
