@@ -327,9 +327,9 @@ class ArgoClient:
         params = self._params()
         params["name"] = name
         idle = max(0.05, idle_timeout_seconds)
-        quiet = http.Deadline(idle, clock=self._clock)
         command = self._http.deadline
-        until = quiet.earliest(command)
+        # The quiet period, never past the command's deadline; reset by every event.
+        quiet = http.Deadline(min(idle, max(0.0, command.remaining())), clock=self._clock)
         events = 0
 
         def on_status(response: httpx.Response) -> Exception:
@@ -344,7 +344,7 @@ class ArgoClient:
                 "/api/v1/stream/applications",
                 params=params,
                 read_seconds=idle,
-                until=until,
+                until=quiet,
                 on_status=on_status,
             )
             for line in lines:
@@ -355,10 +355,10 @@ class ArgoClient:
                 app = self._parse_event(line)
                 events += 1
                 quiet.start = self._clock()  # an event: the quiet period starts again
-                until = quiet.earliest(command)
+                quiet.seconds = min(idle, max(0.0, command.remaining()))
                 if app is not None:
                     yield app
-                if until.expired():
+                if quiet.expired():
                     break
         except httpx.ReadTimeout as exc:
             raise StreamIdle(f"no event for {idle:.1f}s", events=events) from exc
