@@ -470,7 +470,13 @@ class Client:
             if call.expired() or (
                 exc.retry_after is not None and exc.retry_after >= call.remaining()
             ):
-                expired = self.expired(call, what, exc.detail)
+                detail = exc.detail
+                if not call.expired() and exc.retry_after is not None:
+                    detail += (
+                        f", asking to retry after {exc.retry_after:g}s (Retry-After), "
+                        f"more than the {max(0.0, call.remaining()):.1f}s left"
+                    )
+                expired = self.expired(call, what, detail)
                 expired.last_response = exc.response
                 raise expired from exc
             tries = len(last)
