@@ -391,6 +391,8 @@ class Client:
         params: Mapping[str, str] | list[tuple[str, str]] | None = None,
         json: Any = None,
         data: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
         ok_statuses: tuple[int, ...] = (),
         on_status: StatusHandler | None = None,
         request_seconds: float | None = None,
@@ -454,6 +456,8 @@ class Client:
                             params=params,
                             json=json,
                             data=data,
+                            content=content,
+                            content_type=content_type,
                             call=call,
                             request_seconds=request_seconds,
                             transient=transient,
@@ -466,7 +470,13 @@ class Client:
             if call.expired() or (
                 exc.retry_after is not None and exc.retry_after >= call.remaining()
             ):
-                expired = self.expired(call, what, exc.detail)
+                detail = exc.detail
+                if not call.expired() and exc.retry_after is not None:
+                    detail += (
+                        f", asking to retry after {exc.retry_after:g}s (Retry-After), "
+                        f"more than the {max(0.0, call.remaining()):.1f}s left"
+                    )
+                expired = self.expired(call, what, detail)
                 expired.last_response = exc.response
                 raise expired from exc
             tries = len(last)
@@ -533,6 +543,8 @@ class Client:
         params: Any,
         json: Any,
         data: Any,
+        content: bytes | None = None,
+        content_type: str | None = None,
         call: Deadline,
         request_seconds: float | None,
         transient: Callable[[httpx.Response], bool] | None = None,
@@ -542,7 +554,14 @@ class Client:
             raise _Transient("no time left for another attempt")
         this = Deadline(budget, clock=self.clock)
         request = self._http.build_request(
-            method, path, params=params, json=json, data=data, timeout=self._timeout(budget)
+            method,
+            path,
+            params=params,
+            json=json,
+            data=data,
+            content=content,
+            headers={"Content-Type": content_type} if content_type else None,
+            timeout=self._timeout(budget),
         )
         self.request_count += 1
         try:

@@ -1,7 +1,10 @@
-"""Tell people about a rollback: a Slack-compatible webhook and/or a GitHub comment.
+"""Tell people: chat webhooks (Slack, Microsoft Teams, any JSON endpoint) and GitHub comments.
 
-Both channels are optional and best effort: the rollback already happened when
-they run, so a failed notification is a warning, never a failed job.
+Every channel is optional and best effort: the deploy or rollback already happened
+when they run, so a failed notification is a warning that says so, never a failed job.
+:func:`post_json` is the one webhook client, on the one HTTP base; the payloads
+for Slack, Teams and the generic webhook are built in
+:mod:`gitops_guard.observe.notifications`.
 
 * Webhook: ``POST {"text": ...}`` to the URL in ``SLACK_WEBHOOK_URL`` (Slack,
   Mattermost, Rocket.Chat and Teams' Slack-compatible connectors accept it), through
@@ -18,8 +21,10 @@ decide whether to roll back or read any file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -90,6 +95,53 @@ def compose(
     )
 
 
+def post_json(
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    channel: str,
+    env_name: str,
+    timeout_seconds: float = 10,
+    deadline: http.Deadline | None = None,
+    transport: httpx.BaseTransport | None = None,
+    retry: http.RetryPolicy | None = None,
+) -> bool:
+    """POST ``payload`` to a webhook through the one HTTP base (retries, one deadline).
+
+    The URL is a secret (it carries the webhook's key): masked, never printed. On
+    failure: False and a warning naming ``channel`` and ``env_name``, saying the
+    deploy is not affected.
+    """
+    credentials.register(url)
+    # httpx ends a base URL with "/": post to the path itself, as the service gave it
+    # (Slack and Teams answer 404 for ".../secret/").
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}"
+    path = url[len(base) :] or "/"
+    credentials.register(path)  # the path carries the webhook's key: never in a message
+    try:
+        with http.Client(
+            base,
+            service=f"the {channel} webhook",
+            url_source=env_name,
+            timeouts=http.Timeouts(
+                connect_seconds=min(5.0, timeout_seconds), request_seconds=timeout_seconds
+            ),
+            retry=retry,
+            deadline=deadline or http.Deadline(WEBHOOK_DEADLINE_SECONDS, source=env_name),
+            transport=transport,
+        ) as client:
+            client.request("POST", path, json=dict(payload))
+    except errors.GitopsGuardError as exc:
+        actions.warning(
+            f"the {channel} notification was not sent: {exc.message}; check {env_name}. "
+            "The deploy is not affected.",
+            title="Notification failed",
+        )
+        return False
+    return True
+
+
 def send_webhook(
     message: Message,
     *,
@@ -106,26 +158,15 @@ def send_webhook(
         target = url
     if not target:
         return False
-    credentials.register(target)
-    try:
-        with http.Client(
-            target,
-            service="the chat webhook",
-            url_source=WEBHOOK_ENV,
-            timeouts=http.Timeouts(
-                connect_seconds=min(5.0, timeout_seconds), request_seconds=timeout_seconds
-            ),
-            deadline=deadline or http.Deadline(WEBHOOK_DEADLINE_SECONDS, source=WEBHOOK_ENV),
-            transport=transport,
-        ) as client:
-            client.request("POST", "", json={"text": credentials.redact(message.text())})
-    except errors.GitopsGuardError as exc:
-        actions.warning(
-            f"the chat notification was not sent: {exc.message}; check {WEBHOOK_ENV}",
-            title="Notification failed",
-        )
-        return False
-    return True
+    return post_json(
+        target,
+        {"text": credentials.redact(message.text())},
+        channel="chat",
+        env_name=WEBHOOK_ENV,
+        timeout_seconds=timeout_seconds,
+        deadline=deadline,
+        transport=transport,
+    )
 
 
 def comment_on_github(
