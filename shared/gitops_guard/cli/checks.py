@@ -15,7 +15,6 @@ without running git (a test holds the two together).
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import ssl
 from collections.abc import Callable
@@ -81,22 +80,6 @@ def check_report_path(text: str, source: str) -> Path:
     return path
 
 
-def check_existing_file(text: str, source: str) -> Path:
-    """A file that exists and can be read."""
-    path = Path(text)
-    if not text.strip() or not path.is_file():
-        raise errors.InputError(f"{text!r} is not a file", source=source)
-    return path
-
-
-def check_directory(text: str, source: str) -> Path:
-    """A directory that exists."""
-    path = Path(text)
-    if not text.strip() or not path.is_dir():
-        raise errors.InputError(f"{text!r} is not a directory", source=source)
-    return path
-
-
 def check_ca_bundle(text: str, source: str) -> Path:
     """A PEM file with at least one CA certificate, checked by the HTTP base's own rule
     (:func:`gitops_guard.http.verify_from`), so the flag and the client agree."""
@@ -115,11 +98,6 @@ def check_ca_bundle(text: str, source: str) -> Path:
 def report_arg(flag: str) -> Callable[[str], str]:
     """argparse ``type=`` for a file to write (see :func:`check_report_path`)."""
     return _as_type(lambda text, source: str(check_report_path(text, source)), flag)
-
-
-def existing_file_arg(flag: str) -> Callable[[str], str]:
-    """argparse ``type=`` for a file to read."""
-    return _as_type(lambda text, source: str(check_existing_file(text, source)), flag)
 
 
 def ca_bundle_arg(flag: str) -> Callable[[str], str]:
@@ -178,24 +156,6 @@ def int_arg(flag: str, *, minimum: int = 1, maximum: int | None = None) -> Calla
     return _as_type(
         lambda text, source: check_int(text, source, minimum=minimum, maximum=maximum), flag
     )
-
-
-def check_finite(text: str, source: str, *, above: float = 0.0) -> float:
-    """A finite number above ``above`` (``nan`` and ``inf`` are refused)."""
-    try:
-        value = float(text.strip())
-    except ValueError as exc:
-        raise errors.InputError(f"not a number: {text!r}", source=source) from exc
-    if not math.isfinite(value) or value <= above:
-        raise errors.InputError(
-            f"expected a finite number above {above:g}, got {text!r}", source=source
-        )
-    return value
-
-
-def finite_arg(flag: str, *, above: float = 0.0) -> Callable[[str], float]:
-    """argparse ``type=`` for a finite number (see :func:`check_finite`)."""
-    return _as_type(lambda text, source: check_finite(text, source, above=above), flag)
 
 
 def nonempty_arg(flag: str) -> Callable[[str], str]:

@@ -3,7 +3,7 @@
 Covers: URLs (scheme, host, spaces, ports, brackets, a bare host with a default
 scheme, the trailing slash); files to write (not a directory, an existing parent);
 CA bundles (a PEM certificate, not any file); durations in the one grammar, zero
-only when allowed, bounds; whole and finite numbers; branch names by git's rules;
+only when allowed, bounds; whole numbers; branch names by git's rules;
 repositories to clone; every check names its source; argparse types raise
 ArgumentTypeError with the message.
 """
@@ -125,16 +125,6 @@ def test_whole_numbers(text: str, ok: bool) -> None:
     else:
         with pytest.raises(errors.InputError, match="whole number"):
             checks.check_int(text, "--n", minimum=1, maximum=100)
-
-
-@pytest.mark.parametrize(("text", "ok"), [("2.5", True), ("nan", False), ("inf", False),
-                                          ("0", False), ("-1", False), ("x", False)])  # fmt: skip
-def test_finite_numbers(text: str, ok: bool) -> None:
-    if ok:
-        assert checks.check_finite(text, "--q") == float(text)
-    else:
-        with pytest.raises(errors.InputError):
-            checks.check_finite(text, "--q")
 
 
 @pytest.mark.parametrize(
