@@ -87,11 +87,14 @@ PREVIOUS_COLOR = "Gitops-Guard-Previous-Color"
 """Blue-green: the colour that was live (switch) or that traffic left (switch-back)."""
 REPLICAS = "Gitops-Guard-Replicas"
 """Blue-green: the replicas a prepare or scale-down commit set."""
+UNVERIFIED = "Gitops-Guard-Unverified"
+"""Blue-green: a check the user switched off for this commit (``gates``, ``readiness``)."""
 PROMOTED_AT = "Gitops-Guard-Promoted-At"
 """RFC 3339 UTC time the image was promoted (for lead time when the commit is rebased)."""
 
 KEYS: tuple[str, ...] = (
     ACTION,
+    UNVERIFIED,
     IMAGE,
     PREVIOUS_IMAGE,
     REVERTS,

@@ -42,6 +42,8 @@ INPUTS = (
     InputSpec("argocd-timeout", "--argocd-timeout"),
     InputSpec("argocd-insecure", "--argocd-insecure", "bool"),
     InputSpec("slo-config", "--slo-config"),
+    InputSpec("skip-gates", "--skip-gates", "bool"),
+    InputSpec("readiness", "--readiness"),
     InputSpec("prometheus-url", "--prometheus-url"),
     InputSpec("vars", "--var", "lines"),
     InputSpec("report", "--report"),
@@ -107,6 +109,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--argocd-insecure", action="store_true", help="skip ArgoCD TLS checks")
     parser.add_argument("--slo-config", metavar="FILE", help="the SLO file of both gates")
     parser.add_argument(
+        "--skip-gates",
+        action="store_true",
+        help="switch without SLO gates (an explicit opt-out: warned and recorded); "
+        "without it and without --slo-config: exit 2",
+    )
+    parser.add_argument(
+        "--readiness",
+        choices=("traffic-path", "argocd-only"),
+        default="traffic-path",
+        help="traffic-path: rollout status and EndpointSlices through the Kubernetes API "
+        "(default; no credentials: exit 2); argocd-only: an explicit opt-out",
+    )
+    parser.add_argument(
         "--prometheus-url", metavar="URL", help="Prometheus (token: PROMETHEUS_TOKEN)"
     )
     parser.add_argument(
@@ -166,6 +181,8 @@ def _settings(args: argparse.Namespace, root: Path) -> Any:
         ready_timeout_seconds=_seconds(args.ready_timeout, "--ready-timeout"),
         switch_timeout_seconds=_seconds(args.switch_timeout, "--switch-timeout"),
         branch=args.branch,
+        skip_gates=args.skip_gates,
+        readiness=args.readiness,
         run_url=actions.run_url() or "",
     )
 
@@ -205,6 +222,7 @@ def _report(result: Any) -> dict[str, Any]:
         "verdicts": result.verdicts,
         "switch_seconds": result.switch_seconds,
         "switch_back_seconds": result.switch_back_seconds,
+        "unverified": list(result.unverified),
         "timeline": [asdict(e) for e in result.timeline],
     }
 
@@ -221,7 +239,7 @@ def run(args: argparse.Namespace) -> str:
         raise errors.InputError(
             "--slo-config and --prometheus-url go together",
             source="--slo-config",
-            hint="Give both to gate the colours, or neither to switch on readiness alone.",
+            hint="Give both to gate the colours (or neither, with --skip-gates).",
         )
     if args.slo_config:
         slo_config.load(args.slo_config, overrides={"color": "x", "baseline_color": "y"})
@@ -238,6 +256,7 @@ def run(args: argparse.Namespace) -> str:
         wc=wc,
         kube=kube_client,
         echo=actions.info,
+        warn=lambda text: actions.warning(text, title="blue-green: a check is switched off"),
         wait=steps.argocd_waiter(
             server=args.argocd_server,
             app=args.app,
@@ -252,7 +271,7 @@ def run(args: argparse.Namespace) -> str:
             variables=variables,
             report_dir=report_dir,
         )
-        if args.slo_config
+        if args.slo_config and not args.skip_gates
         else None,
     )
     if args.argocd_server:
@@ -268,12 +287,6 @@ def run(args: argparse.Namespace) -> str:
             args.preview_test_command,
             service=args.preview_service or f"{args.service}-preview",
             namespace=args.namespace or "",
-        )
-    if kube_client is None:
-        actions.warning(
-            "no Kubernetes credentials: readiness on the traffic path is not proven "
-            "(pass --kubeconfig)",
-            title="blue-green without the Kubernetes API",
         )
     try:
         result = flow.run(settings, deps)

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -128,6 +129,8 @@ class Cluster:
 class Gates:
     verdicts: dict[tuple[str, str], str] = field(default_factory=dict)
     asked: list[flow.GateRequest] = field(default_factory=list)
+    reports: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(role, image) -> the slo-gate report the gate hands over (its evidence)."""
 
     def __call__(self, request: flow.GateRequest) -> flow.GateOutcome:
         self.asked.append(request)
@@ -136,4 +139,5 @@ class Gates:
             verdict,  # type: ignore[arg-type]
             f"{request.role} {verdict}",
             {request.colour: f"{verdict} 100%", request.baseline: "baseline 100%"},
+            self.reports.get((request.role, request.image)),
         )

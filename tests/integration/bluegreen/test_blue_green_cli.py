@@ -58,7 +58,11 @@ def test_an_unclear_layout_is_exit_2_and_changes_nothing(
 ) -> None:
     commit_edit(bg, path, old, new)
     tip = bg.tip()
-    code, out = run(capsys, "--dir", str(bg.work), "--service", "web", "--image", NEW)
+    code, out = run(
+        capsys,
+        *("--dir", str(bg.work), "--service", "web", "--image", NEW),
+        *("--skip-gates", "--readiness", "argocd-only"),
+    )
     assert code == 2, out
     assert needle in out
     assert bg.tip() == tip
@@ -81,6 +85,32 @@ def test_bad_flags_are_exit_2(
     code, out = run(capsys, "--dir", str(bg.work), "--service", "web", *flags)
     assert code == 2, out
     assert needle in out
+    assert bg.tip() == tip
+
+
+def test_no_gate_or_no_credentials_is_exit_2_naming_the_input(
+    bg: BlueGreenRepo,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config
+    tip = bg.tip()
+    base = ["--dir", str(bg.work), "--service", "web", "--image", NEW]
+    code, out = run(capsys, *base)
+    assert code == 2, out
+    assert "--slo-config" in out and "--skip-gates" in out
+    code, out = run(capsys, *base, "--skip-gates")
+    assert code == 2, out
+    assert "--kubeconfig" in out and "--readiness argocd-only" in out
+    # Under --from-action-inputs the message names the action inputs.
+    for key, value in {"dir": str(bg.work), "service": "web", "image": NEW}.items():
+        monkeypatch.setenv(f"INPUT_{key.upper()}", value)
+    code, out = run(capsys, "--from-action-inputs")
+    assert code == 2, out
+    assert "input 'slo-config'" in out and "input 'skip-gates'" in out
     assert bg.tip() == tip
 
 
@@ -146,6 +176,7 @@ def test_a_full_run_through_the_cli_writes_outputs_and_a_report(
         "switch-timeout": "10s",
         "ready-timeout": "10s",
         "report": str(tmp_path / "bg.json"),
+        "skip-gates": "true",
     }.items():
         monkeypatch.setenv(f"INPUT_{key.upper()}", value)
     code, out = run(capsys, "--from-action-inputs")
@@ -154,6 +185,8 @@ def test_a_full_run_through_the_cli_writes_outputs_and_a_report(
     assert report["outcome"] == "promoted"
     assert (report["live_before"], report["live_after"]) == ("blue", "green")
     assert set(report["commits"]) == {"prepare", "switch", "scale-down"}
+    assert report["unverified"] == ["gates"]
+    assert "warning: " in out and "the SLO gates were skipped (--skip-gates)" in out
     assert [e["step"] for e in report["timeline"]] == [
         "prepare",
         "ready",

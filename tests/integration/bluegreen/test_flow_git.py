@@ -148,6 +148,81 @@ def test_post_switch_failure_switches_back_by_reverting_the_switch(
     assert bg.tip() == tip
 
 
+def test_the_switch_back_commit_carries_the_gates_evidence(
+    bg: BlueGreenRepo, gates: Gates, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    # A report shaped as slo-gate writes it (slo.evidence.build_report).
+    gates.verdicts[("post-switch", NEW)] = "fail"
+    gates.reports[("post-switch", NEW)] = {
+        "verdict": "fail",
+        "score": 50.0,
+        "reason": "error-ratio failed",
+        "objectives": [
+            {
+                "name": "error-ratio",
+                "state": "fail",
+                "value": 0.07,
+                "threshold": 0.01,
+                "baseline": 0.002,
+                "window": {"range": "5m", "start": "", "end": ""},
+                "reason": "0.07 > 0.01",
+            },
+            {"name": "p99-latency", "state": "pass", "value": 0.2, "threshold": 0.5},
+        ],
+    }
+    result = flow.run(make_settings(NEW), make_deps())
+
+    assert result.outcome == "switched-back", result.reason
+    body = git(bg.root, "--git-dir", str(bg.remote), "log", "-1", "--format=%B", "main")
+    assert "| objective | state | value | threshold | baseline | window | reason |" in body
+    row = next(line for line in body.splitlines() if line.startswith("| error-ratio"))
+    assert [c.strip() for c in row.strip("|").split("|")] == [
+        "error-ratio",
+        "fail",
+        "0.07",
+        "0.01",
+        "0.002",
+        "5m",
+        "0.07 > 0.01",
+    ]
+    assert "p99-latency" not in body  # only the failing objectives
+
+
+def test_without_a_gate_or_the_kubernetes_api_nothing_is_written(
+    bg: BlueGreenRepo, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    tip = bg.tip()
+    with pytest.raises(errors.InputError) as no_gate:
+        flow.run(make_settings(NEW), make_deps(gate=None))
+    assert (no_gate.value.exit_code, no_gate.value.source) == (2, "--slo-config")
+    with pytest.raises(errors.InputError) as no_kube:
+        flow.run(make_settings(NEW), make_deps(kube=None))
+    assert (no_kube.value.exit_code, no_kube.value.source) == (2, "--kubeconfig")
+    assert "--readiness argocd-only" in (no_kube.value.hint or "")
+    assert bg.tip() == tip
+
+
+def test_explicit_opt_outs_are_warned_and_recorded_in_the_switch_commit(
+    bg: BlueGreenRepo, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    warned: list[str] = []
+    result = flow.run(
+        make_settings(NEW, skip_gates=True, readiness="argocd-only"),
+        make_deps(gate=None, kube=None, warn=warned.append),
+    )
+
+    assert result.outcome == "promoted", result.reason
+    assert result.unverified == ["gates", "readiness"]
+    assert len(warned) == 2 and "--skip-gates" in warned[0] and "argocd-only" in warned[1]
+    steps = {e.step: e.outcome for e in result.timeline}
+    assert steps["ready"] == steps["preview-gate"] == steps["post-switch-gate"] == "skipped"
+    body = git(
+        bg.root, "--git-dir", str(bg.remote), "log", "-1", "--format=%B", result.commits["switch"]
+    )
+    assert "Gitops-Guard-Unverified: gates\nGitops-Guard-Unverified: readiness" in body
+    assert "Not verified: the SLO gates were skipped (--skip-gates)." in body
+
+
 def test_inconclusive_post_switch_gate_switches_back_and_exits_3(
     bg: BlueGreenRepo,
     cluster: Cluster,

@@ -206,8 +206,8 @@ class _Run:
 
     def serving(self, lay: models.Layout, colour: str, image: str | None) -> tuple[bool, str]:
         """Wait until the active Service routes only to ``colour``."""
-        if self.d.kube is None:
-            return True, "not checked (no Kubernetes API)"
+        if self.s.readiness != "traffic-path" or self.d.kube is None:
+            return True, "not checked (--readiness argocd-only)"
         return self.traffic().serving(
             self.active_name(), colour, image, timeout=self.s.switch_timeout_seconds
         )
@@ -219,8 +219,34 @@ class _Run:
         except _Stop:
             return self.result
 
+    def opt_outs(self) -> None:
+        """A missing gate or Kubernetes API is exit 2 unless the user opted out; an opt-out
+        is announced and recorded (report, switch commit)."""
+        s = self.s
+        if self.d.gate is None and not s.skip_gates:
+            raise errors.InputError(
+                "no SLO gate: the colours would be switched without a verdict",
+                source="--slo-config",
+                hint="Give --slo-config and --prometheus-url, or opt out with --skip-gates.",
+            )
+        if self.d.kube is None and s.readiness == "traffic-path":
+            raise errors.InputError(
+                "no Kubernetes credentials: readiness on the traffic path cannot be proven",
+                source="--kubeconfig",
+                hint="Pass --kubeconfig (or set KUBECONFIG, or run in the cluster), "
+                "or opt out with --readiness argocd-only.",
+            )
+        if s.skip_gates:
+            self.result.unverified.append("gates")
+        if s.readiness == "argocd-only":
+            self.result.unverified.append("readiness")
+        warn = self.d.warn or self.d.echo
+        for what in self.result.unverified:
+            warn(f"blue-green {s.service}: {render.UNVERIFIED_TEXT[what]}")
+
     def _run(self) -> models.Result:
         s = self.s
+        self.opt_outs()
         gitrepo.sync_to_remote(self.wc, publish.resolve_branch(self.wc, s.branch))
         refused = quarantine.refused(self.wc.root, [self.image])
         if refused:
@@ -305,7 +331,7 @@ class _Run:
     def prove(self, lay: models.Layout, decision: models.Decision) -> bool:
         """Readiness on the traffic path, the preview test, the preview gate."""
         idle, live = decision.idle, decision.live
-        if self.d.kube is not None:
+        if self.s.readiness == "traffic-path" and self.d.kube is not None:
             started = self.d.clock()
             ok, message = self.ready(lay, idle)
             self.event("ready", "done" if ok else "fail", started, message)
@@ -316,7 +342,9 @@ class _Run:
                 )
                 return False
         else:
-            self.event("ready", "skipped", self.d.clock(), "no Kubernetes API: readiness unproven")
+            self.event(
+                "ready", "skipped", self.d.clock(), "--readiness argocd-only: readiness unproven"
+            )
         if self.d.preview_test is not None:
             started = self.d.clock()
             code, tail = self.d.preview_test(idle)
@@ -352,9 +380,9 @@ class _Run:
         baseline_image: str,
     ) -> GateOutcome:
         step = f"{role}-gate"
-        if self.d.gate is None:
-            self.event(step, "skipped", self.d.clock(), "no --slo-config: not gated")
-            return GateOutcome("pass", "not gated")
+        if self.d.gate is None or self.s.skip_gates:
+            self.event(step, "skipped", self.d.clock(), "--skip-gates: not gated")
+            return GateOutcome("pass", "not gated (--skip-gates)")
         started = self.d.clock()
         outcome = self.d.gate(
             GateRequest(
@@ -402,6 +430,7 @@ class _Run:
                     old_image=now.deployments[fresh.live].image,
                     verdict=verdict,
                     run_url=s.run_url,
+                    unverified=self.result.unverified,
                 )
                 return self.files(written), message
 

@@ -26,6 +26,9 @@ Outcome = Literal[
 ]
 """How a run ended; :mod:`gitops_guard.cli.outcomes` maps each to its exit code."""
 Mode = Literal["git", "cluster"]
+Readiness = Literal["traffic-path", "argocd-only"]
+"""``traffic-path``: rollout status and EndpointSlices through the Kubernetes API (the
+default); ``argocd-only``: the explicit opt-out, the switch rests on ArgoCD's health."""
 
 
 @dataclass(frozen=True)
@@ -154,3 +157,5 @@ class Result:
     switch_seconds: float | None = None
     switch_back_seconds: float | None = None
     timeline: list[Event] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
+    """What the user opted out of (``gates``, ``readiness``): in the report and trailers."""

@@ -90,6 +90,8 @@ class Deps:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     echo: Callable[[str], None] = print
+    warn: Callable[[str], None] | None = None
+    """Where an opt-out is announced (the CLI: a ``::warning``); default: :attr:`echo`."""
 
 
 @dataclass(frozen=True)
@@ -114,5 +116,10 @@ class Settings:
     ready_timeout_seconds: float = 300.0
     switch_timeout_seconds: float = 60.0
     poll_seconds: float = 0.25
+    skip_gates: bool = False
+    """The explicit opt-out of both SLO gates; without it a missing gate is exit 2."""
+    readiness: models.Readiness = "traffic-path"
+    """``argocd-only`` is the explicit opt-out of the Kubernetes readiness checks; with
+    ``traffic-path`` a missing Kubernetes API is exit 2."""
     branch: str | None = None
     run_url: str = ""

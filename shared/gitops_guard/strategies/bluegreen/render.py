@@ -75,11 +75,14 @@ def switch_message(
     old_image: str,
     verdict: str = "",
     run_url: str = "",
+    unverified: Sequence[str] = (),
 ) -> str:
+    """``unverified``: the checks the user opted out of (``gates``, ``readiness``)."""
     body = (
         f"Switch Service {active} from {old} ({old_image}) to {new} ({image}).\n\n"
         "Only the selector's colour changes; the old colour stays warm for a switch-back."
         + (f"\n\nPreview gate: {verdict}." if verdict else "")
+        + "".join(f"\n\nNot verified: {UNVERIFIED_TEXT[u]}." for u in unverified)
     )
     return _message(
         f"blue-green: switch {service} to {new} ({image})",
@@ -92,8 +95,16 @@ def switch_message(
             (trailers.IMAGE, image),
             (trailers.PREVIOUS_IMAGE, old_image),
             (trailers.VERDICT, verdict),
+            *[(trailers.UNVERIFIED, u) for u in unverified],
         ],
     )
+
+
+UNVERIFIED_TEXT = {
+    "gates": "the SLO gates were skipped (--skip-gates)",
+    "readiness": "readiness on the traffic path was not checked (--readiness argocd-only)",
+}
+"""The opt-outs as the switch commit's body and the warnings name them."""
 
 
 def switch_back_message(
