@@ -2,11 +2,10 @@
 
 Each step reads the state again (the layout at the tip of the branch, the cluster)
 and asks :func:`.plan.decide` what is left, so a rerun continues where a run
-stopped. Commits go through the publish engine (:func:`gitops_guard.rollback.
-publish.publish`: a worktree at the remote tip, the change recomputed on every
-push attempt); ArgoCD, the SLO gate, the preview test and the Kubernetes API
-come in as callables (:class:`Deps`), so this module holds the order of the steps
-and nothing of HTTP or flags::
+stopped. The run's state and means (reading, planning, commits through the one
+publish engine, waits) are :class:`.session.Session`'s; ArgoCD, the SLO gate, the
+preview test and the Kubernetes API come in as callables (:class:`Deps`), so this
+module holds the order of the steps and nothing of HTTP or flags::
 
     prepare commit (image, replicas, preview selector) -> argocd-wait
       -> rollout status + preview endpoints (kube) -> preview test + preview gate
@@ -23,14 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from gitops_guard import errors, gitops, quarantine, trailers
-from gitops_guard.rollback import gitrepo, publish
-from gitops_guard.strategies.bluegreen import edits, layout, models, plan, render, traffic
+from gitops_guard.gitops import publish as engine
+from gitops_guard.rollback import gitrepo
+from gitops_guard.strategies.bluegreen import edits, models, render, session
 from gitops_guard.strategies.bluegreen.ports import (
     Deps,
     GateOutcome,
@@ -43,180 +42,12 @@ from gitops_guard.strategies.bluegreen.ports import (
 __all__ = ["Deps", "GateOutcome", "GateRequest", "KubeReader", "Settings", "WaitOutcome", "run"]
 
 
-class _Stop(Exception):
-    """Ends the run with the result as it stands."""
-
-
-class _Run:
-    def __init__(self, settings: Settings, deps: Deps) -> None:
-        self.s = settings
-        self.d = deps
-        self.wc = deps.wc
-        self.image = settings.image.text
-        self.rel = settings.dir.resolve().relative_to(self.wc.root.resolve())
-        self.result = models.Result(service=settings.service, image=self.image, mode=settings.mode)
-        self.started = deps.clock()
-
-    # ------------------------------------------------------------ helpers
-    def event(
-        self,
-        step: str,
-        outcome: str,
-        started: float,
-        detail: str = "",
-        *,
-        commit: str = "",
-        figures: Mapping[str, str] | None = None,
-    ) -> None:
-        seconds = self.d.clock() - started
-        self.result.timeline.append(
-            models.Event(step, outcome, seconds, detail, commit, dict(figures or {}))
-        )
-        self.d.echo(f"  {step:<17} {outcome:<12} {seconds:6.1f} s  {detail}")
-
-    def finish(self, outcome: models.Outcome, reason: str) -> models.Result:
-        self.result.outcome = outcome
-        self.result.reason = reason
-        return self.result
-
-    def read(self, root: Path | None = None) -> models.Layout:
-        base = (root or self.wc.root) / self.rel
-        return layout.read(
-            base,
-            service=self.s.service,
-            paths=self.s.paths,
-            colours=self.s.colours,
-            colour_key=self.s.colour_key,
-            active_service=self.s.active_service,
-            preview_service=self.s.preview_service,
-            mode=self.s.mode,
-            namespace=self.s.namespace,
-            prefix="" if str(self.rel) == "." else f"{self.rel.as_posix()}/",
-        )
-
-    def history(self, tree: gitops.WorkingCopy | None = None) -> list[models.HistoryEntry]:
-        text = (tree or self.wc).git("log", "-n", "200", f"--format={render.LOG_FORMAT}", "HEAD")
-        return render.parse_history(text, service=self.s.service)
-
-    @property
-    def namespace(self) -> str | None:
-        return self.s.namespace or self._layout_ns or None
-
-    _layout_ns = ""
-
-    def active_name(self) -> str:
-        return self.s.active_service or self.s.service
-
-    def cluster_live(self, lay: models.Layout) -> str | None:
-        if self.s.mode != "cluster":
-            return None
-        if self.d.kube is None:
-            raise errors.InputError(
-                "--mode cluster needs the Kubernetes API", source="--mode"
-            )  # pragma: no cover (the CLI always connects in cluster mode)
-        svc = self.d.kube.get_service(self.active_name(), namespace=self.namespace)
-        colour = svc.selector.get(self.s.colour_key)
-        if colour not in self.s.colours:
-            raise errors.InputError(
-                f"Service {svc.name} in the cluster selects {self.s.colour_key}: "
-                f"{colour!r}, not one of {' or '.join(self.s.colours)}",
-                source="--active-service",
-                hint="Set the selector's colour key once by hand (kubectl edit), then rerun.",
-            )
-        return colour
-
-    def decide(
-        self, root: Path | None = None, tree: gitops.WorkingCopy | None = None
-    ) -> tuple[models.Layout, models.Decision]:
-        lay = self.read(root)
-        self._layout_ns = lay.namespace
-        decision = plan.decide(
-            lay,
-            image=self.image,
-            history=self.history(tree),
-            preview_replicas=self.s.preview_replicas,
-            live=self.cluster_live(lay),
-        )
-        return lay, decision
-
-    def publish(
-        self,
-        label: str,
-        change: Callable[[gitops.WorkingCopy, Path], tuple[list[str], str] | None],
-    ) -> str | None:
-        """One commit through the publish engine; ``change(tree, base)`` edits and returns
-        (files relative to the checkout, message), or None when in place."""
-
-        def make_change(tree: gitops.WorkingCopy) -> publish.Change:
-            made = change(tree, tree.root / self.rel)
-            if made is None:
-                return publish.Change(skip_code="in-place", skip_reason=f"{label}: in place")
-            files, message = made
-            if not files:
-                return publish.Change(skip_code="in-place", skip_reason=f"{label}: in place")
-            sha = tree.commit(message, files)
-            return publish.Change(sha=sha, files=tuple(files))
-
-        done = publish.publish(
-            self.wc,
-            make_change,
-            publish.PublishSettings(mode="commit", branch=self.s.branch),
-            target="",
-            head_branch=f"gitops-guard/blue-green-{self.s.service}",
-            title=lambda ch: label,
-            body=lambda ch: label,
-        )
-        return done.rollback_sha or None
-
-    def files(self, written: list[str]) -> list[str]:
-        return [(self.rel / f).as_posix() for f in written]
-
-    # ------------------------------------------------------------ waits
-    def wait_argocd(self, step: str, sha: str) -> None:
-        if self.d.wait is None or not sha:
-            return
-        started = self.d.clock()
-        outcome = self.d.wait(sha)
-        if outcome.outcome == "done":
-            self.event("wait", "done", started, f"ArgoCD runs {sha[:12]} ({step})", commit=sha)
-            return
-        self.event("wait", "error" if outcome.undecided else "fail", started, outcome.reason)
-        raise _WaitFailed(outcome)
-
-    def traffic(self) -> traffic.Traffic:
-        assert self.d.kube is not None
-        return traffic.Traffic(
-            api=self.d.kube,
-            namespace=self.namespace,
-            colour_key=self.s.colour_key,
-            clock=self.d.clock,
-            sleep=self.d.sleep,
-            poll_seconds=self.s.poll_seconds,
-        )
-
-    def ready(self, lay: models.Layout, colour: str) -> tuple[bool, str]:
-        """Rollout status of ``colour``'s Deployment, then its endpoints on the preview."""
-        return self.traffic().ready(
-            lay.deployments[colour].name,
-            colour,
-            self.image,
-            preview=lay.preview.name if lay.preview is not None else None,
-            timeout=self.s.ready_timeout_seconds,
-        )
-
-    def serving(self, lay: models.Layout, colour: str, image: str | None) -> tuple[bool, str]:
-        """Wait until the active Service routes only to ``colour``."""
-        if self.s.readiness != "traffic-path" or self.d.kube is None:
-            return True, "not checked (--readiness argocd-only)"
-        return self.traffic().serving(
-            self.active_name(), colour, image, timeout=self.s.switch_timeout_seconds
-        )
-
+class _Run(session.Session):
     # ------------------------------------------------------------ steps
     def run(self) -> models.Result:
         try:
             return self._run()
-        except _Stop:
+        except session.Stop:
             return self.result
 
     def opt_outs(self) -> None:
@@ -247,7 +78,7 @@ class _Run:
     def _run(self) -> models.Result:
         s = self.s
         self.opt_outs()
-        gitrepo.sync_to_remote(self.wc, publish.resolve_branch(self.wc, s.branch))
+        engine.sync_to_remote(self.wc, engine.resolve_branch(self.wc, s.branch))
         refused = quarantine.refused(self.wc.root, [self.image])
         if refused:
             raise errors.InputError(
@@ -320,13 +151,13 @@ class _Run:
         )
         try:
             self.wait_argocd("prepare", sha or self.wc.head())
-        except _WaitFailed as exc:
+        except session.WaitFailed as exc:
             self.finish(
                 "undecided" if exc.outcome.undecided else "rejected",
                 f"ArgoCD did not run the prepared colour: {exc.outcome.reason}; nothing was "
                 "switched",
             )
-            raise _Stop from exc
+            raise session.Stop from exc
 
     def prove(self, lay: models.Layout, decision: models.Decision) -> bool:
         """Readiness on the traffic path, the preview test, the preview gate."""
@@ -443,7 +274,7 @@ class _Run:
             )
             try:
                 self.wait_argocd("switch", sha)
-            except _WaitFailed as exc:
+            except session.WaitFailed as exc:
                 lay, decision = self.decide()
                 return self.switch_back(
                     lay,
@@ -473,7 +304,11 @@ class _Run:
         self.result.verdicts["post-switch"] = verdict.verdict
         if verdict.verdict in ("fail", "inconclusive"):
             self.switch_back(
-                lay, decision, verdict.verdict, verdict.reason, _evidence(verdict.report)
+                lay,
+                decision,
+                verdict.verdict,
+                verdict.reason,
+                session.evidence_table(verdict.report),
             )
             return self.result
         self.scale_down(decision)
@@ -557,14 +392,14 @@ class _Run:
             )
             try:
                 self.wait_argocd("switch-back", sha)
-            except _WaitFailed as exc:
+            except session.WaitFailed as exc:
                 self.result.live_after = back
                 self.finish(
                     "undecided",
                     f"{reason}; the switch-back {sha[:12]} is pushed but ArgoCD did not run it: "
                     f"{exc.outcome.reason}",
                 )
-                raise _Stop from exc
+                raise session.Stop from exc
         ok, message = self.serving(lay, back, None)
         self.result.switch_back_seconds = round(self.d.clock() - started, 3)
         self.event("serving", "done" if ok else "fail", started, message)
@@ -574,7 +409,7 @@ class _Run:
             f"{reason}; switched back to {back} in {self.result.switch_back_seconds:.1f} s"
             + ("" if ok else f", but {message}"),
         )
-        raise _Stop
+        raise session.Stop
 
     def quarantine(
         self, tree: gitops.WorkingCopy, verdict: str, reason: str, commit: str
@@ -588,7 +423,7 @@ class _Run:
             return []
         entry = quarantine.QuarantineEntry(
             image=self.image,
-            reason=_one_line(f"blue-green post-switch gate {verdict}: {reason}"),
+            reason=session.one_line(f"blue-green post-switch gate {verdict}: {reason}"),
             since=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             commit=commit,
             run_url=self.s.run_url,
@@ -632,30 +467,8 @@ class _Run:
             commit=sha,
         )
         # The new colour serves and passed its gate; a failed wait shows in the timeline.
-        with contextlib.suppress(_WaitFailed):
+        with contextlib.suppress(session.WaitFailed):
             self.wait_argocd("scale-down", sha)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
-
-
-def _evidence(report: Mapping[str, object] | None) -> str:
-    """The gate report's failing objectives as a table, for the switch-back commit."""
-    if not report:
-        return ""
-    from gitops_guard.rollback import evidence
-
-    try:
-        return evidence.table(evidence.from_report(dict(report)))
-    except errors.GitopsGuardError:
-        return ""
-
-
-class _WaitFailed(Exception):
-    def __init__(self, outcome: WaitOutcome) -> None:
-        super().__init__(outcome.reason)
-        self.outcome = outcome
 
 
 def run(settings: Settings, deps: Deps) -> models.Result:

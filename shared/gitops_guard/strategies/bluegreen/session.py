@@ -1,0 +1,201 @@
+"""One blue-green run's state and means: the layout and plan read from Git (and the
+cluster), commits through the one publish engine (:mod:`gitops_guard.gitops.publish`:
+a worktree at the remote tip, the change recomputed on every push attempt), the
+ArgoCD wait and the traffic checks. The order of the steps is :mod:`.flow`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from gitops_guard import errors, gitops
+from gitops_guard.gitops import publish as engine
+from gitops_guard.strategies.bluegreen import layout, models, plan, render, traffic
+from gitops_guard.strategies.bluegreen.ports import Deps, Settings, WaitOutcome
+
+
+class Stop(Exception):
+    """Ends the run with the result as it stands."""
+
+
+class Session:
+    """The state of one run and its means: read, decide, publish, wait."""
+
+    def __init__(self, settings: Settings, deps: Deps) -> None:
+        self.s = settings
+        self.d = deps
+        self.wc = deps.wc
+        self.image = settings.image.text
+        self.rel = settings.dir.resolve().relative_to(self.wc.root.resolve())
+        self.result = models.Result(service=settings.service, image=self.image, mode=settings.mode)
+        self.started = deps.clock()
+
+    # ------------------------------------------------------------ helpers
+    def event(
+        self,
+        step: str,
+        outcome: str,
+        started: float,
+        detail: str = "",
+        *,
+        commit: str = "",
+        figures: Mapping[str, str] | None = None,
+    ) -> None:
+        seconds = self.d.clock() - started
+        self.result.timeline.append(
+            models.Event(step, outcome, seconds, detail, commit, dict(figures or {}))
+        )
+        self.d.echo(f"  {step:<17} {outcome:<12} {seconds:6.1f} s  {detail}")
+
+    def finish(self, outcome: models.Outcome, reason: str) -> models.Result:
+        self.result.outcome = outcome
+        self.result.reason = reason
+        return self.result
+
+    def read(self, root: Path | None = None) -> models.Layout:
+        base = (root or self.wc.root) / self.rel
+        return layout.read(
+            base,
+            service=self.s.service,
+            paths=self.s.paths,
+            colours=self.s.colours,
+            colour_key=self.s.colour_key,
+            active_service=self.s.active_service,
+            preview_service=self.s.preview_service,
+            mode=self.s.mode,
+            namespace=self.s.namespace,
+            prefix="" if str(self.rel) == "." else f"{self.rel.as_posix()}/",
+        )
+
+    def history(self, tree: gitops.WorkingCopy | None = None) -> list[models.HistoryEntry]:
+        text = (tree or self.wc).git("log", "-n", "200", f"--format={render.LOG_FORMAT}", "HEAD")
+        return render.parse_history(text, service=self.s.service)
+
+    @property
+    def namespace(self) -> str | None:
+        return self.s.namespace or self._layout_ns or None
+
+    _layout_ns = ""
+
+    def active_name(self) -> str:
+        return self.s.active_service or self.s.service
+
+    def cluster_live(self, lay: models.Layout) -> str | None:
+        if self.s.mode != "cluster":
+            return None
+        if self.d.kube is None:
+            raise errors.InputError(
+                "--mode cluster needs the Kubernetes API", source="--mode"
+            )  # pragma: no cover (the CLI always connects in cluster mode)
+        svc = self.d.kube.get_service(self.active_name(), namespace=self.namespace)
+        colour = svc.selector.get(self.s.colour_key)
+        if colour not in self.s.colours:
+            raise errors.InputError(
+                f"Service {svc.name} in the cluster selects {self.s.colour_key}: "
+                f"{colour!r}, not one of {' or '.join(self.s.colours)}",
+                source="--active-service",
+                hint="Set the selector's colour key once by hand (kubectl edit), then rerun.",
+            )
+        return colour
+
+    def decide(
+        self, root: Path | None = None, tree: gitops.WorkingCopy | None = None
+    ) -> tuple[models.Layout, models.Decision]:
+        lay = self.read(root)
+        self._layout_ns = lay.namespace
+        decision = plan.decide(
+            lay,
+            image=self.image,
+            history=self.history(tree),
+            preview_replicas=self.s.preview_replicas,
+            live=self.cluster_live(lay),
+        )
+        return lay, decision
+
+    def publish(
+        self,
+        label: str,
+        change: Callable[[gitops.WorkingCopy, Path], tuple[list[str], str] | None],
+    ) -> str | None:
+        """One commit through the publish engine; ``change(tree, base)`` edits and returns
+        (files relative to the checkout, message), or None when in place."""
+
+        def make_change(tree: gitops.WorkingCopy) -> engine.Change:
+            made = change(tree, tree.root / self.rel)
+            files, message = made if made is not None else ([], "")
+            if not files:
+                return engine.Change(skip_code="in-place", skip_reason=f"{label}: in place")
+            sha = tree.commit(message, files)
+            return engine.Change(sha=sha, files=tuple(files))
+
+        done = engine.publish(
+            self.wc, make_change, engine.PublishSettings(mode="commit", branch=self.s.branch)
+        )
+        return done.sha or None
+
+    def files(self, written: list[str]) -> list[str]:
+        return [(self.rel / f).as_posix() for f in written]
+
+    # ------------------------------------------------------------ waits
+    def wait_argocd(self, step: str, sha: str) -> None:
+        if self.d.wait is None or not sha:
+            return
+        started = self.d.clock()
+        outcome = self.d.wait(sha)
+        if outcome.outcome == "done":
+            self.event("wait", "done", started, f"ArgoCD runs {sha[:12]} ({step})", commit=sha)
+            return
+        self.event("wait", "error" if outcome.undecided else "fail", started, outcome.reason)
+        raise WaitFailed(outcome)
+
+    def traffic(self) -> traffic.Traffic:
+        assert self.d.kube is not None
+        return traffic.Traffic(
+            api=self.d.kube,
+            namespace=self.namespace,
+            colour_key=self.s.colour_key,
+            clock=self.d.clock,
+            sleep=self.d.sleep,
+            poll_seconds=self.s.poll_seconds,
+        )
+
+    def ready(self, lay: models.Layout, colour: str) -> tuple[bool, str]:
+        """Rollout status of ``colour``'s Deployment, then its endpoints on the preview."""
+        return self.traffic().ready(
+            lay.deployments[colour].name,
+            colour,
+            self.image,
+            preview=lay.preview.name if lay.preview is not None else None,
+            timeout=self.s.ready_timeout_seconds,
+        )
+
+    def serving(self, lay: models.Layout, colour: str, image: str | None) -> tuple[bool, str]:
+        """Wait until the active Service routes only to ``colour``."""
+        if self.s.readiness != "traffic-path" or self.d.kube is None:
+            return True, "not checked (--readiness argocd-only)"
+        return self.traffic().serving(
+            self.active_name(), colour, image, timeout=self.s.switch_timeout_seconds
+        )
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
+
+
+def evidence_table(report: Mapping[str, object] | None) -> str:
+    """The gate report's failing objectives as a table, for the switch-back commit."""
+    if not report:
+        return ""
+    from gitops_guard.rollback import evidence
+
+    try:
+        return evidence.table(evidence.from_report(dict(report)))
+    except errors.GitopsGuardError:
+        return ""
+
+
+class WaitFailed(Exception):
+    def __init__(self, outcome: WaitOutcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
