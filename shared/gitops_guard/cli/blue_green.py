@@ -46,6 +46,7 @@ INPUTS = (
     InputSpec("readiness", "--readiness"),
     InputSpec("prometheus-url", "--prometheus-url"),
     InputSpec("vars", "--var", "lines"),
+    InputSpec("timeout", "--timeout"),
     InputSpec("report", "--report"),
 )
 
@@ -131,6 +132,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="more variables for the SLO file (repeatable)",
     )
+    parser.add_argument(
+        "--timeout",
+        default="30m",
+        help="bounds the whole command (waits, polls, gates, delays); when spent: exit 3, "
+        "and a rerun continues (default 30m)",
+    )
     parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
 
 
@@ -183,6 +190,7 @@ def _settings(args: argparse.Namespace, root: Path) -> Any:
         branch=args.branch,
         skip_gates=args.skip_gates,
         readiness=args.readiness,
+        timeout_seconds=_seconds(args.timeout, "--timeout"),
         run_url=actions.run_url() or "",
     )
 
@@ -229,11 +237,15 @@ def _report(result: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> str:
     """Validate everything, run the flow, report; return the outcome (see cli.outcomes)."""
+    import time
+
     from gitops_guard.slo import config as slo_config
     from gitops_guard.strategies.bluegreen import flow, plan, render, steps
 
+    started = time.monotonic()
     wc = gitops.open_checkout(args.dir)
     settings = _settings(args, Path(args.dir))
+    until = started + settings.timeout_seconds
     variables = slo_config.parse_overrides(args.var)
     if bool(args.slo_config) != bool(args.prometheus_url):
         raise errors.InputError(
@@ -262,6 +274,7 @@ def run(args: argparse.Namespace) -> str:
             app=args.app,
             timeout_seconds=argocd_timeout,
             insecure=args.argocd_insecure,
+            remaining=lambda: until - time.monotonic(),
         )
         if args.argocd_server
         else None,

@@ -75,6 +75,7 @@ def test_an_unclear_layout_is_exit_2_and_changes_nothing(
         (["--image", NEW, "--preview-replicas", "many"], "--preview-replicas"),
         (["--image", NEW, "--colors", "blue"], "--colors"),
         (["--image", NEW, "--scale-down-delay", "soon"], "--scale-down-delay"),
+        (["--image", NEW, "--timeout", "soon"], "--timeout"),
         (["--image", NEW, "--slo-config", "slo.yaml"], "--slo-config and --prometheus-url"),
     ],
 )

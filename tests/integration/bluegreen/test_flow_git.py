@@ -11,6 +11,8 @@ continue where a run stopped (nothing done twice); an unreachable API mid-way (3
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 
 import pytest
@@ -221,6 +223,43 @@ def test_explicit_opt_outs_are_warned_and_recorded_in_the_switch_commit(
     )
     assert "Gitops-Guard-Unverified: gates\nGitops-Guard-Unverified: readiness" in body
     assert "Not verified: the SLO gates were skipped (--skip-gates)." in body
+
+
+def test_timeout_bounds_the_run_exit_3_and_a_rerun_continues(
+    bg: BlueGreenRepo, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    def slow_argocd(sha: str) -> flow.WaitOutcome:
+        time.sleep(0.6)  # ArgoCD is still syncing when the whole --timeout is spent
+        return flow.WaitOutcome("timed-out", "timed-out: OutOfSync")
+
+    started = time.monotonic()
+    result = flow.run(make_settings(NEW, timeout_seconds=0.5), make_deps(wait=slow_argocd))
+    elapsed = time.monotonic() - started
+
+    assert (result.outcome, code(result)) == ("undecided", 3), result.reason
+    took = float(re.search(r"timed out after ([0-9.]+) s", result.reason).group(1))  # type: ignore[union-attr]
+    assert 0.5 <= took <= elapsed and "--timeout 0.5 s" in result.reason
+    assert "waiting for ArgoCD to run" in result.reason and "(prepare)" in result.reason
+    assert "ready" not in [e.step for e in result.timeline]  # nothing after the deadline
+    assert list(result.commits) == ["prepare"]  # nothing switched
+    assert bg.log()[0] == f"blue-green: prepare web green with {NEW}"
+
+    again = flow.run(make_settings(NEW), make_deps())
+    assert again.outcome == "promoted", again.reason
+    assert list(again.commits) == ["switch", "scale-down"]  # the prepare is not redone
+
+
+def test_a_readiness_wait_cut_by_the_timeout_is_undecided_not_rejected(
+    bg: BlueGreenRepo, cluster: Cluster, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    cluster.bad_images.add(NEW)
+    result = flow.run(
+        make_settings(NEW, ready_timeout_seconds=30, timeout_seconds=1.0), make_deps()
+    )
+    assert (result.outcome, code(result)) == ("undecided", 3), result.reason
+    assert "waiting for the idle colour green to be ready" in result.reason
+    assert result.timeline[-1].step == "timeout"
+    assert sum(e.seconds for e in result.timeline) < 5
 
 
 def test_inconclusive_post_switch_gate_switches_back_and_exits_3(

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -104,6 +103,8 @@ class _Run(session.Session):
             if decision.phase == "prepare":
                 self.prepare(lay, decision)
                 lay, decision = self.decide()
+            else:  # a rerun: an earlier run may have stopped before ArgoCD ran the prepare
+                self.wait_prepared(self.wc.head())
             if not self.prove(lay, decision):
                 return self.result
             lay, decision = self.switch(lay, decision)
@@ -149,8 +150,11 @@ class _Run(session.Session):
             f"{decision.idle}: {self.image}" + ("" if sha else " (already prepared)"),
             commit=sha or "",
         )
+        self.wait_prepared(sha or self.wc.head())
+
+    def wait_prepared(self, sha: str) -> None:
         try:
-            self.wait_argocd("prepare", sha or self.wc.head())
+            self.wait_argocd("prepare", sha)
         except session.WaitFailed as exc:
             self.finish(
                 "undecided" if exc.outcome.undecided else "rejected",
@@ -167,6 +171,7 @@ class _Run(session.Session):
             ok, message = self.ready(lay, idle)
             self.event("ready", "done" if ok else "fail", started, message)
             if not ok:
+                self.expired(f"the idle colour {idle} to be ready: {message}")
                 self.finish(
                     "rejected",
                     f"the idle colour {idle} is not ready: {message}; nothing was switched",
@@ -177,6 +182,7 @@ class _Run(session.Session):
                 "ready", "skipped", self.d.clock(), "--readiness argocd-only: readiness unproven"
             )
         if self.d.preview_test is not None:
+            self.expired("the preview test to start")
             started = self.d.clock()
             code, tail = self.d.preview_test(idle)
             self.event("preview-test", "pass" if code == 0 else "fail", started, tail)
@@ -214,6 +220,7 @@ class _Run(session.Session):
         if self.d.gate is None or self.s.skip_gates:
             self.event(step, "skipped", self.d.clock(), "--skip-gates: not gated")
             return GateOutcome("pass", "not gated (--skip-gates)")
+        self.expired(f"the {role} gate to start")
         started = self.d.clock()
         outcome = self.d.gate(
             GateRequest(
@@ -287,6 +294,8 @@ class _Run(session.Session):
         self.result.switch_seconds = round(self.d.clock() - pushed_at, 3)
         self.event("serving", "done" if ok else "fail", started, message)
         self.result.live_after = new
+        if not ok:
+            self.expired(f"the active Service to route to {new}: {message}")
         lay, decision = self.decide()
         if not ok:
             return self.switch_back(
@@ -300,6 +309,15 @@ class _Run(session.Session):
     def after_switch(self, lay: models.Layout, decision: models.Decision) -> models.Result:
         new, old = decision.live, decision.idle
         self.result.live_after = new
+        if self.remaining() <= 0:  # undecided under user traffic: as an inconclusive gate
+            elapsed = self.d.clock() - self.started
+            self.switch_back(
+                lay,
+                decision,
+                "inconclusive",
+                f"timed out after {elapsed:.1f} s (--timeout {self.s.timeout_seconds:g} s) "
+                "before the post-switch gate",
+            )
         verdict = self.gate("post-switch", new, old, lay.deployments[old].image)
         self.result.verdicts["post-switch"] = verdict.verdict
         if verdict.verdict in ("fail", "inconclusive"):
@@ -325,8 +343,10 @@ class _Run(session.Session):
         reason: str,
         evidence: str = "",
     ) -> tuple[models.Layout, models.Decision]:
-        """Put the old colour back on the active Service; ends the run."""
+        """Put the old colour back on the active Service; ends the run. Not cut short by
+        ``--timeout``: the old colour must serve again."""
         s = self.s
+        self.deadline = float("inf")
         leaving, back = decision.live, decision.idle
         if lay.deployments[leaving].image != self.image:  # the switch never landed in Git
             leaving, back = decision.idle, decision.live
@@ -411,26 +431,6 @@ class _Run(session.Session):
         )
         raise session.Stop
 
-    def quarantine(
-        self, tree: gitops.WorkingCopy, verdict: str, reason: str, commit: str
-    ) -> list[str]:
-        """Quarantine the image a failed post-switch gate took out (as rollback does);
-        the files written. An inconclusive gate quarantines nothing: a rerun may retry."""
-        if verdict != "fail":
-            return []
-        current = quarantine.load(tree.root)
-        if current.find(self.image) is not None:
-            return []
-        entry = quarantine.QuarantineEntry(
-            image=self.image,
-            reason=session.one_line(f"blue-green post-switch gate {verdict}: {reason}"),
-            since=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            commit=commit,
-            run_url=self.s.run_url,
-        )
-        quarantine.save(tree.root, quarantine.with_added(current, [entry]))
-        return [quarantine.PATH]
-
     def scale_down(self, decision: models.Decision) -> None:
         s = self.s
         old = decision.idle
@@ -440,7 +440,8 @@ class _Run(session.Session):
             )
             return
         started = self.d.clock()
-        self.d.sleep(s.scale_down_delay_seconds)
+        self.d.sleep(self.bounded(s.scale_down_delay_seconds))
+        self.expired(f"the scale-down delay of {s.scale_down_delay_seconds:g} s")
 
         def change(tree: gitops.WorkingCopy, base: Path) -> tuple[list[str], str] | None:
             now, fresh = self.decide(tree.root, tree)

@@ -116,6 +116,9 @@ class Settings:
     ready_timeout_seconds: float = 300.0
     switch_timeout_seconds: float = 60.0
     poll_seconds: float = 0.25
+    timeout_seconds: float = 1800.0
+    """``--timeout``: bounds the whole run (ArgoCD waits, readiness polls, gates, the
+    scale-down delay); when spent the run ends undecided (exit 3) and a rerun continues."""
     skip_gates: bool = False
     """The explicit opt-out of both SLO gates; without it a missing gate is exit 2."""
     readiness: models.Readiness = "traffic-path"

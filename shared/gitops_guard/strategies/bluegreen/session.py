@@ -7,9 +7,10 @@ ArgoCD wait and the traffic checks. The order of the steps is :mod:`.flow`'s.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 
-from gitops_guard import errors, gitops
+from gitops_guard import errors, gitops, quarantine
 from gitops_guard.gitops import publish as engine
 from gitops_guard.strategies.bluegreen import layout, models, plan, render, traffic
 from gitops_guard.strategies.bluegreen.ports import Deps, Settings, WaitOutcome
@@ -30,6 +31,30 @@ class Session:
         self.rel = settings.dir.resolve().relative_to(self.wc.root.resolve())
         self.result = models.Result(service=settings.service, image=self.image, mode=settings.mode)
         self.started = deps.clock()
+        self.deadline = self.started + settings.timeout_seconds
+
+    # ------------------------------------------------------------ the deadline
+    def remaining(self) -> float:
+        """Seconds left of ``--timeout`` (never below 0)."""
+        return max(0.0, self.deadline - self.d.clock())
+
+    def bounded(self, seconds: float) -> float:
+        """A step's own timeout, cut to what is left of the whole command's."""
+        return min(seconds, self.remaining())
+
+    def expired(self, waiting_for: str) -> None:
+        """When ``--timeout`` is spent: end the run undecided (exit 3), saying how long it
+        ran and what it waited for; what is pushed stays, so a rerun continues."""
+        if self.remaining() > 0:
+            return
+        elapsed = self.d.clock() - self.started
+        self.event("timeout", "error", self.d.clock(), f"waiting for {waiting_for}")
+        self.result.outcome = "undecided"
+        self.result.reason = (
+            f"timed out after {elapsed:.1f} s (--timeout {self.s.timeout_seconds:g} s) "
+            f"waiting for {waiting_for}; what is pushed stays, a rerun continues from there"
+        )
+        raise Stop
 
     # ------------------------------------------------------------ helpers
     def event(
@@ -141,12 +166,15 @@ class Session:
     def wait_argocd(self, step: str, sha: str) -> None:
         if self.d.wait is None or not sha:
             return
+        what = f"ArgoCD to run {sha[:12]} ({step})"
+        self.expired(what)
         started = self.d.clock()
         outcome = self.d.wait(sha)
         if outcome.outcome == "done":
             self.event("wait", "done", started, f"ArgoCD runs {sha[:12]} ({step})", commit=sha)
             return
         self.event("wait", "error" if outcome.undecided else "fail", started, outcome.reason)
+        self.expired(what)
         raise WaitFailed(outcome)
 
     def traffic(self) -> traffic.Traffic:
@@ -167,7 +195,7 @@ class Session:
             colour,
             self.image,
             preview=lay.preview.name if lay.preview is not None else None,
-            timeout=self.s.ready_timeout_seconds,
+            timeout=self.bounded(self.s.ready_timeout_seconds),
         )
 
     def serving(self, lay: models.Layout, colour: str, image: str | None) -> tuple[bool, str]:
@@ -175,8 +203,28 @@ class Session:
         if self.s.readiness != "traffic-path" or self.d.kube is None:
             return True, "not checked (--readiness argocd-only)"
         return self.traffic().serving(
-            self.active_name(), colour, image, timeout=self.s.switch_timeout_seconds
+            self.active_name(), colour, image, timeout=self.bounded(self.s.switch_timeout_seconds)
         )
+
+    def quarantine(
+        self, tree: gitops.WorkingCopy, verdict: str, reason: str, commit: str
+    ) -> list[str]:
+        """Quarantine the image a failed post-switch gate took out (as rollback does);
+        the files written. An inconclusive gate quarantines nothing: a rerun may retry."""
+        if verdict != "fail":
+            return []
+        current = quarantine.load(tree.root)
+        if current.find(self.image) is not None:
+            return []
+        entry = quarantine.QuarantineEntry(
+            image=self.image,
+            reason=one_line(f"blue-green post-switch gate {verdict}: {reason}"),
+            since=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            commit=commit,
+            run_url=self.s.run_url,
+        )
+        quarantine.save(tree.root, quarantine.with_added(current, [entry]))
+        return [quarantine.PATH]
 
 
 def one_line(text: str) -> str:

@@ -37,14 +37,17 @@ def argocd_waiter(
     timeout_seconds: float,
     poll_seconds: float = 2.0,
     insecure: bool = False,
+    remaining: Callable[[], float] | None = None,
 ) -> Callable[[str], flow.WaitOutcome]:
-    """Wait until ArgoCD app ``app`` runs a commit Synced and Healthy."""
+    """Wait until ArgoCD app ``app`` runs a commit Synced and Healthy; each wait is cut
+    to ``remaining()`` seconds (what is left of blue-green's ``--timeout``)."""
     token = os.environ.get(argo_client.TOKEN_ENV) or None
     actions.register_secret(token)
 
     def run(sha: str) -> flow.WaitOutcome:
+        left = remaining() if remaining is not None else timeout_seconds
         timing = wait.Timing(
-            timeout_seconds=timeout_seconds,
+            timeout_seconds=max(0.1, min(timeout_seconds, left)),
             poll_interval_seconds=max(0.1, poll_seconds),
             refresh_interval_seconds=max(1.0, poll_seconds),
         )
