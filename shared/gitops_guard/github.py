@@ -117,8 +117,15 @@ def _message_of(exc: BaseException) -> str:
     return actions.redact(str(exc))
 
 
+_WRITE_HINT = "'contents: write' and 'pull-requests: write'"
+
+
 def _translate(
-    exc: BaseException, settings: ApiSettings, repository: str
+    exc: BaseException,
+    settings: ApiSettings,
+    repository: str,
+    *,
+    permissions: str = _WRITE_HINT,
 ) -> errors.GitopsGuardError:
     """The one place where PyGithub/requests failures become errors of our tree."""
     import github
@@ -144,8 +151,8 @@ def _translate(
             f"GitHub refused the request on {repository} ({message or 'Forbidden'})",
             source=settings.token_env,
             hint=(
-                f"Give the token in {settings.token_env} 'contents: write' and "
-                "'pull-requests: write' on the repository (workflow `permissions:`)."
+                f"Give the token in {settings.token_env} {permissions} on the "
+                "repository (workflow `permissions:`)."
             ),
         )
     if status == 404:
@@ -168,14 +175,16 @@ def _translate(
 
 
 @contextmanager
-def _translated(settings: ApiSettings, repository: str) -> Iterator[None]:
+def _translated(
+    settings: ApiSettings, repository: str, *, permissions: str = _WRITE_HINT
+) -> Iterator[None]:
     import github
     import requests
 
     try:
         yield
     except (github.GithubException, requests.exceptions.RequestException) as exc:
-        raise _translate(exc, settings, repository) from exc
+        raise _translate(exc, settings, repository, permissions=permissions) from exc
 
 
 def _client(settings: ApiSettings) -> Any:
@@ -294,3 +303,92 @@ def _enable_auto_merge(
             "with required checks, or merge the pull request by hand."
         )
     return True, None
+
+
+# ---------------------------------------------------------------- deployments
+_DEPLOYMENTS_WRITE = "'deployments: write'"
+_DEPLOYMENTS_READ = "'deployments: read'"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One GitHub Deployment and its status (``POST .../deployments`` + ``.../statuses``)."""
+
+    repository: str
+    ref: str
+    """The application commit the deployment is for."""
+    task: str
+    environment: str
+    description: str
+    payload: Mapping[str, Any]
+    state: str
+    """The status: success, failure, error, queued, in_progress, pending, inactive."""
+    log_url: str = ""
+    environment_url: str = ""
+
+
+@dataclass(frozen=True)
+class DeploymentSeen:
+    """A deployment as listed by ``GET /repos/{owner}/{repo}/deployments``."""
+
+    id: int
+    task: str
+    environment: str
+    sha: str
+    created_at: str
+    """Immutable (``updated_at`` moves when a later deployment marks this one inactive,
+    so it is never read)."""
+    payload: Mapping[str, Any]
+
+
+def create_deployment(spec: DeploymentSpec, *, settings: ApiSettings) -> int:
+    """Create the deployment and its status; returns the deployment id."""
+    from github.GithubObject import NotSet
+
+    with _translated(settings, spec.repository, permissions=_DEPLOYMENTS_WRITE):
+        repo = _client(settings).get_repo(spec.repository)
+        deployment = repo.create_deployment(
+            ref=spec.ref,
+            task=spec.task,
+            auto_merge=False,
+            required_contexts=[],
+            payload=dict(spec.payload),
+            environment=spec.environment,
+            description=spec.description,
+            transient_environment=False,
+        )
+        # target_url is the older name of log_url; GitHub stores it as both.
+        deployment.create_status(
+            state=spec.state,
+            target_url=spec.log_url or NotSet,
+            description=spec.description,
+            environment=spec.environment,
+            environment_url=spec.environment_url or NotSet,
+        )
+        return int(deployment.id)
+
+
+def list_deployments(
+    repository: str, *, settings: ApiSettings, environment: str | None = None, limit: int = 1000
+) -> list[DeploymentSeen]:
+    """The newest ``limit`` deployments of ``repository`` (optionally one environment)."""
+    from github.GithubObject import NotSet
+
+    seen: list[DeploymentSeen] = []
+    with _translated(settings, repository, permissions=_DEPLOYMENTS_READ):
+        repo = _client(settings).get_repo(repository)
+        for deployment in repo.get_deployments(environment=environment or NotSet):
+            payload = deployment.payload
+            seen.append(
+                DeploymentSeen(
+                    id=int(deployment.id),
+                    task=str(deployment.task or ""),
+                    environment=str(deployment.environment or ""),
+                    sha=str(deployment.sha or ""),
+                    created_at=deployment.created_at.isoformat() if deployment.created_at else "",
+                    payload=payload if isinstance(payload, dict) else {},
+                )
+            )
+            if len(seen) >= limit:
+                break
+    return seen

@@ -35,6 +35,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("rollback", "Put production back through Git: revert, to, watch, quarantine."),
     "schema": ("schema", "Print the JSON Schema of slo.yaml, rollback rules or quarantine.yaml."),
     "preflight": ("preflight", "Check a deploy offline before promoting: images, paths, SLO file."),
+    "describe-deploy": ("describe_deploy", "Show what a GitOps commit deployed, for the gate."),
+    "require-verdict": ("require_verdict", "Refuse an image that did not pass in staging."),
     "init": ("init", "Start a new service: ArgoCD Application, manifests, SLO file, workflows."),
     "lab": ("lab", "A local rehearsal: real git, real Prometheus, a demo app, an ArgoCD stand-in."),
 }

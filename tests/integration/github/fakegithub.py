@@ -3,7 +3,10 @@ served through ``responses`` (PyGithub speaks ``requests``).
 
 Payloads follow GitHub's REST API (``GET/POST /repos/{owner}/{repo}/pulls``,
 ``PATCH /repos/{owner}/{repo}/pulls/{number}``,
-``POST /repos/{owner}/{repo}/issues/{number}/labels``)
+``POST /repos/{owner}/{repo}/issues/{number}/labels``,
+``PUT /repos/{owner}/{repo}/pulls/{number}/merge``,
+``POST /repos/{owner}/{repo}/issues/{number}/comments``,
+``GET/POST /repos/{owner}/{repo}/deployments`` and ``.../deployments/{id}/statuses``)
 and GraphQL (``enablePullRequestAutoMerge``): the fields PyGithub reads, spelled and
 nested as GitHub sends them.
 """
@@ -56,6 +59,9 @@ class FakeGitHub:
     repository: str = "acme/gitops"
     token: str = "ghs_fakeGitHubToken0001"
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Deployments by id, each with its ``statuses`` (newest last)."""
+    comments: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     auto_merge_error: str | None = None
     fail_status: int | None = None
@@ -71,6 +77,16 @@ class FakeGitHub:
         rsps.add_callback(responses.PATCH, re.compile(rf"{base}/pulls/\d+$"), self._edit)
         rsps.add_callback(responses.POST, re.compile(rf"{base}/issues/\d+/labels$"), self._labels)
         rsps.add_callback(responses.POST, re.compile(rf"{host}/graphql$"), self._graphql)
+        rsps.add_callback(responses.PUT, re.compile(rf"{base}/pulls/\d+/merge$"), self._merge)
+        rsps.add_callback(
+            responses.POST, re.compile(rf"{base}/issues/\d+/comments$"), self._comment
+        )
+        deployments = rf"{base}/deployments"
+        rsps.add_callback(responses.GET, re.compile(rf"{deployments}(\?.*)?$"), self._deployments)
+        rsps.add_callback(responses.POST, re.compile(rf"{deployments}$"), self._deploy)
+        rsps.add_callback(
+            responses.POST, re.compile(rf"{deployments}/\d+/statuses$"), self._deploy_status
+        )
 
     # ------------------------------------------------------------ helpers
     def _record(self, request: Any) -> dict[str, Any] | None:
@@ -314,6 +330,142 @@ class FakeGitHub:
                 }
             ),
         )
+
+    # ------------------------------------------------------------ merges and comments
+    def merge(self, number: int, sha: str) -> dict[str, Any]:
+        """Mark pull request ``number`` merged as ``sha`` (what a person's merge does)."""
+        pull = self.pulls[number]
+        pull.update(
+            state="closed",
+            merged=True,
+            merged_at="2026-11-26T06:10:00Z",
+            closed_at="2026-11-26T06:10:00Z",
+            merge_commit_sha=sha,
+            merged_by=_user("octocat", 583231),
+        )
+        return pull
+
+    def _merge(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        number = int(urlsplit(request.url).path.split("/")[-2])
+        sha = body.get("sha") or f"{number:040x}"
+        self.merge(number, sha)
+        return (
+            200,
+            {},
+            json.dumps({"sha": sha, "merged": True, "message": "Pull Request successfully merged"}),
+        )
+
+    def _comment(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        number = int(urlsplit(request.url).path.split("/")[-2])
+        cid = 7000 + len(self.comments)
+        comment = {
+            "id": cid,
+            "node_id": f"IC_{cid}",
+            "url": f"{API}/repos/{self.repository}/issues/comments/{cid}",
+            "html_url": f"{WEB}/{self.repository}/issues/{number}#issuecomment-{cid}",
+            "issue_url": f"{API}/repos/{self.repository}/issues/{number}",
+            "body": body.get("body", ""),
+            "user": _user("github-actions[bot]", 41898282),
+            "created_at": "2026-11-26T06:20:00Z",
+            "updated_at": "2026-11-26T06:20:00Z",
+            "author_association": "NONE",
+        }
+        self.comments.append(comment)
+        return 201, {}, json.dumps(comment)
+
+    # ------------------------------------------------------------ deployments
+    def add_deployment(
+        self,
+        *,
+        environment: str,
+        task: str = "deploy",
+        payload: dict[str, Any] | None = None,
+        state: str | None = None,
+        ref: str = "main",
+    ) -> dict[str, Any]:
+        """Store a deployment (as POST .../deployments would) and, optionally, a status."""
+        did = 1 + len(self.deployments)
+        url = f"{API}/repos/{self.repository}/deployments/{did}"
+        deployment = {
+            "url": url,
+            "id": did,
+            "node_id": f"DE_kwDO{did:06d}",
+            "sha": "e" * 40,
+            "ref": ref,
+            "task": task,
+            "payload": payload or {},
+            "original_environment": environment,
+            "environment": environment,
+            "description": None,
+            "creator": _user("github-actions[bot]", 41898282),
+            "created_at": f"2026-11-26T07:{did % 60:02d}:00Z",
+            "updated_at": f"2026-11-26T07:{did % 60:02d}:00Z",
+            "statuses_url": f"{url}/statuses",
+            "repository_url": f"{API}/repos/{self.repository}",
+            "transient_environment": False,
+            "production_environment": environment == "production",
+            "statuses": [],
+        }
+        self.deployments[did] = deployment
+        if state:
+            deployment["statuses"].append({"id": 100 + did, "state": state})
+        return deployment
+
+    def _public(self, deployment: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in deployment.items() if k != "statuses"}
+
+    def _deployments(self, request: Any) -> tuple[int, dict[str, str], str]:
+        self._record(request)
+        if denied := self._denied(request):
+            return denied
+        query = parse_qs(urlsplit(request.url).query)
+        wanted = query.get("environment", [None])[0]
+        found = [
+            self._public(d)
+            for d in sorted(self.deployments.values(), key=lambda d: -d["id"])  # newest first
+            if wanted is None or d["environment"] == wanted
+        ]
+        return 200, {}, json.dumps(found)
+
+    def _deploy(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        deployment = self.add_deployment(
+            environment=body.get("environment", "production"),
+            task=body.get("task", "deploy"),
+            payload=body.get("payload") or {},
+            ref=body["ref"],
+        )
+        deployment["description"] = body.get("description")
+        return 201, {}, json.dumps(self._public(deployment))
+
+    def _deploy_status(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        did = int(urlsplit(request.url).path.split("/")[-2])
+        if did not in self.deployments:
+            return 404, {}, json.dumps({"message": "Not Found", "status": "404"})
+        status = {
+            "url": f"{API}/repos/{self.repository}/deployments/{did}/statuses/{did * 10}",
+            "id": did * 10 + len(self.deployments[did]["statuses"]),
+            "state": body["state"],
+            "description": body.get("description", ""),
+            "environment": body.get("environment"),
+            "log_url": body.get("log_url", ""),
+            "environment_url": body.get("environment_url", ""),
+            "created_at": "2026-11-26T07:30:00Z",
+            "deployment_url": f"{API}/repos/{self.repository}/deployments/{did}",
+        }
+        self.deployments[did]["statuses"].append(status)
+        return 201, {}, json.dumps(status)
 
     def requests_to(self, method: str, suffix: str) -> list[Any]:
         return [body for m, path, body in self.calls if m == method and path.endswith(suffix)]
