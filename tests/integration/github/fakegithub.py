@@ -95,7 +95,11 @@ class FakeGitHub:
         return body
 
     def _denied(self, request: Any) -> tuple[int, dict[str, str], str] | None:
-        if request.headers.get("Authorization") != f"token {self.token}":
+        # PyGithub sends "token X"; GitHub takes "Bearer X" as well.
+        if request.headers.get("Authorization") not in (
+            f"token {self.token}",
+            f"Bearer {self.token}",
+        ):
             return (
                 401,
                 {},
@@ -418,7 +422,8 @@ class FakeGitHub:
         return deployment
 
     def _public(self, deployment: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in deployment.items() if k != "statuses"}
+        hidden = ("statuses", "auto_merge", "required_contexts")  # request-only fields
+        return {k: v for k, v in deployment.items() if k not in hidden}
 
     def _deployments(self, request: Any) -> tuple[int, dict[str, str], str]:
         self._record(request)
@@ -444,6 +449,8 @@ class FakeGitHub:
             ref=body["ref"],
         )
         deployment["description"] = body.get("description")
+        deployment["auto_merge"] = body.get("auto_merge", True)
+        deployment["required_contexts"] = body.get("required_contexts")
         return 201, {}, json.dumps(self._public(deployment))
 
     def _deploy_status(self, request: Any) -> tuple[int, dict[str, str], str]:
@@ -469,3 +476,59 @@ class FakeGitHub:
 
     def requests_to(self, method: str, suffix: str) -> list[Any]:
         return [body for m, path, body in self.calls if m == method and path.endswith(suffix)]
+
+
+class _Routes:
+    """Collects the routes :meth:`FakeGitHub.install` registers (``responses``'s API)."""
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, re.Pattern[str], Any]] = []
+
+    def add_callback(self, method: str, url: re.Pattern[str], callback: Any) -> None:
+        self.routes.append((method, url, callback))
+
+
+def serve(fake: FakeGitHub) -> tuple[str, Any]:
+    """Serve ``fake`` over real HTTP on loopback (for processes outside the test, such as
+    act's steps); returns (base URL, server). The same state and payloads as through
+    ``responses``; stop it with ``server.shutdown()``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from types import SimpleNamespace
+
+    routes = _Routes()
+    fake.install(routes)  # type: ignore[arg-type]
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length", "0") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = SimpleNamespace(
+                method=self.command,
+                url=API + self.path,
+                body=body.decode() if body else None,
+                headers={"Authorization": self.headers.get("Authorization", "")},
+            )
+            for method, pattern, callback in routes.routes:
+                if method == self.command and pattern.match(request.url):
+                    with lock:
+                        code, _, text = callback(request)
+                    break
+            else:
+                code, text = 404, json.dumps({"message": "Not Found", "status": "404"})
+            data = text.encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = do_PUT = _handle
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
