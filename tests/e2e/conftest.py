@@ -7,6 +7,8 @@
 - ``fake_github``: the tests' one fake GitHub (tests/integration/github/fakegithub.py:
   pull requests, merges, comments, deployments and statuses in the real API's shapes)
   served on a loopback port for acme/web, keeping every request it received.
+- ``lab``: ``gitops-guard lab up`` in a fresh folder (its lab.env values), and
+  ``lab down`` afterwards.
 - ``act_runner``: writes a calling repository (``acme/web``) with a caller workflow and
   runs act on it with ``-P ubuntu-latest=-self-hosted``, every remote action mapped to
   a local folder (``--local-repository``), ``--action-offline-mode``, a private HOME,
@@ -349,6 +351,34 @@ def act_runner(
         fake_github.url,
         tmp_path / "git-root",
     )
+
+
+def _lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "lab", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """``gitops-guard lab up --dir tmp`` and, afterwards, ``lab down``."""
+    lab_dir = tmp_path / "lab"
+    started = _lab_cli("up", "--dir", str(lab_dir))
+    try:
+        if started.returncode != 0:
+            pytest.fail(f"lab up failed ({started.returncode}):\n{started.stdout}{started.stderr}")
+        values: dict[str, str] = {}
+        for line in (lab_dir / "lab.env").read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip()
+        yield values
+    finally:
+        _lab_cli("down", "--dir", str(lab_dir))
 
 
 def job_results(result: ActResult, names: Sequence[str]) -> dict[str, str]:

@@ -27,11 +27,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,34 +42,6 @@ ROLLBACK_CALLER = (Path(__file__).parent / "callers" / "rollback.yml").read_text
 CHAIN = ("plan", "test", "build", "promote", "verify", "rollback", "record")
 
 pytestmark = pytest.mark.timeout(900)
-
-
-def _lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gitops_guard", "lab", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """``gitops-guard lab up --dir tmp`` and, afterwards, ``lab down``."""
-    lab_dir = tmp_path / "lab"
-    started = _lab_cli("up", "--dir", str(lab_dir))
-    try:
-        if started.returncode != 0:
-            pytest.fail(f"lab up failed ({started.returncode}):\n{started.stdout}{started.stderr}")
-        values: dict[str, str] = {}
-        for line in (lab_dir / "lab.env").read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                key, _, value = line.partition("=")
-                values[key.strip()] = value.strip()
-        yield values
-    finally:
-        _lab_cli("down", "--dir", str(lab_dir))
 
 
 def _app(lab: dict[str, str]) -> dict[str, object]:

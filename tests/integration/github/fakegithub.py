@@ -518,7 +518,10 @@ def serve(fake: FakeGitHub) -> tuple[str, Any]:
                     with lock:
                         code, _, text = callback(request)
                     break
-            else:
+            else:  # kept too: a webhook pointed here is seen by the test
+                with lock:
+                    parsed = json.loads(request.body) if request.body else None
+                    fake.calls.append((self.command, urlsplit(request.url).path, parsed))
                 code, text = 404, json.dumps({"message": "Not Found", "status": "404"})
             data = text.encode()
             self.send_response(code)
