@@ -118,7 +118,8 @@ def test_pull_request_mode_gates_the_merge_and_reverts_it(
             },
         ),
         secrets={
-            "GITOPS_TOKEN": "e2e-gitops-token",
+            # The GitOps repository's token also comments on its pull request.
+            "GITOPS_TOKEN": fake_github.token,
             "ARGOCD_TOKEN": lab["ARGOCD_TOKEN"],
             "RECORD_TOKEN": fake_github.token,
             "ROLLBACK_WEBHOOK_URL": f"{fake_github.url}/hooks/rollback",
@@ -136,7 +137,8 @@ def test_pull_request_mode_gates_the_merge_and_reverts_it(
     (gate,) = result.artifacts.glob("gitops-guard-gate-lab-*/gitops-guard-gate.json")
     report = json.loads(gate.read_text())
     assert report["verdict"] == "fail"
-    assert f"baseline_version={SEED}" in result.output or SEED in json.dumps(report)
+    assert f"baseline_version={SEED}" in result.output, result.tail()
+    assert f"previous_image={IMAGE}:{SEED}" in result.output
     # the merge is reverted, ArgoCD runs the revert, the lab serves the seed again
     revert = _tip(lab)
     assert f"Gitops-Guard-Reverts: {merge}" in _trailers(lab, revert)
@@ -207,3 +209,55 @@ def test_production_takes_only_what_passed_in_staging(
     assert evidence["images"][image]["verdict"] == "pass"
     production = [d for d in fake_github.deployments.values() if d["environment"] == "production"]
     assert [s["state"] for s in production[-1]["statuses"]] == ["success"]
+
+
+BAKE_RULES = """\
+version: 1
+rules:
+  - name: always-fires
+    prometheus:
+      - query: vector(1)
+        above: 0
+"""
+
+
+def test_a_rule_that_fires_during_the_bake_rolls_a_passing_deploy_back(
+    act_runner: ActRunner,
+    fake_github: FakeGitHub,
+    lab: dict[str, str],
+    install_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    work = tmp_path / "gitops-work"
+    git("clone", "-q", lab["GITOPS_REPO"], str(work), cwd=tmp_path)
+    (work / "bake-rules.yaml").write_text(BAKE_RULES)
+    git("add", "bake-rules.yaml", cwd=work)
+    git("commit", "-q", "-m", "rollback rules for the bake", cwd=work)
+    git("push", "-q", "origin", "main", cwd=work)
+    act_runner.link("acme/gitops", Path(lab["GITOPS_REPO"]))
+    act_runner.write_caller(CALLER)
+
+    result = act_runner.run(
+        _inputs(
+            lab,
+            image=f"{IMAGE}:{GOOD}",
+            **{"rollback-rules": "bake-rules.yaml", "bake-duration": "20s"},
+        ),
+        secrets={"GITOPS_TOKEN": "e2e-gitops-token", "ARGOCD_TOKEN": lab["ARGOCD_TOKEN"]},
+        env=install_env,
+        timeout=420,
+    )
+    jobs = job_results(result, CHAIN)
+    assert jobs["verify"] == "success" and jobs["bake"] == "success", result.tail()
+    assert jobs["rollback"] == "not run" and jobs["record"] == "success", jobs
+    revert = _tip(lab)
+    message = _trailers(lab, revert)
+    assert "Gitops-Guard-Action: rollback" in message
+    assert "Gitops-Guard-Rule: always-fires" in message
+    assert _app(lab)["status"]["sync"]["revision"] == revert  # type: ignore[index]
+    assert _served_version(lab) == SEED
+    states = {d["task"]: d["statuses"][-1]["state"] for d in fake_github.deployments.values()}
+    assert states == {"deploy": "success", "deploy:rollback": "success"}, states
+    rollback = next(d for d in fake_github.deployments.values() if d["task"] == "deploy:rollback")
+    assert rollback["payload"]["gitops_commit"] == revert
+    assert "was rejected (a rollback rule fired during the bake) and rolled back" in result.output
