@@ -27,6 +27,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,6 +160,11 @@ class FakeGitHub(fakegithub.FakeGitHub):
     statuses, shaped like the real API), for the calling repository, over HTTP."""
 
     url: str = ""
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every deployment, oldest first, each with its ``statuses`` (oldest first)."""
+        ordered = sorted(self.deployments.values(), key=lambda d: int(d["id"]))
+        return [{**d, "statuses": list(self.statuses.get(int(d["id"]), []))} for d in ordered]
 
 
 @pytest.fixture

@@ -116,9 +116,9 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert _app(lab)["status"]["sync"]["revision"] == good_commit  # type: ignore[index]
     assert _served_version(lab) == GOOD
     assert len(fake_github.deployments) == 1
-    deployment = fake_github.deployments[1]
+    deployment = fake_github.records()[0]
     assert deployment["environment"] == "lab"
-    assert deployment["auto_merge"] is False
+    assert fake_github.requests_to("POST", "/deployments")[0]["auto_merge"] is False
     assert deployment["payload"]["gitops_commit"] == good_commit
     assert [s["state"] for s in deployment["statuses"]] == ["success"]
     # pass or warn: both let the deploy through (a loaded machine can slow the app)
@@ -148,7 +148,7 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert len(reports) == 1, "the gate report never reached the artifact store"
     assert json.loads(reports[0].read_text())["verdict"] == "fail"
     assert "rolling back on verdict 'fail', ArgoCD 'done', evidence: /" in bad.output
-    records = {d["task"]: d for d in fake_github.deployments.values() if d["id"] > 1}
+    records = {d["task"]: d for d in fake_github.records()[1:]}
     assert [s["state"] for s in records["deploy"]["statuses"]] == ["failure"]
     assert records["deploy"]["payload"]["verdict"] == "fail"
     assert [s["state"] for s in records["deploy:rollback"]["statuses"]] == ["success"]
@@ -169,8 +169,7 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert "Gitops-Guard-Action: rollback" in _trailers(lab, broken_revert)
     assert _app(lab)["status"]["sync"]["revision"] == broken_revert  # type: ignore[index]
     assert _served_version(lab) == GOOD
-    last = fake_github.deployments
-    states = {d["task"]: d["statuses"][-1]["state"] for d in list(last.values())[-2:]}
+    states = {d["task"]: d["statuses"][-1]["state"] for d in fake_github.records()[-2:]}
     assert states == {"deploy": "failure", "deploy:rollback": "success"}, states
     assert f"**{IMAGE}:{BROKEN} was rejected (ArgoCD degraded) and rolled back.**" in (
         broken.output
@@ -203,8 +202,9 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert f"Gitops-Guard-Image: {IMAGE}:{SEED}" in _trailers(lab, back)
     assert _app(lab)["status"]["sync"]["revision"] == back  # type: ignore[index]
     assert _served_version(lab) == SEED
-    last = fake_github.deployments[max(fake_github.deployments)]
-    assert last["task"] == "deploy:rollback" and last["auto_merge"] is False
+    last = fake_github.records()[-1]
+    assert last["task"] == "deploy:rollback"
+    assert fake_github.requests_to("POST", "/deployments")[-1]["auto_merge"] is False
     assert [s["state"] for s in last["statuses"]] == ["success"]
     assert "e2e: back to the seed version" in last["statuses"][0]["description"]
     assert os.environ.get("GITHUB_TOKEN") is None  # nothing leaked into the test process

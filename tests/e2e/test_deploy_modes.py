@@ -149,7 +149,7 @@ def test_pull_request_mode_gates_the_merge_and_reverts_it(
     assert _app(lab)["status"]["sync"]["revision"] == revert  # type: ignore[index]
     assert _served_version(lab) == SEED
     # the records are the application repository's, for its ref
-    records = {d["task"]: d for d in fake_github.deployments.values()}
+    records = {d["task"]: d for d in fake_github.records()}
     assert records["deploy"]["ref"] == "main"
     assert records["deploy"]["payload"]["gitops_commit"] == merge
     assert [s["state"] for s in records["deploy"]["statuses"]] == ["failure"]
@@ -174,7 +174,7 @@ def test_production_takes_only_what_passed_in_staging(
         payload={"image": image, "verdict": "pass", "gitops_commit": "1" * 40},
         state="success",
     )
-    fake_github.add_deployment(
+    failed = fake_github.add_deployment(
         environment="staging",
         payload={"image": image, "verdict": "fail", "gitops_commit": "2" * 40},
         state="failure",
@@ -189,7 +189,9 @@ def test_production_takes_only_what_passed_in_staging(
     jobs = job_results(refused, CHAIN)
     assert jobs["plan"] == "failure", refused.tail()
     assert all(jobs[j] == "not run" for j in ("build", "promote", "verify", "rollback")), jobs
-    assert "its newest deploy to staging has verdict 'fail' (deployment 2)" in refused.output
+    assert f"its newest deploy to staging has verdict 'fail' (deployment {failed['id']})" in (
+        refused.output
+    )
     assert _tip(lab) == seed
 
     passed = fake_github.add_deployment(
@@ -211,7 +213,7 @@ def test_production_takes_only_what_passed_in_staging(
     evidence = json.loads(carried.read_text())
     assert evidence["images"][image]["deployment_id"] == passed["id"]
     assert evidence["images"][image]["verdict"] == "pass"
-    production = [d for d in fake_github.deployments.values() if d["environment"] == "production"]
+    production = [d for d in fake_github.records() if d["environment"] == "production"]
     assert [s["state"] for s in production[-1]["statuses"]] == ["success"]
 
 
@@ -260,9 +262,9 @@ def test_a_rule_that_fires_during_the_bake_rolls_a_passing_deploy_back(
     assert "Gitops-Guard-Rule: always-fires" in message
     assert _app(lab)["status"]["sync"]["revision"] == revert  # type: ignore[index]
     assert _served_version(lab) == SEED
-    states = {d["task"]: d["statuses"][-1]["state"] for d in fake_github.deployments.values()}
+    states = {d["task"]: d["statuses"][-1]["state"] for d in fake_github.records()}
     assert states == {"deploy": "success", "deploy:rollback": "success"}, states
-    rollback = next(d for d in fake_github.deployments.values() if d["task"] == "deploy:rollback")
+    rollback = next(d for d in fake_github.records() if d["task"] == "deploy:rollback")
     assert rollback["payload"]["gitops_commit"] == revert
     assert "was rejected (a rollback rule fired during the bake) and rolled back" in result.output
 
@@ -291,8 +293,8 @@ def test_when_staging_says_no_production_never_starts(
     assert jobs["verify"] == "failure" and jobs["rollback"] == "success", result.tail()
     assert jobs["approve"] == "not run", jobs
     assert _served_version(lab) == SEED
-    environments = {d["environment"] for d in fake_github.deployments.values()}
+    environments = {d["environment"] for d in fake_github.records()}
     assert environments == {"staging"}, environments
-    staging = next(d for d in fake_github.deployments.values() if d["task"] == "deploy")
+    staging = next(d for d in fake_github.records() if d["task"] == "deploy")
     assert staging["payload"]["verdict"] == "fail"
     assert "require-verdict" not in result.output  # production's plan never ran

@@ -1,5 +1,8 @@
-"""A stateful stand-in for the parts of GitHub's API that update-manifest uses,
-served through ``responses`` (PyGithub speaks ``requests``).
+"""A stateful stand-in for the parts of GitHub's API that update-manifest and
+record use, served through ``responses`` (PyGithub speaks ``requests``).
+
+Deployments follow ``POST/GET /repos/{owner}/{repo}/deployments`` and
+``POST /repos/{owner}/{repo}/deployments/{id}/statuses``.
 
 Payloads follow GitHub's REST API (``GET/POST /repos/{owner}/{repo}/pulls``,
 ``PATCH /repos/{owner}/{repo}/pulls/{number}``,
@@ -60,8 +63,10 @@ class FakeGitHub:
     token: str = "ghs_fakeGitHubToken0001"
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
-    """Deployments by id, each with its ``statuses`` (newest last)."""
+    """Deployments by id (statuses apart, in :attr:`statuses`), as GitHub lists them."""
+    statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     comments: list[dict[str, Any]] = field(default_factory=list)
+    """Issue and pull request comments, oldest first."""
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     auto_merge_error: str | None = None
     fail_status: int | None = None
@@ -81,11 +86,12 @@ class FakeGitHub:
         rsps.add_callback(
             responses.POST, re.compile(rf"{base}/issues/\d+/comments$"), self._comment
         )
-        deployments = rf"{base}/deployments"
-        rsps.add_callback(responses.GET, re.compile(rf"{deployments}(\?.*)?$"), self._deployments)
-        rsps.add_callback(responses.POST, re.compile(rf"{deployments}$"), self._deploy)
+        rsps.add_callback(responses.POST, re.compile(rf"{base}/deployments$"), self._deploy)
         rsps.add_callback(
-            responses.POST, re.compile(rf"{deployments}/\d+/statuses$"), self._deploy_status
+            responses.GET, re.compile(rf"{base}/deployments(\?.*)?$"), self._deployments
+        )
+        rsps.add_callback(
+            responses.POST, re.compile(rf"{base}/deployments/\d+/statuses$"), self._status
         )
 
     # ------------------------------------------------------------ helpers
@@ -393,85 +399,91 @@ class FakeGitHub:
         state: str | None = None,
         ref: str = "main",
     ) -> dict[str, Any]:
-        """Store a deployment (as POST .../deployments would) and, optionally, a status."""
-        did = 1 + len(self.deployments)
-        url = f"{API}/repos/{self.repository}/deployments/{did}"
-        deployment = {
-            "url": url,
-            "id": did,
-            "node_id": f"DE_kwDO{did:06d}",
-            "sha": "e" * 40,
-            "ref": ref,
-            "task": task,
-            "payload": payload or {},
-            "original_environment": environment,
-            "environment": environment,
-            "description": None,
-            "creator": _user("github-actions[bot]", 41898282),
-            "created_at": f"2026-11-26T07:{did % 60:02d}:00Z",
-            "updated_at": f"2026-11-26T07:{did % 60:02d}:00Z",
-            "statuses_url": f"{url}/statuses",
-            "repository_url": f"{API}/repos/{self.repository}",
-            "transient_environment": False,
-            "production_environment": environment == "production",
-            "statuses": [],
-        }
-        self.deployments[did] = deployment
+        """Store a deployment as ``POST .../deployments`` would, and optionally one status
+        (records an earlier run made)."""
+        deployment = self._store(
+            {"ref": ref, "task": task, "environment": environment, "payload": payload or {}}
+        )
         if state:
-            deployment["statuses"].append({"id": 100 + did, "state": state})
+            statuses = self.statuses.setdefault(int(deployment["id"]), [])
+            statuses.append({"id": 9000 + len(statuses), "state": state})
         return deployment
 
-    def _public(self, deployment: dict[str, Any]) -> dict[str, Any]:
-        hidden = ("statuses", "auto_merge", "required_contexts")  # request-only fields
-        return {k: v for k, v in deployment.items() if k not in hidden}
+    def _store(self, body: dict[str, Any]) -> dict[str, Any]:
+        number = 7000 + len(self.deployments) + 1
+        url = f"{API}/repos/{self.repository}/deployments/{number}"
+        ref = body["ref"]
+        environment = body.get("environment", "production")
+        self.deployments[number] = {
+            "url": url,
+            "id": number,
+            "node_id": f"DE_kwDOAAAQks{number}",
+            "task": body.get("task", "deploy"),
+            "original_environment": environment,
+            "environment": environment,
+            "description": body.get("description"),
+            "created_at": f"2026-11-26T06:{len(self.deployments):02d}:00Z",
+            "updated_at": f"2026-11-26T06:{len(self.deployments):02d}:00Z",
+            "statuses_url": f"{url}/statuses",
+            "repository_url": f"{API}/repos/{self.repository}",
+            "creator": _user("github-actions[bot]", 41898282),
+            "sha": ref if re.fullmatch(r"[0-9a-f]{40}", ref) else "c" * 40,
+            "ref": ref,
+            "payload": body.get("payload", {}),
+            "transient_environment": body.get("transient_environment", False),
+            "production_environment": environment == "production",
+            "performed_via_github_app": None,
+        }
+        return self.deployments[number]
+
+    def _deploy(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        return 201, {}, json.dumps(self._store(body))
 
     def _deployments(self, request: Any) -> tuple[int, dict[str, str], str]:
         self._record(request)
         if denied := self._denied(request):
             return denied
         query = parse_qs(urlsplit(request.url).query)
-        wanted = query.get("environment", [None])[0]
         found = [
-            self._public(d)
-            for d in sorted(self.deployments.values(), key=lambda d: -d["id"])  # newest first
-            if wanted is None or d["environment"] == wanted
+            d
+            for d in sorted(self.deployments.values(), key=lambda d: -int(d["id"]))
+            if ("environment" not in query or d["environment"] == query["environment"][0])
+            and ("task" not in query or d["task"] == query["task"][0])
         ]
         return 200, {}, json.dumps(found)
 
-    def _deploy(self, request: Any) -> tuple[int, dict[str, str], str]:
+    def _status(self, request: Any) -> tuple[int, dict[str, str], str]:
         body = self._record(request) or {}
         if denied := self._denied(request):
             return denied
-        deployment = self.add_deployment(
-            environment=body.get("environment", "production"),
-            task=body.get("task", "deploy"),
-            payload=body.get("payload") or {},
-            ref=body["ref"],
-        )
-        deployment["description"] = body.get("description")
-        deployment["auto_merge"] = body.get("auto_merge", True)
-        deployment["required_contexts"] = body.get("required_contexts")
-        return 201, {}, json.dumps(self._public(deployment))
-
-    def _deploy_status(self, request: Any) -> tuple[int, dict[str, str], str]:
-        body = self._record(request) or {}
-        if denied := self._denied(request):
-            return denied
-        did = int(urlsplit(request.url).path.split("/")[-2])
-        if did not in self.deployments:
+        number = int(urlsplit(request.url).path.split("/")[-2])
+        deployment = self.deployments.get(number)
+        if deployment is None:
             return 404, {}, json.dumps({"message": "Not Found", "status": "404"})
+        statuses = self.statuses.setdefault(number, [])
+        sid = 8000 + sum(len(v) for v in self.statuses.values()) + 1
+        log_url = body.get("log_url") or body.get("target_url") or ""
         status = {
-            "url": f"{API}/repos/{self.repository}/deployments/{did}/statuses/{did * 10}",
-            "id": did * 10 + len(self.deployments[did]["statuses"]),
+            "url": f"{deployment['url']}/statuses/{sid}",
+            "id": sid,
+            "node_id": f"DES_kwDOAAAQks{sid}",
             "state": body["state"],
+            "creator": _user("github-actions[bot]", 41898282),
             "description": body.get("description", ""),
-            "environment": body.get("environment"),
-            "log_url": body.get("log_url", ""),
+            "environment": body.get("environment", deployment["environment"]),
+            "target_url": log_url,
+            "log_url": log_url,
+            "created_at": "2026-11-26T06:30:00Z",
+            "updated_at": "2026-11-26T06:30:00Z",
+            "deployment_url": deployment["url"],
+            "repository_url": deployment["repository_url"],
             "environment_url": body.get("environment_url", ""),
-            "created_at": "2026-11-26T07:30:00Z",
-            "deployment_url": f"{API}/repos/{self.repository}/deployments/{did}",
+            "performed_via_github_app": None,
         }
-        self.deployments[did]["statuses"].append(status)
+        statuses.append(status)
         return 201, {}, json.dumps(status)
 
     def requests_to(self, method: str, suffix: str) -> list[Any]:

@@ -45,7 +45,7 @@ def _run(
 def test_a_passing_staging_verdict_lets_the_image_through(
     fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_github.add_deployment(
+    staging = fake_github.add_deployment(
         environment="staging",
         payload={"image": IMAGE, "verdict": "pass", "gitops_commit": "a" * 40},
     )
@@ -56,7 +56,7 @@ def test_a_passing_staging_verdict_lets_the_image_through(
     assert code == 0
     assert outputs["verdict"] == "pass"
     evidence = json.loads(outputs["evidence"])
-    assert evidence["images"][IMAGE]["deployment_id"] == 1
+    assert evidence["images"][IMAGE]["deployment_id"] == staging["id"]
     assert evidence["images"][IMAGE]["gitops_commit"] == "a" * 40
     listed = [p for m, p, _ in fake_github.calls if m == "GET" and p.endswith("/deployments")]
     assert listed, fake_github.calls
