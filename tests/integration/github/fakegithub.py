@@ -535,7 +535,9 @@ def serve(fake: FakeGitHub) -> tuple[str, Any]:
                     parsed = json.loads(request.body) if request.body else None
                     fake.calls.append((self.command, urlsplit(request.url).path, parsed))
                 code, text = 404, json.dumps({"message": "Not Found", "status": "404"})
-            data = text.encode()
+            # Links in payloads point back here, as PyGithub follows them (a status is
+            # POSTed to the deployment's own ``url``).
+            data = text.replace(API, base).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -545,5 +547,6 @@ def serve(fake: FakeGitHub) -> tuple[str, Any]:
         do_GET = do_POST = do_PATCH = do_PUT = _handle
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}", server
+    return base, server
