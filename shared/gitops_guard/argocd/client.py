@@ -41,7 +41,6 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 import httpx
@@ -118,7 +117,7 @@ def display_server(server: str) -> str:
     return credentials.split_userinfo(server.strip())[0].rstrip("/")
 
 
-class ArgoClient:
+class ArgoClient(http.Closing):
     """A small synchronous client of the ArgoCD REST API.
 
     Usage::
@@ -194,6 +193,10 @@ class ArgoClient:
             clock=clock,
         )
 
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
     @property
     def request_count(self) -> int:
         """Requests sent (every retry counts), for politeness checks and reports."""
@@ -202,22 +205,6 @@ class ArgoClient:
     @property
     def deadline(self) -> http.Deadline:
         return self._http.deadline
-
-    # ---------------------------------------------------------------- lifecycle
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> ArgoClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ---------------------------------------------------------------- API calls
     def get_application(
