@@ -62,7 +62,8 @@ log = logging.getLogger(__name__)
 class ApplicationReader(Protocol):
     """What the flow needs from a client (``client.ArgoClient`` fits)."""
 
-    request_count: int
+    @property
+    def request_count(self) -> int: ...
 
     def get_application(
         self, name: str, *, refresh: Literal["normal", "hard"] | None = None
@@ -130,15 +131,6 @@ class WaitResult:
     mode: Literal["stream", "poll"]
     sync_requested: bool
     timeline: tuple[TimelineEntry, ...] = field(default=())
-
-    @property
-    def exit_code(self) -> int:
-        """0 done; 1 sync-failed, degraded, timed-out; 3 unreachable."""
-        if self.outcome == "done":
-            return errors.EXIT_OK
-        if self.outcome == "unreachable":
-            return errors.EXIT_UNDECIDED
-        return errors.EXIT_REJECTED
 
     def to_report(self) -> dict[str, Any]:
         """The JSON report (``--report``)."""

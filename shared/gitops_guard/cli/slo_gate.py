@@ -18,13 +18,12 @@ import logging
 import os
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, durations, errors, report
-from gitops_guard.cli import InputSpec
+from gitops_guard import actions, errors, report
+from gitops_guard.cli import InputSpec, checks
 from gitops_guard.prometheus import client as prom
-from gitops_guard.slo import config, evidence, gate, models, verdict
+from gitops_guard.slo import config, evidence, gate, models
 
 HELP = "Judge SLOs in Prometheus: pass, warn, fail or inconclusive (exit 0/0/1/3)."
 
@@ -48,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prometheus-url",
         metavar="URL",
+        type=checks.url_arg("--prometheus-url"),
         help="Prometheus base URL incl. any path prefix (bearer token from PROMETHEUS_TOKEN); "
         "required unless --check",
     )
@@ -63,7 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="set or override a ${KEY} variable of the SLO file (repeatable)",
     )
-    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        type=checks.report_arg("--report"),
+        help="write the JSON report here",
+    )
     parser.add_argument(
         "--at",
         metavar="TIME",
@@ -76,18 +81,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query-timeout",
         metavar="SECONDS",
-        default="10",
+        type=checks.duration_arg("--query-timeout", maximum=3600.0),
+        default=10.0,
         help="per-request timeout, seconds or a duration (10, 2s, 500ms); also sent to "
         "Prometheus as its query timeout (default 10)",
     )
     parser.add_argument(
         "--history",
         metavar="DURATION",
-        default="30m",
+        type=checks.duration_arg("--history", allow_zero=True),
+        default=1800.0,
         help="when measuring once, also chart each objective over this period before the "
         "measurement (range query; not judged). 0 turns it off (default 30m)",
     )
-    parser.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an HTTPS Prometheus")
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        type=checks.ca_bundle_arg("--ca-bundle"),
+        help="CA bundle for an HTTPS Prometheus",
+    )
     parser.add_argument(
         "--insecure", action="store_true", help="do not verify Prometheus's TLS certificate"
     )
@@ -97,9 +109,19 @@ def parse_time(text: str, *, source: str = "--at") -> datetime:
     """RFC 3339 (``Z`` or an offset) or Unix seconds -> an aware UTC datetime."""
     value = text.strip()
     try:
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise errors.InputError(
+                f"the time {text!r} is out of range",
+                source=source,
+                hint="Write Unix seconds between 0 and year 9999, or RFC 3339 such as "
+                "2026-01-01T00:30:00Z.",
+            ) from exc
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
@@ -190,11 +212,7 @@ def fetch_history(
 def _verify(args: argparse.Namespace) -> bool | str:
     if args.insecure:
         return False
-    if args.ca_bundle:
-        if not Path(args.ca_bundle).is_file():
-            raise errors.InputError(
-                f"the CA bundle {args.ca_bundle} does not exist", source="--ca-bundle"
-            )
+    if args.ca_bundle:  # checked while parsing: a PEM bundle with a CA certificate
         return str(args.ca_bundle)
     return True
 
@@ -264,18 +282,18 @@ def _unreachable_report(cfg: config.SloConfig, exc: errors.GitopsGuardError) -> 
     }
 
 
-def _check(cfg: config.SloConfig, path: str) -> int:
+def _check(cfg: config.SloConfig, path: str) -> str:
     """``--check``: the file loaded (every key and query valid), so say what it holds."""
     queries = cfg.queries
     actions.info(
         f"{path}: valid SLO file {cfg.name!r}: {len(cfg.objectives)} objectives, "
         f"{len(queries)} PromQL queries parsed, {'live' if cfg.live else 'once'} mode"
     )
-    return errors.EXIT_OK
+    return "succeeded"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Load, measure, judge, report; return the verdict's exit code."""
+def run(args: argparse.Namespace) -> str:
+    """Load, measure, judge, report; return the verdict (the outcome)."""
     overrides = config.parse_overrides(args.var)
     cfg = config.load(args.config, overrides=overrides)
     if args.check:
@@ -287,10 +305,8 @@ def run(args: argparse.Namespace) -> int:
             hint="Pass --prometheus-url URL, or --check to validate the file offline.",
         )
     at = parse_time(args.at) if args.at else None
-    query_timeout = durations.parse_duration(
-        args.query_timeout, source="--query-timeout", minimum=0.001, maximum=3600.0
-    )
-    history_seconds = durations.parse_duration(args.history or 0, source="--history")
+    query_timeout = float(args.query_timeout)
+    history_seconds = float(args.history)
     token = os.environ.get(prom.TOKEN_ENV) or None
     report_path = str(args.report or "")
     mode = "live" if cfg.live and at is None and not args.once else "once"
@@ -349,4 +365,4 @@ def run(args: argparse.Namespace) -> int:
         list(result.verdict.failed),
         list(result.verdict.no_data),
     )
-    return verdict.EXIT_CODES[result.verdict.verdict]
+    return result.verdict.verdict

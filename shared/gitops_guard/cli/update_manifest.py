@@ -32,7 +32,7 @@ INPUTS = (
     InputSpec("branch", "--branch"),
     InputSpec("base", "--base"),
     InputSpec("message", "--message"),
-    InputSpec("labels", "--label", "list"),
+    InputSpec("labels", "--label", "items"),
     InputSpec("auto-merge", "--auto-merge", "bool"),
     InputSpec("merge-method", "--merge-method"),
     InputSpec("force", "--force", "bool"),
@@ -113,7 +113,7 @@ def _parse_images(texts: list[str]) -> tuple[images.ImageRef, ...]:
         try:
             ref = images.parse_update(text, source="--image")
         except errors.InputError as exc:
-            problems.append(exc.render())
+            problems.append(exc.message)  # the source and the hint are said once, below
             continue
         clash = next((r for r in refs if r.same_repository(ref)), None)
         if clash is not None and str(clash) != str(ref):
@@ -227,8 +227,8 @@ def _write_report(path: str | None, data: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------- run
-def run(args: argparse.Namespace) -> int:
-    """Plan, apply, commit, push or open a pull request; exit 0 also when nothing changed."""
+def run(args: argparse.Namespace) -> str:
+    """Plan, apply, commit, push or open a pull request; ``skipped`` when nothing changed."""
     try:
         result = _run(args)
     except errors.GitopsGuardError as exc:
@@ -249,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
     actions.set_outputs(result.outputs())
     actions.append_summary(promote.summary_markdown(result))
     _write_report(args.report, result.to_report())
-    return errors.EXIT_OK
+    return "succeeded" if result.changed else "skipped"
 
 
 def _run(args: argparse.Namespace) -> promote.UpdateResult:
@@ -295,7 +295,9 @@ def _run(args: argparse.Namespace) -> promote.UpdateResult:
                 hint="Point --dir at the GitOps checkout, or pass --repo-url to clone it.",
             )
     if request.commits and not request.dry_run and working_copy is None:
-        working_copy = gitops.open_checkout(root, token_env=token_env, policy=policy)
+        working_copy = gitops.open_checkout(
+            root, token_env=token_env, policy=policy, clone_flag="--repo-url"
+        )
     open_pr = None
     repository = None
     if github_settings is not None and working_copy is not None:
