@@ -298,6 +298,14 @@ def run(args: argparse.Namespace) -> str:
     cfg = config.load(args.config, overrides=overrides)
     if args.check:
         return _check(cfg, str(args.config))
+    if not cfg.objectives:
+        raise errors.InputError(
+            "the SLO file holds canary objectives only: they compare a canary with its "
+            "stable arm step by step",
+            source=str(args.config),
+            hint="Run it through `gitops-guard canary --slo-config FILE`, or add objectives "
+            "(docs/canary.md).",
+        )
     if not args.prometheus_url:
         raise errors.InputError(
             "a Prometheus URL is required to judge the SLOs",
