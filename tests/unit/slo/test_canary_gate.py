@@ -55,7 +55,7 @@ class FakeProm:
         return self.now
 
     def sleep(self, seconds: float) -> None:
-        for _ in range(int(round(seconds))):
+        for _ in range(round(seconds)):
             self.now += 1.0
             for colour, ratio in self.ratios.items():
                 mean = self.rps * (self.share if colour == "green" else 1 - self.share)
