@@ -1,0 +1,168 @@
+"""`gitops-guard canary` as users call it: exit codes, outputs, nothing committed on bad input.
+
+Covers: steps that do not add up, steps the replicas cannot express, an SLO file
+whose canary objective lacks a stable arm or has alpha outside (0, 0.5), an SLO
+file without canary objectives, a Service that selects one colour: exit 2 naming
+the input and the remote unchanged; a full run through the CLI (ArgoCD played by a
+background syncer) writing outputs and a report.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import CanaryRepo, git
+from gitops_guard import cli
+
+NEW = "ghcr.io/gitops-guard/web:1.1.0"
+
+SLO = """\
+name: web-canary
+analysis: {duration: 2s, interval: 1s}
+canary:
+  - name: errors
+    canary:
+      errors: sum(http_requests_total{color="${color}",code=~"5.."})
+      requests: sum(http_requests_total{color="${color}"})
+    stable:
+      errors: sum(http_requests_total{color="${baseline_color}",code=~"5.."})
+      requests: sum(http_requests_total{color="${baseline_color}"})
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = cli.main(["canary", *argv])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+@pytest.fixture(autouse=True)
+def _no_kube(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+def _base(repo: CanaryRepo) -> list[str]:
+    return ["--dir", str(repo.work), "--service", "web", "--image", NEW, "--path", "deploy/web"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "needle"),
+    [
+        ("25,50", "end at 50%, not 100%"),
+        ("50,25,100", "does not rise"),
+        ("0,100", "outside 1..100"),
+        ("25,fifty,100", "'fifty' is not a whole percentage"),
+        ("5,25,100", "cannot express 5%"),
+        ("10,100", "cannot express 10%"),
+    ],
+)
+def test_steps_that_do_not_add_up_are_exit_2(
+    repo: CanaryRepo, capsys: pytest.CaptureFixture[str], steps: str, needle: str
+) -> None:
+    tip = repo.tip()
+    code, out = run(capsys, *_base(repo), "--steps", steps)
+    assert code == 2, out
+    assert needle in out and "--steps" in out
+    assert repo.tip() == tip
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (lambda t: t.split("    stable:")[0], "slo.yaml:4: canary[0].stable"),
+        (lambda t: t + "    alpha: 0.5\n", "slo.yaml:11: canary[0].alpha"),
+        (lambda t: t + "    alpha: -1\n", "slo.yaml:11: canary[0].alpha"),
+        (
+            lambda t: (
+                t.split("canary:")[0] + "objectives:\n  - {name: up, query: up, pass: '>= 1'}\n"
+            ),
+            "no canary objectives",
+        ),
+    ],
+)
+def test_a_bad_canary_slo_file_is_exit_2(
+    repo: CanaryRepo,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    edit: object,
+    needle: str,
+) -> None:
+    slo = tmp_path / "slo.yaml"
+    slo.write_text(edit(SLO))  # type: ignore[operator]
+    tip = repo.tip()
+    code, out = run(
+        capsys,
+        *_base(repo),
+        "--steps",
+        "25,100",
+        "--slo-config",
+        str(slo),
+        "--prometheus-url",
+        "http://127.0.0.1:9",
+    )
+    assert code == 2, out
+    assert needle in out
+    assert repo.tip() == tip
+
+
+def test_a_service_that_selects_one_colour_is_exit_2(
+    repo: CanaryRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = repo.work / "deploy" / "web" / "service.yaml"
+    file.write_text(
+        file.read_text().replace("name: web\n  ports", "name: web\n    color: blue\n  ports")
+    )
+    git(repo.work, "commit", "-qam", "select blue only")
+    git(repo.work, "push", "-q", "origin", "main")
+    tip = repo.tip()
+    code, out = run(capsys, *_base(repo), "--steps", "25,100")
+    assert code == 2, out
+    assert "deploy/web/service.yaml:12" in out and "routes to one colour only" in out
+    assert repo.tip() == tip
+
+
+@pytest.fixture
+def syncer(repo: CanaryRepo) -> Iterator[None]:
+    """Plays ArgoCD in the background: applies every new tip to the Kubernetes stand-in."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(0.05):
+            tip = repo.tip()
+            if repo.synced[-1] != tip:
+                repo.sync(tip)
+
+    worker = threading.Thread(target=loop, daemon=True)
+    worker.start()
+    yield
+    stop.set()
+    worker.join(timeout=2)
+
+
+def test_a_full_run_writes_outputs_and_a_report(
+    repo: CanaryRepo,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    syncer: None,
+) -> None:
+    output = tmp_path / "github_output"
+    output.touch()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    report = tmp_path / "out" / "canary.json"
+    code, out = run(capsys, *_base(repo), "--steps", "25,50,100", "--report", str(report))
+    assert code == 0, out
+    data = json.loads(report.read_text())
+    assert data["outcome"] == "promoted" and data["exit_code"] == 0
+    assert (data["stable"], data["canary"], data["steps"]) == ("blue", "green", [25, 50, 100])
+    assert set(data["commits"]) == {"step-25", "step-50", "promote"}
+    written = output.read_text()
+    assert "outcome" in written and "promoted" in written
+    assert repo.replicas() == {"blue": 0, "green": 4}
