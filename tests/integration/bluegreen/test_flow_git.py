@@ -204,3 +204,27 @@ def test_an_api_that_goes_away_mid_way_is_undecided_and_a_rerun_continues(
     again = flow.run(make_settings(NEW), make_deps())
     assert (again.outcome, code(again)) == ("promoted", 0)
     assert "prepare" not in again.commits  # done by the first run, not repeated
+
+
+def test_the_preview_test_runs_against_the_preview_and_can_reject(
+    bg: BlueGreenRepo, cluster: Cluster, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    from gitops_guard.strategies.bluegreen import steps
+
+    failing = steps.preview_test(
+        "sh -c 'echo smoke failed on $PREVIEW_COLOR; exit 3'",
+        service="web-preview",
+        namespace=NAMESPACE,
+    )
+    result = flow.run(make_settings(NEW), make_deps(preview_test=failing))
+    assert (result.outcome, code(result)) == ("rejected", 1)
+    assert "preview test failed (exit 3): smoke failed on green" in result.reason
+    assert list(result.commits) == ["prepare"] and _endpoint_colours(cluster) == {"blue"}
+    passing = steps.preview_test(
+        'sh -c \'test "$PREVIEW_SERVICE/$PREVIEW_COLOR/$PREVIEW_NAMESPACE" = '
+        "web-preview/green/sre-demo'",
+        service="web-preview",
+        namespace=NAMESPACE,
+    )
+    again = flow.run(make_settings(NEW), make_deps(preview_test=passing))
+    assert (again.outcome, code(again)) == ("promoted", 0), again.reason

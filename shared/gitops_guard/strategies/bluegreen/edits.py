@@ -27,6 +27,8 @@ from gitops_guard.strategies.bluegreen import models
 
 
 def _write(path: Path, text: str) -> None:
+    if path.read_bytes().startswith(_BOM.encode()):
+        text = _BOM + text
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
@@ -38,9 +40,13 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
+_BOM = "\ufeff"
+
+
 def _read(base: Path, site: models.Site) -> tuple[Path, str, list[nodes.Node | None]]:
+    """The file's text exactly as stored (CRLF kept; a byte-order mark set aside)."""
     path = base / site.file
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8").removeprefix(_BOM)
     try:
         return path, text, yamledit.compose(text)
     except yamledit.NotYaml as exc:

@@ -23,118 +23,23 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
-from gitops_guard import errors, gitops, images, kube
+from gitops_guard import errors, gitops
 from gitops_guard.rollback import gitrepo, publish
-from gitops_guard.strategies.bluegreen import edits, layout, models, plan, render
+from gitops_guard.strategies.bluegreen import edits, layout, models, plan, render, traffic
+from gitops_guard.strategies.bluegreen.ports import (
+    Deps,
+    GateOutcome,
+    GateRequest,
+    KubeReader,
+    Settings,
+    WaitOutcome,
+)
 
-
-class KubeReader(Protocol):
-    """What the flow needs of :class:`gitops_guard.kube.client.KubeClient`."""
-
-    namespace: str
-
-    def get_deployment(
-        self, name: str, *, namespace: str | None = None
-    ) -> kube.DeploymentState: ...
-
-    def get_service(self, name: str, *, namespace: str | None = None) -> kube.ServiceState: ...
-
-    def list_endpoint_slices(
-        self, service: str, *, namespace: str | None = None
-    ) -> list[kube.EndpointSliceState]: ...
-
-    def list_pods(
-        self, selector: Mapping[str, str], *, namespace: str | None = None
-    ) -> list[kube.PodState]: ...
-
-    def patch_service_selector(
-        self, name: str, selector: Mapping[str, str], *, namespace: str | None = None
-    ) -> kube.ServiceState: ...
-
-
-@dataclass(frozen=True)
-class WaitOutcome:
-    """What argocd-wait said about one commit."""
-
-    outcome: str
-    """argocd-wait's outcome: ``done``, ``sync-failed``, ``degraded``, ``timed-out``,
-    ``unreachable``."""
-    reason: str
-
-    @property
-    def undecided(self) -> bool:
-        return self.outcome == "unreachable"
-
-
-@dataclass(frozen=True)
-class GateRequest:
-    """Which colour to judge, against which baseline, and why."""
-
-    role: Literal["preview", "post-switch"]
-    colour: str
-    baseline: str
-    image: str
-    service: str
-    baseline_image: str = ""
-    """What the baseline colour runs (its ``${version}`` when it is measured)."""
-
-
-@dataclass(frozen=True)
-class GateOutcome:
-    """The gate's verdict and the figures to show."""
-
-    verdict: Literal["pass", "warn", "fail", "inconclusive"]
-    reason: str
-    figures: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    report: Mapping[str, object] | None = None
-
-
-@dataclass
-class Deps:
-    """The I/O the flow drives; None switches a step off (with a note in the timeline)."""
-
-    wc: gitops.WorkingCopy
-    wait: Callable[[str], WaitOutcome] | None = None
-    gate: Callable[[GateRequest], GateOutcome] | None = None
-    kube: KubeReader | None = None
-    preview_test: Callable[[str], tuple[int, str]] | None = None
-    """Runs the caller's test against the preview; (exit code, last output line)."""
-    argocd_spec_problem: Callable[[models.Mode], str | None] | None = None
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-    echo: Callable[[str], None] = print
-
-
-@dataclass(frozen=True)
-class Settings:
-    """One run of ``gitops-guard blue-green``."""
-
-    dir: Path
-    service: str
-    image: images.ImageRef
-    mode: models.Mode = "git"
-    paths: tuple[str, ...] = ()
-    colours: tuple[str, str] = models.COLOURS
-    colour_key: str = models.COLOUR_KEY
-    active_service: str | None = None
-    preview_service: str | None = None
-    namespace: str | None = None
-    preview_replicas: int | None = None
-    """Replicas of the idle colour while it is previewed; None: the live colour's count."""
-    scale_down_delay_seconds: float = 30.0
-    """Wait this long after a passed post-switch gate, then scale the old colour to 0;
-    0 keeps it (Argo Rollouts' ``scaleDownDelaySeconds``, default 30)."""
-    ready_timeout_seconds: float = 300.0
-    switch_timeout_seconds: float = 60.0
-    poll_seconds: float = 0.25
-    branch: str | None = None
-    run_url: str = ""
+__all__ = ["Deps", "GateOutcome", "GateRequest", "KubeReader", "Settings", "WaitOutcome", "run"]
 
 
 class _Stop(Exception):
@@ -277,59 +182,34 @@ class _Run:
         self.event("wait", "error" if outcome.undecided else "fail", started, outcome.reason)
         raise _WaitFailed(outcome)
 
-    def poll(self, check: Callable[[], tuple[bool, bool, str]], timeout: float) -> tuple[bool, str]:
-        """Poll ``check`` -> (done, hopeless, message) until done or ``timeout``."""
-        deadline = self.d.clock() + timeout
-        message = ""
-        while True:
-            done, hopeless, message = check()
-            if done or hopeless:
-                return done, message
-            if self.d.clock() >= deadline:
-                return False, f"{message} (still so after {timeout:g} s)"
-            self.d.sleep(self.s.poll_seconds)
+    def traffic(self) -> traffic.Traffic:
+        assert self.d.kube is not None
+        return traffic.Traffic(
+            api=self.d.kube,
+            namespace=self.namespace,
+            colour_key=self.s.colour_key,
+            clock=self.d.clock,
+            sleep=self.d.sleep,
+            poll_seconds=self.s.poll_seconds,
+        )
 
     def ready(self, lay: models.Layout, colour: str) -> tuple[bool, str]:
         """Rollout status of ``colour``'s Deployment, then its endpoints on the preview."""
-        kube_api = self.d.kube
-        assert kube_api is not None
-        dep_name = lay.deployments[colour].name
-        service = lay.preview.name if lay.preview is not None else None
-
-        def check() -> tuple[bool, bool, str]:
-            dep = kube_api.get_deployment(dep_name, namespace=self.namespace)
-            status = kube.rollout_status(dep, image=self.image)
-            if not status.done:
-                return False, status.failed, status.message
-            if dep.spec_replicas == 0:
-                return False, True, f"{dep_name} is scaled to 0: nothing could serve"
-            if service is None:
-                return True, False, status.message
-            found = self.endpoints(lay, service, colour, self.image)
-            return found.ok, False, found.message
-
-        return self.poll(check, self.s.ready_timeout_seconds)
-
-    def endpoints(
-        self, lay: models.Layout, service: str, colour: str, image: str | None
-    ) -> kube.EndpointCheck:
-        kube_api = self.d.kube
-        assert kube_api is not None
-        slices = kube_api.list_endpoint_slices(service, namespace=self.namespace)
-        selector = {self.s.colour_key: colour}
-        pods = kube_api.list_pods(selector, namespace=self.namespace)
-        return kube.check_endpoints(slices, pods, service=service, labels=selector, image=image)
+        return self.traffic().ready(
+            lay.deployments[colour].name,
+            colour,
+            self.image,
+            preview=lay.preview.name if lay.preview is not None else None,
+            timeout=self.s.ready_timeout_seconds,
+        )
 
     def serving(self, lay: models.Layout, colour: str, image: str | None) -> tuple[bool, str]:
         """Wait until the active Service routes only to ``colour``."""
         if self.d.kube is None:
             return True, "not checked (no Kubernetes API)"
-
-        def check() -> tuple[bool, bool, str]:
-            found = self.endpoints(lay, self.active_name(), colour, image)
-            return found.ok, False, found.message
-
-        return self.poll(check, self.s.switch_timeout_seconds)
+        return self.traffic().serving(
+            self.active_name(), colour, image, timeout=self.s.switch_timeout_seconds
+        )
 
     # ------------------------------------------------------------ steps
     def run(self) -> models.Result:
@@ -556,7 +436,9 @@ class _Run:
         verdict = self.gate("post-switch", new, old, lay.deployments[old].image)
         self.result.verdicts["post-switch"] = verdict.verdict
         if verdict.verdict in ("fail", "inconclusive"):
-            self.switch_back(lay, decision, verdict.verdict, verdict.reason)
+            self.switch_back(
+                lay, decision, verdict.verdict, verdict.reason, _evidence(verdict.report)
+            )
             return self.result
         self.scale_down(decision)
         return self.finish(
@@ -570,6 +452,7 @@ class _Run:
         decision: models.Decision,
         verdict: str,
         reason: str,
+        evidence: str = "",
     ) -> tuple[models.Layout, models.Decision]:
         """Put the old colour back on the active Service; ends the run."""
         s = self.s
@@ -610,6 +493,7 @@ class _Run:
                     verdict=verdict,
                     reason=reason,
                     run_url=s.run_url,
+                    evidence=evidence,
                 )
                 return staged, message
 
@@ -682,6 +566,18 @@ class _Run:
         # The new colour serves and passed its gate; a failed wait shows in the timeline.
         with contextlib.suppress(_WaitFailed):
             self.wait_argocd("scale-down", sha)
+
+
+def _evidence(report: Mapping[str, object] | None) -> str:
+    """The gate report's failing objectives as a table, for the switch-back commit."""
+    if not report:
+        return ""
+    from gitops_guard.rollback import evidence
+
+    try:
+        return evidence.table(evidence.from_report(dict(report)))
+    except errors.GitopsGuardError:
+        return ""
 
 
 class _WaitFailed(Exception):

@@ -108,10 +108,13 @@ def switch_back_message(
     verdict: str,
     reason: str,
     run_url: str = "",
+    evidence: str = "",
 ) -> str:
+    """``evidence``: the gate's failing objectives as a Markdown table, when known."""
     body = (
         f"Switch Service {active} back from {leaving} ({bad_image}) to {back_to} ({image}).\n\n"
         f"Post-switch gate: {verdict}: {reason}"
+        + (f"\n\n{evidence.strip()}" if evidence.strip() else "")
         + (f"\n\nThis reverts commit {reverts}." if reverts else "")
     )
     return _message(
