@@ -167,7 +167,10 @@ def run(args: argparse.Namespace) -> str:
             hint="Give both to gate every step, or neither to step on readiness alone.",
         )
     if args.slo_config:
-        cfg = slo_config.load(args.slo_config, overrides={"color": "x", "baseline_color": "y"})
+        probe = dict.fromkeys(("color", "baseline_color", "version", "baseline_version"), "x")
+        cfg = slo_config.load(
+            args.slo_config, overrides={"service": args.service, **probe, **variables}
+        )
         if not cfg.canary:
             raise errors.InputError(
                 "the SLO file has no canary objectives: nothing compares the canary with "

@@ -2,10 +2,11 @@
 
 :func:`slo_gate` returns the callable :mod:`.flow` drives: it loads the SLO file with
 ``${color}`` = the canary colour, ``${baseline_color}`` = the stable one,
-``${version}`` and ``${service}`` (and the caller's ``--var`` pairs), and judges the
-step with :func:`gitops_guard.slo.canary.judge_step` on one Prometheus client. A
-Prometheus that cannot be reached makes the step ``inconclusive``. The step's
-evidence is written as JSON beside the report when a folder is given.
+``${version}`` and ``${baseline_version}`` (the two images' tags), ``${service}``
+(and the caller's ``--var`` pairs), and judges the step with
+:func:`gitops_guard.slo.canary.judge_step` on one Prometheus client. A Prometheus
+that cannot be reached makes the step ``inconclusive``. The step's evidence is
+written as JSON beside the report when a folder is given.
 
 This module must not parse flags, and it decides nothing: slo.canary does.
 """
@@ -47,6 +48,7 @@ def slo_gate(
         overrides = {
             "service": request.service,
             "version": bg_steps._version(request.image),
+            "baseline_version": bg_steps._version(request.stable_image),
             **variables,
             "color": request.canary,
             "baseline_color": request.stable,
