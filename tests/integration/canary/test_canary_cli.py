@@ -166,3 +166,26 @@ def test_a_full_run_writes_outputs_and_a_report(
     written = output.read_text()
     assert "outcome" in written and "promoted" in written
     assert repo.replicas() == {"blue": 0, "green": 4}
+
+
+def test_action_inputs_reach_the_flags(
+    repo: CanaryRepo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The action passes INPUT_* variables (action-blue-green with strategy canary)."""
+    for name, value in {
+        "DIR": str(repo.work),
+        "SERVICE": "web",
+        "IMAGE": NEW,
+        "STEPS": "5,25,100",
+        "PATH": "deploy/web",
+        "MODE": "git",  # a blue-green input: ignored by canary
+    }.items():
+        monkeypatch.setenv(f"INPUT_{name}", value)
+    tip = repo.tip()
+    code = cli.main(["canary", "--from-action-inputs"])
+    out = capsys.readouterr()
+    assert code == 2
+    assert "steps" in out.err and "cannot express 5%" in out.err
+    assert repo.tip() == tip
