@@ -48,7 +48,7 @@ import httpx
 import pydantic
 
 from gitops_guard import credentials, errors, http
-from gitops_guard.argocd import models
+from gitops_guard.argocd import models, syncwindows
 from gitops_guard.argocd.exceptions import (
     OperationInProgress,
     StreamIdle,
@@ -261,6 +261,16 @@ class ArgoClient:
             read_timeout=self._refresh_timeout if refresh else None,
         )
         return self._parse_application(response)
+
+    def get_sync_windows(self, name: str) -> syncwindows.SyncWindows:
+        """``GET /api/v1/applications/{name}/syncwindows``: assigned and active windows."""
+        response = self._send(
+            "GET",
+            f"/api/v1/applications/{_quote(name)}/syncwindows",
+            app=name,
+            params=self._params(),
+        )
+        return self._http.parse(response, syncwindows.SyncWindows)
 
     def sync(
         self,

@@ -37,6 +37,8 @@ INPUTS = (
     InputSpec("argocd-app", "--app"),
     InputSpec("argocd-timeout", "--argocd-timeout"),
     InputSpec("argocd-insecure", "--argocd-insecure", "bool"),
+    InputSpec("wait-for-window", "--wait-for-window", "bool"),
+    InputSpec("window-timeout", "--window-timeout"),
     InputSpec("slo-config", "--slo-config"),
     InputSpec("prometheus-url", "--prometheus-url"),
     InputSpec("vars", "--var", "lines"),
@@ -92,6 +94,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--argocd-timeout", default="5m", help="argocd-wait timeout per commit")
     parser.add_argument("--argocd-insecure", action="store_true", help="skip ArgoCD TLS checks")
     parser.add_argument(
+        "--wait-for-window",
+        action="store_true",
+        help="inside an ArgoCD deny sync window, wait for it to close (default: stop, exit 1)",
+    )
+    parser.add_argument(
+        "--window-timeout", default="1h", help="the longest wait for a sync window to open"
+    )
+    parser.add_argument(
         "--slo-config", metavar="FILE", help="the SLO file with the canary objectives"
     )
     parser.add_argument(
@@ -111,6 +121,33 @@ def _seconds(text: str, flag: str) -> float:
     from gitops_guard import durations
 
     return durations.parse_duration(text, source=flag)
+
+
+def _windows(args: argparse.Namespace) -> tuple[Any, Any]:
+    """ArgoCD's sync windows of ``--app`` now, and a sync request, on the one ArgoCD client."""
+    import os
+    from datetime import datetime, timezone
+
+    from gitops_guard.argocd import client as argo_client
+    from gitops_guard.argocd import syncwindows
+
+    token = os.environ.get(argo_client.TOKEN_ENV) or None
+    actions.register_secret(token)
+
+    def window() -> tuple[str, Any]:
+        with argo_client.ArgoClient(
+            args.argocd_server, token=token, insecure=args.argocd_insecure
+        ) as argo:
+            windows = argo.get_sync_windows(args.app)
+        return syncwindows.frozen_until(windows, datetime.now(timezone.utc))
+
+    def request_sync(sha: str) -> None:
+        with argo_client.ArgoClient(
+            args.argocd_server, token=token, insecure=args.argocd_insecure
+        ) as argo:
+            argo.sync(args.app, revision=sha)
+
+    return window, request_sync
 
 
 def _report(result: Any) -> dict[str, Any]:
@@ -156,6 +193,8 @@ def run(args: argparse.Namespace) -> str:
         namespace=args.namespace,
         pause_seconds=_seconds(args.pause, "--pause"),
         ready_timeout_seconds=_seconds(args.ready_timeout, "--ready-timeout"),
+        wait_for_window=args.wait_for_window,
+        window_timeout_seconds=_seconds(args.window_timeout, "--window-timeout"),
         branch=args.branch,
         run_url=actions.run_url() or "",
     )
@@ -210,6 +249,8 @@ def run(args: argparse.Namespace) -> str:
         if args.slo_config
         else None,
     )
+    if args.argocd_server:
+        deps.window, deps.request_sync = _windows(args)
     if kube_client is None:
         actions.warning(
             "no Kubernetes credentials: the canary's pods are not proven ready after each "

@@ -27,6 +27,7 @@ switched-back-          3     blue-green: switched back after an inconclusive ga
 inconclusive, undecided       or nothing switched
 aborted                 1     canary: a step failed; its commits were reverted
 aborted-inconclusive    3     canary: a step was inconclusive; reverted too
+frozen                  1     canary: an ArgoCD sync window blocks; nothing pushed
 ======================  ====  ===============================================
 
 An outcome missing from the table is a bug, and a bug exits 3, never 1.
@@ -72,6 +73,7 @@ EXIT_CODES: Mapping[str, int] = MappingProxyType(
         # canary outcomes (docs/canary.md); promoted, in-place, rejected, undecided as above.
         "aborted": errors.EXIT_REJECTED,
         "aborted-inconclusive": errors.EXIT_UNDECIDED,
+        "frozen": errors.EXIT_REJECTED,
     }
 )
 """Outcome -> exit code (DESIGN's contract)."""

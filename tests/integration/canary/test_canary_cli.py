@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from canaryrepo import CanaryRepo, git
 
-from conftest import CanaryRepo, git
 from gitops_guard import cli
 
 NEW = "ghcr.io/gitops-guard/web:1.1.0"
@@ -189,3 +189,47 @@ def test_action_inputs_reach_the_flags(
     assert code == 2
     assert "steps" in out.err and "cannot express 5%" in out.err
     assert repo.tip() == tip
+
+
+def test_inside_a_deny_sync_window_it_reports_frozen_until_and_pushes_nothing(
+    repo: CanaryRepo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_guard_lab import argocd_api
+
+    store = argocd_api.ApplicationStore()
+    store.put(argocd_api.make_application("web", revision=repo.tip(), sync_status="Synced"))
+    store.set_sync_windows("web", [{"kind": "deny", "schedule": "* * * * *", "duration": "1h"}])
+    monkeypatch.setenv("ARGOCD_TOKEN", "argo-test-token-0123456789")
+    with argocd_api.FakeArgoServer(store, token="argo-test-token-0123456789") as server:
+        tip = repo.tip()
+        code, out = run(
+            capsys, *_base(repo), "--steps", "25,100", "--argocd-server", server.url, "--app", "web"
+        )
+        paths = [r.path for r in server.requests]
+    assert code == 1, out
+    assert "frozen until" in out and "(a deny sync window)" in out
+    assert "/api/v1/applications/web/syncwindows" in paths
+    assert repo.tip() == tip
+    assert "argo-test-token" not in out
+
+
+def test_the_stand_in_serves_sync_windows_shaped_per_the_swagger(reference_dir: Path) -> None:
+    from gitops_guard_lab import argocd_api
+
+    swagger = json.loads((reference_dir / "argocd-swagger.json").read_text(encoding="utf-8"))
+    definitions = swagger["definitions"]
+    store = argocd_api.ApplicationStore()
+    store.put(argocd_api.make_application("web", revision="a" * 40, sync_status="Synced"))
+    store.set_sync_windows(
+        "web",
+        [
+            {"kind": "deny", "schedule": "* * * * *", "duration": "1h", "manualSync": True},
+            {"kind": "allow", "schedule": "0 3 1 1 *", "duration": "1m"},
+        ],
+    )
+    body = store.sync_windows_response("web", None)
+    assert set(body) == set(definitions["applicationApplicationSyncWindowsResponse"]["properties"])
+    window_keys = set(definitions["applicationApplicationSyncWindow"]["properties"])
+    assert all(set(w) <= window_keys for w in body["assignedWindows"] + body["activeWindows"])
+    assert [w["kind"] for w in body["activeWindows"]] == ["deny"]
+    assert body["canSync"] is False

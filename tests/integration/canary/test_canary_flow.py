@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from canaryrepo import FIXTURE, CanaryRepo, Cluster, Gates, git, seed_repo
 
-from conftest import FIXTURE, CanaryRepo, Cluster, Gates, git, seed_repo
 from gitops_guard import errors, gitops
 from gitops_guard.cli import outcomes
 from gitops_guard.strategies.canary import flow, render
@@ -178,3 +178,35 @@ def test_a_service_that_selects_one_colour_is_refused(
     assert str(caught.value.source) == "deploy/web/service.yaml:12"
     assert "routes to one colour only" in caught.value.message
     assert other.tip() == tip
+
+
+def test_a_deny_sync_window_stops_before_any_push(
+    repo: CanaryRepo, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    from datetime import datetime, timezone
+
+    until = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)
+    tip = repo.tip()
+    result = flow.run(make_settings(NEW), make_deps(window=lambda: ("deny", until)))
+    assert (result.outcome, _code(result)) == ("frozen", 1)
+    assert "frozen until 2026-12-02T01:00:00Z" in result.reason
+    assert repo.tip() == tip and result.commits == {}
+
+
+def test_waiting_for_a_window_then_requesting_the_sync(
+    repo: CanaryRepo, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    answers = iter([("deny", None), ("deny", None), ("open", None)])
+    asked: list[str] = []
+    slept: list[float] = []
+    deps = make_deps(
+        window=lambda: next(answers, ("open", None)),
+        request_sync=asked.append,
+        sleep=slept.append,
+    )
+    settings = make_settings(NEW, steps=(25, 100), wait_for_window=True, window_poll_seconds=5)
+    result = flow.run(settings, deps)
+    assert result.outcome == "promoted", result.reason
+    assert asked == [result.commits["step-25"]]  # only the step pushed after the wait
+    assert slept[:2] == [5, 5]
+    assert [e.outcome for e in result.timeline if e.step == "window"] == ["done"]

@@ -13,7 +13,12 @@ run reads Git and asks :func:`.plan.decide` what is left, so a rerun continues::
 Commits go through the publish engine (:func:`gitops_guard.rollback.publish.publish`);
 ArgoCD, the gate and the Kubernetes API come in as callables (:class:`Deps`).
 
-Outcomes: ``promoted``/``in-place`` 0, ``aborted``/``rejected`` 1,
+Before each step commit, ArgoCD's sync windows are read: inside a deny window the run
+stops with ``frozen`` (exit 1, "frozen until T") or waits (``--wait-for-window``) and
+then asks ArgoCD to sync the commit itself (auto-sync does not retry a commit pushed
+while blocked, argo-cd #21692).
+
+Outcomes: ``promoted``/``in-place`` 0, ``aborted``/``rejected``/``frozen`` 1,
 ``aborted-inconclusive``/``undecided`` 3; bad input raises before the first write (2).
 """
 
@@ -24,10 +29,12 @@ import itertools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from gitops_guard import errors, gitops, images, kube
+from gitops_guard.argocd import syncwindows
 from gitops_guard.rollback import gitrepo, publish
 from gitops_guard.strategies.bluegreen import edits
 from gitops_guard.strategies.bluegreen import flow as bg_flow
@@ -58,6 +65,10 @@ class Deps:
     wait: Callable[[str], bg_flow.WaitOutcome] | None = None
     gate: Callable[[StepGate], bg_flow.GateOutcome] | None = None
     kube: bg_flow.KubeReader | None = None
+    window: Callable[[], tuple[syncwindows.Reason, datetime | None]] | None = None
+    """ArgoCD's sync windows now: ``open``, or why and until when syncs are blocked."""
+    request_sync: Callable[[str], None] | None = None
+    """Ask ArgoCD to sync a commit (after waiting for a window: argo-cd #21692)."""
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     echo: Callable[[str], None] = print
@@ -81,6 +92,11 @@ class Settings:
     pause_seconds: float = 0.0
     """Wait this long after each ungated step (no ``--slo-config``) before the next."""
     ready_timeout_seconds: float = 300.0
+    wait_for_window: bool = False
+    """Inside a deny sync window: wait for it to close (else stop with ``frozen``)."""
+    window_timeout_seconds: float = 3600.0
+    """The longest wait for a sync window to open."""
+    window_poll_seconds: float = 30.0
     poll_seconds: float = 0.25
     branch: str | None = None
     run_url: str = ""
@@ -230,7 +246,10 @@ class _Run:
         verdict = ""
         for step in decision.next_steps:
             canary_n, stable_n = counts[step]
+            waited = self.window(step)
             sha = self.step(step, canary_n, stable_n, verdict)
+            if waited and sha and self.d.request_sync is not None:
+                self.d.request_sync(sha)
             failed = self.wait_argocd(f"step {step}%", sha)
             lay = self.read()
             if failed is not None:
@@ -254,6 +273,43 @@ class _Run:
                 )
             verdict = self.gate(step, lay)
         return self.finish("promoted", "every step passed")  # pragma: no cover (100 ends it)
+
+    def window(self, step: int) -> bool:
+        """Stop with ``frozen`` inside a sync window, or wait for it; True after a wait."""
+        if self.d.window is None:
+            return False
+        started = self.d.clock()
+        reason, until = self.d.window()
+        if reason == "open":
+            return False
+        text = syncwindows.describe(reason, until)
+        if not self.s.wait_for_window:
+            self.event("window", "fail", started, text)
+            self.finish(
+                "frozen",
+                f"ArgoCD is {text}: step {step}% was not pushed (rerun after it, or pass "
+                "--wait-for-window)",
+            )
+            raise _Stop
+        self.d.echo(f"canary {self.s.service}: ArgoCD is {text}; waiting")
+        deadline = started + self.s.window_timeout_seconds
+        while True:
+            left = (until - datetime.now(timezone.utc)).total_seconds() if until else 0
+            pause = min(self.s.window_poll_seconds, max(left, 1.0)) if until else None
+            self.d.sleep(pause or self.s.window_poll_seconds)
+            reason, until = self.d.window()
+            if reason == "open":
+                self.event("window", "done", started, f"waited: it was {text}")
+                return True
+            if self.d.clock() >= deadline:
+                text = syncwindows.describe(reason, until)
+                self.event("window", "fail", started, text)
+                self.finish(
+                    "frozen",
+                    f"ArgoCD is still {text} after {self.s.window_timeout_seconds:g} s: step "
+                    f"{step}% was not pushed",
+                )
+                raise _Stop
 
     def step(self, step: int, canary_n: int, stable_n: int, verdict: str) -> str:
         s = self.s
