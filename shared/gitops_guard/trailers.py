@@ -91,6 +91,8 @@ PROMOTED_AT = "Gitops-Guard-Promoted-At"
 """RFC 3339 UTC time the image was promoted (for lead time when the commit is rebased)."""
 STEP = "Gitops-Guard-Step"
 """Canary: the share of traffic a step commit gives the canary colour (``25%``)."""
+EXEMPTION = "Gitops-Guard-Exemption"
+"""The error-budget exemption a deploy went out under (``who until T: why``)."""
 
 KEYS: tuple[str, ...] = (
     ACTION,
@@ -108,6 +110,7 @@ KEYS: tuple[str, ...] = (
     PREVIOUS_COLOR,
     REPLICAS,
     STEP,
+    EXEMPTION,
 )
 """Every key of the vocabulary, in the order :func:`render` writes them."""
 

@@ -38,6 +38,9 @@ INPUTS = (
     InputSpec("history", "--history"),
     InputSpec("ca-bundle", "--ca-bundle"),
     InputSpec("insecure", "--insecure", "bool"),
+    InputSpec("phase", "--phase"),
+    InputSpec("exemptions", "--exemptions"),
+    InputSpec("change-kind", "--change-kind"),
 )
 
 
@@ -77,6 +80,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--once", action="store_true", help="measure once now even if analysis.duration is set"
+    )
+    parser.add_argument(
+        "--phase",
+        choices=("post", "pre"),
+        default="post",
+        help="post: judge a deployed version (default); pre: before deploying, refuse while "
+        "an error budget is spent (docs/canary.md)",
+    )
+    parser.add_argument(
+        "--exemptions",
+        metavar="FILE",
+        help="--phase pre: the exemptions file (.gitops-guard/exemptions.yaml in the GitOps "
+        "repository)",
+    )
+    parser.add_argument(
+        "--change-kind",
+        default="deploy",
+        help="--phase pre: the kind of change, matched against the exemptions' kinds",
     )
     parser.add_argument(
         "--query-timeout",
@@ -298,6 +319,11 @@ def run(args: argparse.Namespace) -> str:
     cfg = config.load(args.config, overrides=overrides)
     if args.check:
         return _check(cfg, str(args.config))
+    if args.phase == "pre":
+        from gitops_guard.cli import slo_pre
+
+        at = parse_time(args.at) if args.at else None
+        return slo_pre.run(args, cfg, make_query=make_query, verify=_verify(args), at=at)
     if not cfg.objectives:
         raise errors.InputError(
             "the SLO file holds canary objectives only: they compare a canary with its "

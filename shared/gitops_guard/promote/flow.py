@@ -146,7 +146,12 @@ def _make_mutate(
         from gitops_guard import manifests
 
         written = manifests.apply(root, plan)
-        message = commit_message(_changes(plan), subject=request.message, run_url=request.run_url)
+        message = commit_message(
+            _changes(plan),
+            subject=request.message,
+            run_url=request.run_url,
+            exemption=request.exemption,
+        )
         try:
             return wc.commit(message, [(prefix / f).as_posix() for f in written])
         except BaseException:

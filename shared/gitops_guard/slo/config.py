@@ -206,6 +206,9 @@ class BurnRate(_Model):
         min_length=1,
     )
     """Defaults to the workbook's paging pairs: 14.4x over 1h and 5m, 6x over 6h and 30m."""
+    period_seconds: Duration = Field(default=30 * 86400.0, alias="period", gt=0)
+    """The SLO period the error budget is counted over (``30d``, ``28d``), for
+    ``slo-gate --phase pre``."""
 
     def promql(self) -> str:
         return burnrate.promql(
