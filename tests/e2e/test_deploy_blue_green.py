@@ -9,7 +9,10 @@ the preview. act runs the real reusable workflow, called from acme/web:
   switches and scales the old colour down; promote/verify/rollback do not run; the
   lab serves 1.1.0 and the history carries the blue-green trailers;
 - a bad image (1.2.0): the preview gate stops it, the job fails (exit 1), and the
-  live colour never changes: user traffic saw no 5xx from it.
+  live colour never changes: user traffic saw no 5xx from it;
+- an image that fails only under user traffic (1.4.0): its preview passes, it is
+  switched to, the post-switch gate fails and the job switches back (a revert of the
+  switch commit); the job fails and the lab serves 1.1.0 again.
 """
 
 from __future__ import annotations
@@ -117,3 +120,11 @@ def test_blue_green_through_the_reusable_workflow(
     # The bad version never served a user: nothing beyond the good version's own
     # rare 500s (0.4%) failed while it was previewed.
     assert len(bg_lab.users.failures) - failed_before < 10
+
+    user_only = _run(act_runner, bg_lab, "1.4.0", install_env)
+    jobs = job_results(user_only, JOBS)  # type: ignore[arg-type]
+    assert jobs["blue-green"] == "failure", user_only.tail()  # type: ignore[attr-defined]
+    actions = _log(bg_lab, "%(trailers:key=Gitops-Guard-Action,valueonly)")
+    assert actions[:6:2] == ["blue-green-switch-back", "blue-green-switch", "blue-green-prepare"]
+    status, _, body = proxy.forward("/version", {})
+    assert status == 200 and json.loads(body)["version"] == "1.1.0"

@@ -3,8 +3,9 @@
 Covers: a good version prepared, proven, switched and the old colour scaled down,
 each step one commit with trailers and byte-exact edits; the preview gate stopping
 a bad version before the switch; the post-switch gate switching back by reverting
-the switch commit (old colour serving again, time measured) and a rerun refusing
-the switched-back image; an idle colour that never becomes ready; reruns that
+the switch commit (old colour serving again, time measured) and quarantining the
+image (a rerun is exit 2); an inconclusive post-switch gate switching back without
+quarantine (a rerun retries); an idle colour that never becomes ready; reruns that
 continue where a run stopped (nothing done twice); an unreachable API mid-way (3).
 """
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bgrepo import NAMESPACE, BlueGreenRepo, Cluster, Gates, code
+import pytest
+from bgrepo import NAMESPACE, BlueGreenRepo, Cluster, Gates, code, git
 
+from gitops_guard import errors
 from gitops_guard.strategies.bluegreen import flow
 
 NEW = "ghcr.io/gitops-guard/web:1.1.0"
@@ -134,10 +137,14 @@ def test_post_switch_failure_switches_back_by_reverting_the_switch(
     assert result.switch_back_seconds is not None and result.switch_back_seconds < 5
     assert result.live_after == "blue"
 
+    # The failed gate quarantined the image in the switch-back commit, as rollback does.
+    assert "image: ghcr.io/gitops-guard/web:1.1.0" in git(
+        bg.root, "--git-dir", str(bg.remote), "show", "main:.gitops-guard/quarantine.yaml"
+    )
     tip = bg.tip()
-    again = flow.run(make_settings(NEW), make_deps())
-    assert (again.outcome, code(again)) == ("rejected", 1)
-    assert "switched back" in again.reason
+    with pytest.raises(errors.InputError) as refused:
+        flow.run(make_settings(NEW), make_deps())
+    assert refused.value.exit_code == 2 and "quarantined image" in refused.value.message
     assert bg.tip() == tip
 
 
@@ -152,6 +159,11 @@ def test_inconclusive_post_switch_gate_switches_back_and_exits_3(
     result = flow.run(make_settings(NEW), make_deps())
     assert (result.outcome, code(result)) == ("switched-back-inconclusive", 3)
     assert _endpoint_colours(cluster) == {"blue"}
+    # Nothing quarantined: a rerun retries from the preview, without a new prepare.
+    gates.verdicts.clear()
+    again = flow.run(make_settings(NEW), make_deps())
+    assert (again.outcome, code(again)) == ("promoted", 0), again.reason
+    assert list(again.commits) == ["switch", "scale-down"]
 
 
 def test_an_idle_colour_that_never_gets_ready_is_not_switched_to(

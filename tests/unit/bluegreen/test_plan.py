@@ -1,7 +1,7 @@
 """strategies.bluegreen.plan: what now? and which ArgoCD set-ups each mode refuses.
 
 Covers every phase of :func:`plan.decide` (prepare with each missing piece, verify,
-switched with and without a known switch commit, done, rejected after a switch-back,
+switched with and without a known switch commit, done, verify again after a switch-back,
 a cluster-side live colour), the preview replicas default (the live count, at least
 one) and :func:`plan.argocd_problem` for self-heal, ignoreDifferences by pointer, jq
 and managers, and RespectIgnoreDifferences in git mode.
@@ -75,7 +75,7 @@ def test_prepare_and_verify(
     assert (got.live, got.idle) == ("blue", "green")
 
 
-def test_switched_done_and_rejected() -> None:
+def test_switched_done_and_after_a_switch_back() -> None:
     switched = layout(live="green", blue=(OLD, 2), green=(NEW, 2))
     history = [entry(render.ACTION_SWITCH, colour="green", image=NEW, sha="s" * 40)]
     got = plan.decide(switched, image=NEW, history=history)
@@ -88,10 +88,10 @@ def test_switched_done_and_rejected() -> None:
     assert plan.decide(switched, image=NEW).switch_commit == ""
     done = layout(live="green", blue=(OLD, 0), green=(NEW, 2))
     assert plan.decide(done, image=NEW).phase == "done"
+    # After a switch-back the new colour is still prepared: a rerun retries from the
+    # preview (the flow refuses the image first when the failed gate quarantined it).
     back = [entry(render.ACTION_SWITCH_BACK, image=OLD, previous_image=NEW, sha="b" * 40)]
-    rejected = plan.decide(layout(green=(NEW, 2)), image=NEW, history=back)
-    assert rejected.phase == "rejected" and "bbbbbbbbbbbb" in rejected.reason
-    # Another image after a switch-back is a new rollout.
+    assert plan.decide(layout(green=(NEW, 2)), image=NEW, history=back).phase == "verify"
     assert plan.decide(layout(green=(NEW, 2)), image="r/web:1.2.0", history=back).phase == "prepare"
 
 

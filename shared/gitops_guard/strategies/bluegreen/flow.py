@@ -24,10 +24,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from gitops_guard import errors, gitops
+from gitops_guard import errors, gitops, quarantine, trailers
 from gitops_guard.rollback import gitrepo, publish
 from gitops_guard.strategies.bluegreen import edits, layout, models, plan, render, traffic
 from gitops_guard.strategies.bluegreen.ports import (
@@ -221,6 +222,14 @@ class _Run:
     def _run(self) -> models.Result:
         s = self.s
         gitrepo.sync_to_remote(self.wc, publish.resolve_branch(self.wc, s.branch))
+        refused = quarantine.refused(self.wc.root, [self.image])
+        if refused:
+            raise errors.InputError(
+                f"quarantined image: {refused[0].image} ({refused[0].reason or 'no reason given'})",
+                source=quarantine.PATH,
+                hint="It failed a post-switch gate or a gate before. Roll out a fixed version, "
+                "or lift the quarantine (gitops-guard rollback quarantine lift --image REF).",
+            )
         lay, decision = self.decide()
         if self.d.argocd_spec_problem is not None:
             problem = self.d.argocd_spec_problem(s.mode)
@@ -232,8 +241,6 @@ class _Run:
             f"blue-green {s.service}: live {decision.live}, idle {decision.idle}; "
             f"{decision.phase}: {decision.reason}"
         )
-        if decision.phase == "rejected":
-            return self.finish("rejected", decision.reason)
         if decision.phase == "done":
             return self.finish("in-place", decision.reason)
         if decision.phase in ("prepare", "verify"):
@@ -468,6 +475,15 @@ class _Run:
                 self.active_name(), {s.colour_key: back}, namespace=self.namespace
             )
             self.event("switch-back", "done", started, f"patched Service back to {back}")
+
+            def record(tree: gitops.WorkingCopy, base: Path) -> tuple[list[str], str] | None:
+                files = self.quarantine(tree, verdict, reason, "")
+                if not files:
+                    return None
+                message = f"quarantine {self.image}\n\nPost-switch gate: {verdict}: {reason}"
+                return files, trailers.append(message, [(trailers.ACTION, "quarantine")])
+
+            self.publish("quarantine", record)
         else:
             switch_sha = decision.switch_commit
 
@@ -482,6 +498,9 @@ class _Run:
                     staged = self.files(
                         edits.set_selector_colour(base, now.active, s.colour_key, back)
                     )
+                staged = sorted(
+                    set(staged) | set(self.quarantine(tree, verdict, reason, switch_sha))
+                )
                 message = render.switch_back_message(
                     service=s.service,
                     active=now.active.name,
@@ -528,6 +547,26 @@ class _Run:
         )
         raise _Stop
 
+    def quarantine(
+        self, tree: gitops.WorkingCopy, verdict: str, reason: str, commit: str
+    ) -> list[str]:
+        """Quarantine the image a failed post-switch gate took out (as rollback does);
+        the files written. An inconclusive gate quarantines nothing: a rerun may retry."""
+        if verdict != "fail":
+            return []
+        current = quarantine.load(tree.root)
+        if current.find(self.image) is not None:
+            return []
+        entry = quarantine.QuarantineEntry(
+            image=self.image,
+            reason=_one_line(f"blue-green post-switch gate {verdict}: {reason}"),
+            since=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            commit=commit,
+            run_url=self.s.run_url,
+        )
+        quarantine.save(tree.root, quarantine.with_added(current, [entry]))
+        return [quarantine.PATH]
+
     def scale_down(self, decision: models.Decision) -> None:
         s = self.s
         old = decision.idle
@@ -566,6 +605,10 @@ class _Run:
         # The new colour serves and passed its gate; a failed wait shows in the timeline.
         with contextlib.suppress(_WaitFailed):
             self.wait_argocd("scale-down", sha)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
 
 
 def _evidence(report: Mapping[str, object] | None) -> str:

@@ -15,7 +15,7 @@ COLOURS = ("blue", "green")
 COLOUR_KEY = "color"
 """The default label key that tells the colours apart (``--color-label``)."""
 
-Phase = Literal["prepare", "verify", "switched", "done", "rejected"]
+Phase = Literal["prepare", "verify", "switched", "done"]
 Outcome = Literal[
     "promoted",
     "in-place",

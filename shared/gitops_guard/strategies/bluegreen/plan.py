@@ -8,7 +8,6 @@ from the new state, never from memory:
 ==========  =========================================================================
 phase       when, and what the flow does next
 ==========  =========================================================================
-rejected    the newest blue-green commit switched this image back: exit 1, nothing done
 done        the live colour runs the image and the old colour is scaled down: exit 0
 switched    the live colour runs the image, the old one is still warm: post-switch
             gate, then scale down (or switch back)
@@ -18,7 +17,8 @@ verify      the idle colour is prepared: readiness, preview gate, switch
 ==========  =========================================================================
 
 :func:`argocd_problem` refuses set-ups where ArgoCD would undo a cluster-mode patch
-or silently drop a Git switch. Data in, value out: no I/O here.
+or silently drop a Git switch. A quarantined image is refused by the flow before it
+asks (the quarantine file, like update-manifest). Data in, value out: no I/O here.
 """
 
 from __future__ import annotations
@@ -42,19 +42,6 @@ def decide(
     idle = layout.other(live)
     live_dep = layout.deployments[live]
     idle_dep = layout.deployments[idle]
-    newest = history[0] if history else None
-    if (
-        newest is not None
-        and newest.action == render.ACTION_SWITCH_BACK
-        and newest.previous_image == image
-    ):
-        return models.Decision(
-            "rejected",
-            live,
-            idle,
-            f"{image} was switched back by {newest.sha[:12]} after its post-switch gate; "
-            "promote a fixed version",
-        )
     if live_dep.image == image:
         if idle_dep.replicas > 0:
             switch = next(
