@@ -86,6 +86,13 @@ _NOT_FOUND = (
 )
 
 
+class _ApplicationList(pydantic.BaseModel):
+    """``v1alpha1ApplicationList``: the items are validated one by one."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+    items: list[dict[str, Any]] | None = None
+
+
 class _Present(pydantic.BaseModel):
     """What every Application answer must carry to be judged at all."""
 
@@ -261,6 +268,15 @@ class ArgoClient:
             read_timeout=self._refresh_timeout if refresh else None,
         )
         return self._parse_application(response)
+
+    def list_applications(self, *, selector: str | None = None) -> list[models.Application]:
+        """``GET /api/v1/applications[?selector=KEY=VALUE]``: every (selected) application."""
+        params = self._params()
+        if selector:
+            params["selector"] = selector
+        response = self._send("GET", "/api/v1/applications", app=selector or "*", params=params)
+        listed = self._http.parse(response, _ApplicationList)
+        return [models.Application.model_validate(item) for item in listed.items or []]
 
     def get_sync_windows(self, name: str) -> syncwindows.SyncWindows:
         """``GET /api/v1/applications/{name}/syncwindows``: assigned and active windows."""

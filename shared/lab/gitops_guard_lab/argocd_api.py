@@ -12,6 +12,7 @@ Endpoints::
     DELETE /api/v1/applications/{name}/operation   [?appNamespace=NS]
     GET    /api/v1/stream/applications?name=NAME   newline-delimited JSON events
     GET    /api/v1/applications/{name}/syncwindows (applicationApplicationSyncWindowsResponse)
+    GET    /api/v1/applications[?selector=K=V,...]   (v1alpha1ApplicationList)
 
 Pieces (the first three live in :mod:`~gitops_guard_lab.argocd_payloads` and
 :mod:`~gitops_guard_lab.argocd_store`, and are re-exported here):
@@ -281,6 +282,9 @@ class _Handler(BaseHTTPRequestHandler):
         namespace = query.get("appNamespace")
         if path == "/api/v1/stream/applications":
             self._stream(query.get("name"), namespace)
+            return
+        if path == "/api/v1/applications":
+            self._send_json(200, {"items": store.select(query.get("selector"), namespace)})
             return
         windows_of = self._app_name(path, "/syncwindows")
         if windows_of is not None:

@@ -61,6 +61,21 @@ class ApplicationStore:
     def _key(self, name: str, namespace: str | None) -> tuple[str, str]:
         return (namespace or self.default_namespace, name)
 
+    def select(
+        self, selector: str | None = None, namespace: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Deep copies of the apps whose labels match ``selector`` (``k=v,k2=v2``)."""
+        wanted = dict(part.split("=", 1) for part in (selector or "").split(",") if "=" in part)
+        out = []
+        with self._changed:
+            for (ns, _), app in sorted(self._apps.items()):
+                if namespace and ns != namespace:
+                    continue
+                labels = app.get("metadata", {}).get("labels") or {}
+                if all(labels.get(k.strip()) == v.strip() for k, v in wanted.items()):
+                    out.append(copy.deepcopy(app))
+        return out
+
     def set_sync_windows(
         self, name: str, windows: list[dict[str, Any]], *, namespace: str | None = None
     ) -> None:
