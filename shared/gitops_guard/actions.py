@@ -46,7 +46,9 @@ def _escape_property(value: str) -> str:
 
 def _command(name: str, message: str, **props: str | int | None) -> str:
     rendered = ",".join(
-        f"{key}={_escape_property(str(val))}" for key, val in props.items() if val is not None
+        f"{key}={_escape_property(redact(str(val)))}"
+        for key, val in props.items()
+        if val is not None
     )
     head = f"::{name} {rendered}" if rendered else f"::{name}"
     return f"{head}::{_escape_data(redact(message))}"

@@ -11,6 +11,9 @@ GitHub and git     the action's ``token`` input (``INPUT_TOKEN``), else
 Prometheus         ``PROMETHEUS_TOKEN``
 Alertmanager       ``ALERTMANAGER_TOKEN``
 chat webhook       ``SLACK_WEBHOOK_URL`` (the URL itself is the secret)
+Teams webhook      ``TEAMS_WEBHOOK_URL`` (the URL is the secret)
+JSON webhook       ``NOTIFY_WEBHOOK_URL`` (the URL is the secret)
+Pushgateway        ``PUSHGATEWAY_TOKEN``
 =================  ==========================================================
 
 Every value is registered as a secret the moment it is read (:func:`register`), and
@@ -40,22 +43,29 @@ __all__ = [
     "ARGOCD_VARS",
     "GITHUB_VARS",
     "INPUT_TOKEN",
+    "JSON_WEBHOOK_VARS",
     "PROMETHEUS_VARS",
+    "PUSHGATEWAY_VARS",
     "SECRET_VARS",
+    "TEAMS_WEBHOOK_VARS",
     "WEBHOOK_VARS",
     "Token",
     "alertmanager_token",
     "argocd_server",
     "argocd_token",
     "clear",
+    "forms",
     "github_token",
+    "json_webhook_url",
     "on_register",
     "prometheus_token",
+    "pushgateway_token",
     "redact",
     "register",
     "register_environment",
     "split_userinfo",
     "strip_userinfo",
+    "teams_webhook_url",
     "webhook_url",
 ]
 
@@ -70,6 +80,9 @@ GITHUB_VARS = ("GITOPS_TOKEN", "GITHUB_TOKEN")
 PROMETHEUS_VARS = ("PROMETHEUS_TOKEN",)
 ALERTMANAGER_VARS = ("ALERTMANAGER_TOKEN",)
 WEBHOOK_VARS = ("SLACK_WEBHOOK_URL",)
+TEAMS_WEBHOOK_VARS = ("TEAMS_WEBHOOK_URL",)
+JSON_WEBHOOK_VARS = ("NOTIFY_WEBHOOK_URL",)
+PUSHGATEWAY_VARS = ("PUSHGATEWAY_TOKEN",)
 SECRET_VARS = (
     *ARGOCD_VARS,
     *GITHUB_VARS,
@@ -77,6 +90,9 @@ SECRET_VARS = (
     *PROMETHEUS_VARS,
     *ALERTMANAGER_VARS,
     *WEBHOOK_VARS,
+    *TEAMS_WEBHOOK_VARS,
+    *JSON_WEBHOOK_VARS,
+    *PUSHGATEWAY_VARS,
 )
 """Every variable whose value is a secret: registered at startup."""
 
@@ -120,6 +136,11 @@ def _base64_cores(value: str) -> Iterable[str]:
         if len(core) >= _MIN_B64_CORE:
             yield core
             yield core.replace("+", "-").replace("/", "_")  # the URL-safe alphabet
+
+
+def forms(value: str) -> set[str]:
+    """Every form of ``value`` that :func:`redact` hides (raw, URL-encoded, base64 cores)."""
+    return _forms(value)
 
 
 def _forms(value: str) -> set[str]:
@@ -223,6 +244,21 @@ def alertmanager_token(environ: Mapping[str, str] | None = None) -> Token | None
 def webhook_url(environ: Mapping[str, str] | None = None) -> Token | None:
     """The chat webhook URL (``SLACK_WEBHOOK_URL``); the whole URL is a secret."""
     return _first(WEBHOOK_VARS, environ)
+
+
+def teams_webhook_url(environ: Mapping[str, str] | None = None) -> Token | None:
+    """The Microsoft Teams workflow webhook URL (``TEAMS_WEBHOOK_URL``), a secret."""
+    return _first(TEAMS_WEBHOOK_VARS, environ)
+
+
+def json_webhook_url(environ: Mapping[str, str] | None = None) -> Token | None:
+    """The generic JSON webhook URL (``NOTIFY_WEBHOOK_URL``), a secret."""
+    return _first(JSON_WEBHOOK_VARS, environ)
+
+
+def pushgateway_token(environ: Mapping[str, str] | None = None) -> Token | None:
+    """The Pushgateway's bearer token (``PUSHGATEWAY_TOKEN``), when it needs one."""
+    return _first(PUSHGATEWAY_VARS, environ)
 
 
 # ---------------------------------------------------------------- URLs

@@ -32,6 +32,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from gitops_guard import config as loader
+from gitops_guard import trailers
 
 PATH = ".gitops-guard/exemptions.yaml"
 """Where the exemptions live, relative to the GitOps repository's root."""
@@ -91,6 +92,10 @@ class Exemption:
         """``alice@example.com until 2026-12-03T00:00:00Z: security fix`` (a trailer value)."""
         until = self.until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return f"{self.who} until {until}: {' '.join(self.why.split())}"
+
+    def trailer(self) -> str:
+        """The deploy commit's trailer line: ``Gitops-Guard-Exemption: ...``."""
+        return f"{trailers.EXEMPTION}: {self.describe()}"
 
 
 def _from_model(model: ExemptionsFile) -> tuple[Exemption, ...]:

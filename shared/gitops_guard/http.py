@@ -61,6 +61,7 @@ __all__ = [
     "DeadlineExceeded",
     "RetryPolicy",
     "Timeouts",
+    "Unavailable",
     "retry_after_seconds",
     "verify_from",
 ]
@@ -135,6 +136,8 @@ class DeadlineExceeded(errors.DependencyUnavailable):
     ) -> None:
         super().__init__(message, source=source, hint=hint)
         self.elapsed_seconds = elapsed_seconds
+        self.last_response: httpx.Response | None = None
+        """The last answer before the deadline, if one came."""
 
 
 @dataclass(frozen=True)
@@ -161,13 +164,35 @@ class Timeouts:
     """The whole request: sending it and reading the complete answer, not each read."""
 
 
+class Unavailable(errors.DependencyUnavailable):
+    """Raised when retries ran out; ``last_response`` is the last answer, if one came."""
+
+    def __init__(
+        self,
+        *,
+        message: str,
+        last_response: httpx.Response | None,
+        source: str | None,
+        hint: str | None,
+    ) -> None:
+        super().__init__(message, source=source, hint=hint)
+        self.last_response = last_response
+
+
 class _Transient(Exception):
     """Internal: worth another try (connection, timeout, broken body, 5xx, 429)."""
 
-    def __init__(self, detail: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retry_after: float | None = None,
+        response: httpx.Response | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
+        self.response = response
 
 
 class _TooSlow(Exception):
@@ -271,6 +296,7 @@ class Client:
         retry: RetryPolicy | None = None,
         deadline: Deadline | None = None,
         call_budget_seconds: float | None = None,
+        call_budget_source: str | None = None,
         verify: bool | str | ssl.SSLContext = True,
         ca_source: str = "--ca-bundle",
         headers: Mapping[str, str] | None = None,
@@ -290,6 +316,7 @@ class Client:
         self.clock = clock
         self.deadline = deadline or Deadline(None, clock=clock)
         self.call_budget_seconds = call_budget_seconds
+        self.call_budget_source = call_budget_source
         self.ca_source = ca_source
         self.request_count = 0
         """Requests sent, every retry included."""
@@ -334,7 +361,11 @@ class Client:
         chosen = deadline or self.deadline
         if self.call_budget_seconds is not None:
             chosen = chosen.earliest(
-                Deadline(self.call_budget_seconds, source=chosen.source, clock=self.clock)
+                Deadline(
+                    self.call_budget_seconds,
+                    source=self.call_budget_source or chosen.source,
+                    clock=self.clock,
+                )
             )
         return chosen
 
@@ -348,7 +379,7 @@ class Client:
             elapsed_seconds=elapsed,
             source=self.url_source,
             hint=f"Check that {self.service} is healthy and reachable from the runner; "
-            f"raise {deadline.source} if it is only slow.",
+            f"raise {deadline.source.split()[0]} if it is only slow.",
         )
 
     # ------------------------------------------------------------ requests
@@ -360,21 +391,27 @@ class Client:
         params: Mapping[str, str] | list[tuple[str, str]] | None = None,
         json: Any = None,
         data: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
         ok_statuses: tuple[int, ...] = (),
         on_status: StatusHandler | None = None,
         request_seconds: float | None = None,
         deadline: Deadline | None = None,
         retry: bool = True,
+        transient: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response:
         """Send one call, retried by the policy, within the deadline; the answer is read whole.
 
         Answers below 400 and those in ``ok_statuses`` are returned; the rest raise
-        (see the module docstring).
+        (see the module docstring). ``transient(response)`` marks more answers as worth
+        a retry (a query timeout). When retries run out, the :class:`Unavailable` raised
+        carries the last answer, if any, for the caller to read.
         """
         call = self.call_deadline(deadline)
         what = f"{method} {path}"
         attempts = max(1, self.retry.attempts) if retry else 1
         last: list[str] = []
+        answers: list[httpx.Response | None] = []
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -419,22 +456,35 @@ class Client:
                             params=params,
                             json=json,
                             data=data,
+                            content=content,
+                            content_type=content_type,
                             call=call,
                             request_seconds=request_seconds,
+                            transient=transient,
                         )
                     except _Transient as exc:
                         last.append(exc.detail)
+                        answers.append(exc.response)
                         raise
         except _Transient as exc:
             if call.expired() or (
                 exc.retry_after is not None and exc.retry_after >= call.remaining()
             ):
-                raise self.expired(call, what, exc.detail) from exc
+                detail = exc.detail
+                if not call.expired() and exc.retry_after is not None:
+                    detail += (
+                        f", asking to retry after {exc.retry_after:g}s (Retry-After), "
+                        f"more than the {max(0.0, call.remaining()):.1f}s left"
+                    )
+                expired = self.expired(call, what, detail)
+                expired.last_response = exc.response
+                raise expired from exc
             tries = len(last)
-            raise errors.DependencyUnavailable(
-                f"{self.service} at {self.base_url} is unreachable after {tries} "
-                f"attempt{'s' if tries != 1 else ''} in {call.elapsed():.1f}s "
-                f"({what}): {exc.detail}",
+            raise Unavailable(
+                last_response=exc.response,
+                message=f"{self.service} at {self.base_url} could not be reached ({what}): "
+                f"unreachable after {tries} attempt{'s' if tries != 1 else ''} in "
+                f"{call.elapsed():.1f}s; last: {exc.detail}",
                 source=self.url_source,
                 hint=f"Check {self.url_source} and that the runner can reach {self.service}; "
                 "the command can be re-run safely.",
@@ -493,15 +543,25 @@ class Client:
         params: Any,
         json: Any,
         data: Any,
+        content: bytes | None = None,
+        content_type: str | None = None,
         call: Deadline,
         request_seconds: float | None,
+        transient: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response:
         budget = call.bound(request_seconds or self.timeouts.request_seconds)
         if budget <= 0:
             raise _Transient("no time left for another attempt")
         this = Deadline(budget, clock=self.clock)
         request = self._http.build_request(
-            method, path, params=params, json=json, data=data, timeout=self._timeout(budget)
+            method,
+            path,
+            params=params,
+            json=json,
+            data=data,
+            content=content,
+            headers={"Content-Type": content_type} if content_type else None,
+            timeout=self._timeout(budget),
         )
         self.request_count += 1
         try:
@@ -529,11 +589,12 @@ class Client:
                 f"broken answer ({type(exc).__name__}: {credentials.redact(str(exc))})"
             ) from exc
         status = full.status_code
-        if status == 429 or status >= 500:
+        if status == 429 or status >= 500 or (transient is not None and transient(full)):
             log.debug("%s answered %s to %s %s", self.service, status, method, path)
             raise _Transient(
                 f"HTTP {status}: {body_detail(full)}",
                 retry_after=retry_after_seconds(full.headers.get("retry-after")),
+                response=full,
             )
         return full
 

@@ -47,7 +47,7 @@ from typing import Any, Literal
 import httpx
 import pydantic
 
-from gitops_guard import credentials, errors, http
+from gitops_guard import credentials, errors, http, urls
 from gitops_guard.argocd import models, syncwindows
 from gitops_guard.argocd.exceptions import (
     OperationInProgress,
@@ -113,40 +113,11 @@ def _detail(response: httpx.Response) -> str:
 def normalize_server(server: str) -> str:
     """``argocd.example.com`` -> ``https://argocd.example.com``; trailing slash removed.
 
-    User info is kept here (the client strips it and registers it as a secret); use
-    :func:`display_server` for anything printed or stored.
+    Checked by the one URL check (:func:`gitops_guard.urls.check_url`): exit 2 naming
+    ``--server``. User info is kept here (the client strips it and registers it as a
+    secret); use :func:`display_server` for anything printed or stored.
     """
-    text = server.strip().rstrip("/")
-    if not text:
-        raise errors.InputError(
-            "the ArgoCD server URL is empty",
-            source="--server",
-            hint="Pass the ArgoCD API server, e.g. --server https://argocd.example.com "
-            "(or set ARGOCD_SERVER).",
-        )
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        url = httpx.URL(text)
-        port = url.port
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise errors.InputError(
-            f"not a valid URL: {display_server(server)!r} ({exc})",
-            source="--server",
-            hint="Pass the ArgoCD API server, e.g. --server https://argocd.example.com.",
-        ) from exc
-    if (
-        url.scheme not in ("http", "https")
-        or not url.host
-        or " " in url.host
-        or (port is not None and not 0 < port < 65536)
-    ):
-        raise errors.InputError(
-            f"not an http(s) URL: {display_server(server)!r}",
-            source="--server",
-            hint="Pass the ArgoCD API server, e.g. --server https://argocd.example.com.",
-        )
-    return text
+    return urls.check_url(server, "--server", default_scheme="https")
 
 
 def display_server(server: str) -> str:
@@ -349,9 +320,9 @@ class ArgoClient:
         params = self._params()
         params["name"] = name
         idle = max(0.05, idle_timeout_seconds)
-        quiet = http.Deadline(idle, clock=self._clock)
         command = self._http.deadline
-        until = quiet.earliest(command)
+        # The quiet period, never past the command's deadline; reset by every event.
+        quiet = http.Deadline(min(idle, max(0.0, command.remaining())), clock=self._clock)
         events = 0
 
         def on_status(response: httpx.Response) -> Exception:
@@ -366,7 +337,7 @@ class ArgoClient:
                 "/api/v1/stream/applications",
                 params=params,
                 read_seconds=idle,
-                until=until,
+                until=quiet,
                 on_status=on_status,
             )
             for line in lines:
@@ -377,10 +348,10 @@ class ArgoClient:
                 app = self._parse_event(line)
                 events += 1
                 quiet.start = self._clock()  # an event: the quiet period starts again
-                until = quiet.earliest(command)
+                quiet.seconds = min(idle, max(0.0, command.remaining()))
                 if app is not None:
                     yield app
-                if until.expired():
+                if quiet.expired():
                     break
         except httpx.ReadTimeout as exc:
             raise StreamIdle(f"no event for {idle:.1f}s", events=events) from exc

@@ -44,6 +44,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "argocd-wait": ("argocd_wait", "Wait until ArgoCD runs exactly a revision and it is Healthy."),
     "slo-gate": ("slo_gate", "Judge SLOs in Prometheus: pass, warn, fail or inconclusive."),
     "rollback": ("rollback", "Put production back through Git: revert, to, watch, quarantine."),
+    "metrics": ("metrics", "DORA metrics of an environment from the GitOps history."),
+    "render": ("render", "Render Prometheus rules and Grafana dashboards from an SLO file."),
+    "record": ("record", "Record a deploy or rollback as GitHub Deployments, with its facts."),
     "schema": ("schema", "Print the JSON Schema of slo.yaml, rollback rules or quarantine.yaml."),
     "preflight": ("preflight", "Check a deploy offline before promoting: images, paths, SLO file."),
     "init": ("init", "Start a new service: ArgoCD Application, manifests, SLO file, workflows."),
@@ -191,6 +194,10 @@ def name_inputs(exc: errors.InputError, specs: Sequence[InputSpec]) -> errors.In
     in the source, the message and the hint.
     """
     renames = {s.flag: s.name for s in specs if s.flag}
+    for spec in specs:  # positional words, as argparse names them (COMMAND, quarantine_action)
+        if not spec.flag:
+            renames[spec.name.upper().replace("-", "_")] = spec.name
+            renames[spec.name.replace("-", "_")] = spec.name
     if not renames:
         return exc
 

@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``argocd-wait``."""
     parser.add_argument(
         "--server",
-        # Checked by argocd.client.normalize_server, which also reads ARGOCD_SERVER.
+        # Checked in run(): the value may come from ARGOCD_SERVER instead.
         help="ArgoCD API server URL (default: $ARGOCD_SERVER, as the argocd CLI)",
     )
     parser.add_argument(
@@ -118,13 +118,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--poll-interval",
-        type=checks.duration_arg("--poll-interval"),
+        type=checks.duration_arg("--poll-interval", minimum=0.1),
         default=2.0,
         help="seconds between polls (default 2: 30 requests a minute)",
     )
     parser.add_argument(
         "--refresh-interval",
-        type=checks.duration_arg("--refresh-interval"),
+        type=checks.duration_arg("--refresh-interval", minimum=0.1),
         default=30.0,
         help="while ArgoCD is not at our revision, ask it to refresh this often (default 30s)",
     )
@@ -282,11 +282,16 @@ def run(args: argparse.Namespace) -> str:
 
         return argocd_many.run(args, apps)
     args.app = apps[0]
-    deadline = http.Deadline(args.timeout + LAST_READ_GRACE_SECONDS, source="--timeout")
+    deadline = http.Deadline(
+        args.timeout + LAST_READ_GRACE_SECONDS,
+        source=f"--timeout {args.timeout:g}s + {LAST_READ_GRACE_SECONDS:g}s for the last answer",
+    )
     token = credentials.argocd_token()
     repo = _check_repo(args.repo) if args.repo else None
     revision = _resolve_revision(args.revision, repo)
     server_arg = args.server or credentials.argocd_server() or ""
+    if server_arg and not args.server:  # ARGOCD_SERVER: the same check, named as such
+        checks.check_url(server_arg, "ARGOCD_SERVER", default_scheme="https")
     server_url = argo_client.normalize_server(server_arg)
     server = argo_client.display_server(server_url)
     if not token and server == server_url:

@@ -174,8 +174,8 @@ def _report(result: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> str:
     """Validate everything, run the flow, report; return the outcome (see cli.outcomes)."""
     from gitops_guard.cli import blue_green as bg_cli
-    from gitops_guard.cli import slo_gate as slo_cli
     from gitops_guard.slo import config as slo_config
+    from gitops_guard.slo import run as slo_run
     from gitops_guard.strategies.bluegreen import steps as bg_steps
     from gitops_guard.strategies.canary import flow, gating, plan, render
 
@@ -243,7 +243,7 @@ def run(args: argparse.Namespace) -> str:
             config_path=args.slo_config,
             prometheus_url=args.prometheus_url,
             variables=variables,
-            make_query=slo_cli.make_query,
+            make_query=slo_run.make_query,
             report_dir=report_dir,
         )
         if args.slo_config

@@ -7,27 +7,25 @@ The checks themselves (``check_url``, ``check_report_path``...) raise
 :class:`errors.InputError` naming ``source`` and can be called on values that do
 not come from a flag.
 
-This module must not do network I/O; the one subprocess it runs is
-``git check-ref-format``, the definition of a valid branch name.
+This module must not do I/O beyond looking at local files (a report's
+directory, a CA bundle); branch names follow ``git check-ref-format --branch``
+without running git (a test holds the two together).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import ssl
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
-from gitops_guard import durations, errors
+from gitops_guard import durations, errors, http, urls
 
 T = TypeVar("T")
 
-HTTP_SCHEMES = ("http", "https")
+HTTP_SCHEMES = urls.HTTP_SCHEMES
 
 
 def _as_type(check: Callable[[str, str], T], flag: str) -> Callable[[str], T]:
@@ -46,42 +44,8 @@ def _as_type(check: Callable[[str, str], T], flag: str) -> Callable[[str], T]:
 
 
 # ---------------------------------------------------------------- URLs
-def check_url(
-    text: str,
-    source: str,
-    *,
-    schemes: tuple[str, ...] = HTTP_SCHEMES,
-    default_scheme: str | None = None,
-) -> str:
-    """An absolute ``http(s)://host[:port][/path]`` URL, without a trailing slash.
-
-    Refused: an empty value, another scheme (``ftp://``), no host (``http://``),
-    a space or a control character, a port outside 1-65535, an unclosed IPv6
-    bracket (``http://[::1``). User info (``user:token@``) is left to
-    :mod:`gitops_guard.credentials`, which strips it before anything is printed.
-    With ``default_scheme``, a bare ``host[:port]`` gets it (the argocd CLI's habit).
-    """
-    value = text.strip()
-    if default_scheme and value and "://" not in value:
-        value = f"{default_scheme}://{value}"
-    hint = f"Write the URL like https://host.example:443/prefix ({' or '.join(schemes)})."
-    if not value:
-        raise errors.InputError("the URL is empty", source=source, hint=hint)
-    if any(c.isspace() or ord(c) < 32 for c in value):
-        raise errors.InputError("the URL contains a space", source=source, hint=hint)
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError as exc:
-        raise errors.InputError(f"not a URL: {exc}", source=source, hint=hint) from exc
-    if parts.scheme.lower() not in schemes:
-        shown = f"{parts.scheme}://" if parts.scheme else "no scheme"
-        raise errors.InputError(f"unsupported scheme: {shown}", source=source, hint=hint)
-    if not parts.hostname:
-        raise errors.InputError("the URL has no host", source=source, hint=hint)
-    if port is not None and not 1 <= port <= 65535:
-        raise errors.InputError(f"port {port} is out of range", source=source, hint=hint)
-    return value.rstrip("/")
+check_url = urls.check_url
+"""The one URL check (:func:`gitops_guard.urls.check_url`)."""
 
 
 def url_arg(
@@ -116,46 +80,24 @@ def check_report_path(text: str, source: str) -> Path:
     return path
 
 
-def check_existing_file(text: str, source: str) -> Path:
-    """A file that exists and can be read."""
-    path = Path(text)
-    if not text.strip() or not path.is_file():
-        raise errors.InputError(f"{text!r} is not a file", source=source)
-    return path
-
-
-def check_directory(text: str, source: str) -> Path:
-    """A directory that exists."""
-    path = Path(text)
-    if not text.strip() or not path.is_dir():
-        raise errors.InputError(f"{text!r} is not a directory", source=source)
-    return path
-
-
 def check_ca_bundle(text: str, source: str) -> Path:
-    """A PEM file with at least one CA certificate (as ``ssl`` would load it)."""
-    path = check_existing_file(text, source)
-    try:
-        context = ssl.create_default_context(cafile=str(path))
-    except (ssl.SSLError, OSError, ValueError) as exc:
+    """A PEM file with at least one CA certificate, checked by the HTTP base's own rule
+    (:func:`gitops_guard.http.verify_from`), so the flag and the client agree."""
+    if not text.strip():
+        raise errors.InputError("the path is empty", source=source)
+    context = http.verify_from(ca_bundle=text, source=source)
+    if isinstance(context, ssl.SSLContext) and not context.get_ca_certs():
         raise errors.InputError(
-            f"{text} is not a PEM certificate bundle ({exc})",
+            f"{text} holds no CA certificate",
             source=source,
-            hint="Pass a PEM file with the CA certificate(s) that signed the server's certificate.",
-        ) from exc
-    if not context.get_ca_certs():
-        raise errors.InputError(f"{text} holds no CA certificate", source=source)
-    return path
+            hint="Pass a PEM file with the CA certificate(s) of the server.",
+        )
+    return Path(text)
 
 
 def report_arg(flag: str) -> Callable[[str], str]:
     """argparse ``type=`` for a file to write (see :func:`check_report_path`)."""
     return _as_type(lambda text, source: str(check_report_path(text, source)), flag)
-
-
-def existing_file_arg(flag: str) -> Callable[[str], str]:
-    """argparse ``type=`` for a file to read."""
-    return _as_type(lambda text, source: str(check_existing_file(text, source)), flag)
 
 
 def ca_bundle_arg(flag: str) -> Callable[[str], str]:
@@ -165,27 +107,34 @@ def ca_bundle_arg(flag: str) -> Callable[[str], str]:
 
 # ---------------------------------------------------------------- numbers, durations
 def check_duration(
-    text: str, source: str, *, allow_zero: bool = False, maximum: float | None = None
+    text: str,
+    source: str,
+    *,
+    allow_zero: bool = False,
+    minimum: float = 0.0,
+    maximum: float | None = None,
 ) -> float:
     """Seconds from the one duration grammar (``500ms``, ``30s``, ``1h30m``, ``1d``, seconds).
 
-    Always finite; above 0 unless ``allow_zero``; at most ``maximum`` when given.
+    Always finite; above 0 unless ``allow_zero``; within ``minimum..maximum``.
     """
     if maximum is None:
-        seconds = durations.parse_duration(text, source=source)
+        seconds = durations.parse_duration(text, source=source, minimum=minimum)
     else:
-        seconds = durations.parse_duration(text, source=source, maximum=maximum)
+        seconds = durations.parse_duration(text, source=source, minimum=minimum, maximum=maximum)
     if seconds == 0 and not allow_zero:
         raise errors.InputError("must be above 0", source=source)
     return seconds
 
 
 def duration_arg(
-    flag: str, *, allow_zero: bool = False, maximum: float | None = None
+    flag: str, *, allow_zero: bool = False, minimum: float = 0.0, maximum: float | None = None
 ) -> Callable[[str], float]:
     """argparse ``type=`` for a duration flag (see :func:`check_duration`)."""
     return _as_type(
-        lambda text, source: check_duration(text, source, allow_zero=allow_zero, maximum=maximum),
+        lambda text, source: check_duration(
+            text, source, allow_zero=allow_zero, minimum=minimum, maximum=maximum
+        ),
         flag,
     )
 
@@ -207,24 +156,6 @@ def int_arg(flag: str, *, minimum: int = 1, maximum: int | None = None) -> Calla
     return _as_type(
         lambda text, source: check_int(text, source, minimum=minimum, maximum=maximum), flag
     )
-
-
-def check_finite(text: str, source: str, *, above: float = 0.0) -> float:
-    """A finite number above ``above`` (``nan`` and ``inf`` are refused)."""
-    try:
-        value = float(text.strip())
-    except ValueError as exc:
-        raise errors.InputError(f"not a number: {text!r}", source=source) from exc
-    if not math.isfinite(value) or value <= above:
-        raise errors.InputError(
-            f"expected a finite number above {above:g}, got {text!r}", source=source
-        )
-    return value
-
-
-def finite_arg(flag: str, *, above: float = 0.0) -> Callable[[str], float]:
-    """argparse ``type=`` for a finite number (see :func:`check_finite`)."""
-    return _as_type(lambda text, source: check_finite(text, source, above=above), flag)
 
 
 def nonempty_arg(flag: str) -> Callable[[str], str]:
@@ -257,22 +188,85 @@ def repository_arg(flag: str) -> Callable[[str], str]:
 
 
 # ---------------------------------------------------------------- git
+def branch_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid branch name, or None: the rules of
+    ``git check-ref-format --branch`` (git-check-ref-format(1)), without running git."""
+    if not name:
+        return "it is empty"
+    if name.startswith("-"):
+        return "it starts with '-'"
+    if name == "HEAD" or name == "@":
+        return f"{name!r} is reserved"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "it contains a control character"
+    for bad in (" ", "~", "^", ":", "?", "*", "[", "\\", "..", "@{", "//"):
+        if bad in name:
+            return f"it contains {bad!r}"
+    if name.startswith("/") or name.endswith("/"):
+        return "it starts or ends with '/'"
+    if name.endswith("."):
+        return "it ends with '.'"
+    for part in name.split("/"):
+        if part.startswith("."):
+            return "a part starts with '.'"
+        if part.endswith(".lock"):
+            return "a part ends with '.lock'"
+    return None
+
+
 def check_branch(text: str, source: str) -> str:
     """A valid branch name, as ``git check-ref-format --branch`` defines it."""
     value = text.strip()
-    done = subprocess.run(
-        ["git", "check-ref-format", "--branch", value],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if not value or value.startswith("-") or done.returncode != 0:
+    problem = branch_problem(value)
+    if problem is not None:
         raise errors.InputError(
-            f"{text!r} is not a valid branch name",
+            f"{text!r} is not a valid branch name: {problem}",
             source=source,
             hint="Name a branch git accepts: no spaces, '..', ':', '~', '^', '?', '*' or '['.",
         )
     return value
+
+
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
+
+
+def check_repo_url(text: str, source: str) -> str:
+    """A repository git can clone: ``https://``/``ssh://``/``git@host:path``, or a path.
+
+    A local path (or ``file://`` URL) must exist: git would only say so after the
+    clone started, and as a fault (3) rather than the bad input (2) it is.
+    """
+    value = text.strip()
+    if not value:
+        raise errors.InputError("the repository URL is empty", source=source)
+    if _SCP_LIKE.match(value):
+        return value
+    if "://" in value:
+        scheme = value.split("://", 1)[0].lower()
+        if scheme in ("https", "http", "ssh", "git"):
+            check_url(value, source, schemes=(scheme,))
+            return value
+        if scheme != "file":
+            raise errors.InputError(
+                f"unsupported scheme: {scheme}://",
+                source=source,
+                hint="Use https://, ssh://, git@host:owner/name or a local path.",
+            )
+        local = Path(value[len("file://") :])
+    else:
+        local = Path(value)
+    if not local.exists():
+        raise errors.InputError(
+            f"the repository {value} does not exist",
+            source=source,
+            hint="Check the path, or pass the https:// URL of the GitOps repository.",
+        )
+    return value
+
+
+def repo_url_arg(flag: str) -> Callable[[str], str]:
+    """argparse ``type=`` for a repository to clone (see :func:`check_repo_url`)."""
+    return _as_type(check_repo_url, flag)
 
 
 def branch_arg(flag: str) -> Callable[[str], str]:

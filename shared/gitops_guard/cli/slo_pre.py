@@ -17,7 +17,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
-from gitops_guard import actions, errors, exemptions, report, trailers
+from gitops_guard import actions, errors, exemptions, report
 from gitops_guard.prometheus import client as prom
 from gitops_guard.slo import budget, config
 
@@ -68,7 +68,7 @@ def run(
             "verdict": verdict.verdict,
             "budget-remaining": f"{min(left):.4g}" if left else "",
             "exemption": exemption,
-            "exemption-trailer": f"{trailers.EXEMPTION}: {exemption}" if exemption else "",
+            "exemption-trailer": verdict.exemption.trailer() if verdict.exemption else "",
             "report-path": args.report or "",
         }
     )

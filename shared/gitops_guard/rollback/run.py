@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from gitops_guard import github, gitops, notify, quarantine
+from gitops_guard import credentials, github, gitops, http, notify, quarantine
 from gitops_guard.rollback import flows, models, publish, rules
 
 
@@ -36,7 +36,7 @@ class ArgoTarget:
     timeout_seconds: float = 600.0
     insecure: bool = False
     app_namespace: str | None = None
-    token: str | None = None
+    token: credentials.Token | None = None
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,9 @@ class WatchRequest:
     interval_seconds: float
     commit: str | None = None
     alertmanager_url: str | None = None
-    alertmanager_token: str | None = None
+    alertmanager_token: credentials.Token | None = None
     prometheus_url: str | None = None
-    prometheus_token: str | None = None
+    prometheus_token: credentials.Token | None = None
 
 
 @dataclass
@@ -192,6 +192,8 @@ def _wait_in_argocd(request: Request, result: models.RollbackResult, done: Outco
     with argo_client.ArgoClient(
         argo.server,
         token=argo.token,
+        # One deadline for the whole wait; 2 s more so the last poll can answer.
+        deadline=http.Deadline(argo.timeout_seconds + 2.0, source="--argocd-timeout"),
         insecure=argo.insecure,
         app_namespace=argo.app_namespace,
     ) as client:
@@ -213,7 +215,7 @@ def _wait_in_argocd(request: Request, result: models.RollbackResult, done: Outco
 class _Metrics:
     """Prometheus instant queries as plain values, for the watch."""
 
-    def __init__(self, url: str, token: str | None) -> None:
+    def __init__(self, url: str, token: credentials.Token | None) -> None:
         from gitops_guard.prometheus import client as prom_client
 
         self._client = prom_client.PrometheusClient(url, token=token)

@@ -140,6 +140,7 @@ def test_429_past_the_deadline_is_exit_3_with_real_elapsed() -> None:
     assert info.value.exit_code == errors.EXIT_UNDECIDED
     assert "GET /x" in info.value.message and "4s (--timeout)" in info.value.message
     assert "0.0s elapsed" in info.value.message
+    assert "retry after 60s (Retry-After)" in info.value.message
     assert len(script.requests) == 1 and clock.sleeps == []
 
 
