@@ -212,7 +212,6 @@ def _report(result: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> str:
     """Validate everything, run the flow, report; return the outcome (see cli.outcomes)."""
     from gitops_guard.slo import config as slo_config
-    from gitops_guard.slo import run as slo_run
     from gitops_guard.strategies.bluegreen import flow, plan, render, steps
 
     wc = gitops.open_checkout(args.dir)
@@ -251,7 +250,6 @@ def run(args: argparse.Namespace) -> str:
             config_path=args.slo_config,
             prometheus_url=args.prometheus_url,
             variables=variables,
-            make_query=slo_run.make_query,
             report_dir=report_dir,
         )
         if args.slo_config

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from gitops_guard import actions, errors, report
 from gitops_guard.argocd import client as argo_client
@@ -86,16 +85,13 @@ def slo_gate(
     config_path: str,
     prometheus_url: str,
     variables: Mapping[str, str],
-    make_query: Callable[[Any], Any],
     report_dir: Path | None = None,
     query_timeout_seconds: float = 30.0,
 ) -> Callable[[flow.GateRequest], flow.GateOutcome]:
-    """The SLO gate for one colour; its verdict, and both colours' scores.
-
-    ``make_query`` adapts a Prometheus client to the gate's query (the one slo-gate uses).
-    """
+    """The SLO gate for one colour; its verdict, and both colours' scores."""
     from gitops_guard.prometheus import client as prom_client
     from gitops_guard.slo import config, evidence, gate
+    from gitops_guard.slo import run as slo_run
 
     token = os.environ.get(prom_client.TOKEN_ENV) or None
     actions.register_secret(token)
@@ -115,7 +111,7 @@ def slo_gate(
         with prom_client.PrometheusClient(
             prometheus_url, token=token, timeout_seconds=query_timeout_seconds
         ) as client:
-            query = make_query(client)
+            query = slo_run.make_query(client, cfg)
             try:
                 result = gate.run_gate(
                     cfg,
