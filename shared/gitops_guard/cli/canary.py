@@ -42,6 +42,7 @@ INPUTS = (
     InputSpec("slo-config", "--slo-config"),
     InputSpec("prometheus-url", "--prometheus-url"),
     InputSpec("vars", "--var", "lines"),
+    InputSpec("exemption", "--exemption"),
     InputSpec("report", "--report"),
 )
 
@@ -113,6 +114,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="more variables for the SLO file (repeatable)",
+    )
+    parser.add_argument(
+        "--exemption",
+        metavar="TEXT",
+        help="the error-budget exemption this rollout goes out under (slo-gate --phase pre's "
+        "exemption output), recorded as a Gitops-Guard-Exemption trailer of every step",
     )
     parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
 
@@ -197,6 +204,7 @@ def run(args: argparse.Namespace) -> str:
         window_timeout_seconds=_seconds(args.window_timeout, "--window-timeout"),
         branch=args.branch,
         run_url=actions.run_url() or "",
+        exemption=args.exemption or "",
     )
     variables = slo_config.parse_overrides(args.var)
     if bool(args.slo_config) != bool(args.prometheus_url):

@@ -210,3 +210,13 @@ def test_waiting_for_a_window_then_requesting_the_sync(
     assert asked == [result.commits["step-25"]]  # only the step pushed after the wait
     assert slept[:2] == [5, 5]
     assert [e.outcome for e in result.timeline if e.step == "window"] == ["done"]
+
+
+def test_every_step_commit_records_the_exemption_it_went_out_under(
+    repo: CanaryRepo, make_deps: MakeDeps, make_settings: MakeSettings
+) -> None:
+    text = "alice@example.com until 2026-12-03T00:00:00Z: security fix"
+    result = flow.run(make_settings(NEW, steps=(25, 100), exemption=text), make_deps())
+    assert result.outcome == "promoted", result.reason
+    for key in ("step-25", "promote"):
+        assert ("Gitops-Guard-Exemption", text) in repo.trailers(result.commits[key])

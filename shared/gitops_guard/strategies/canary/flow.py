@@ -100,6 +100,8 @@ class Settings:
     poll_seconds: float = 0.25
     branch: str | None = None
     run_url: str = ""
+    exemption: str = ""
+    """The error-budget exemption the rollout goes out under (``Gitops-Guard-Exemption``)."""
 
 
 class _Stop(Exception):
@@ -336,6 +338,7 @@ class _Run:
                 stable_replicas=stable_n,
                 verdict=verdict,
                 run_url=s.run_url,
+                exemption=s.exemption,
             )
             return self.files(sorted(set(written))), message
 

@@ -40,6 +40,7 @@ def step_message(
     stable_replicas: int,
     verdict: str = "",
     run_url: str = "",
+    exemption: str = "",
 ) -> str:
     """A step commit; step 100 is the promotion (the old colour goes to 0)."""
     action = ACTION_PROMOTE if step == 100 else ACTION_STEP
@@ -70,6 +71,7 @@ def step_message(
             (trailers.STEP, f"{step}%"),
             (trailers.REPLICAS, str(canary_replicas)),
             (trailers.VERDICT, verdict),
+            (trailers.EXEMPTION, " ".join(exemption.split())),
             (trailers.RUN, run_url),
         ],
     )
