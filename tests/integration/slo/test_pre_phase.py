@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import EVAL_AT
 from gitops_guard import cli
 from gitops_guard_lab import promstack
+
+EVAL_AT = datetime(2026, 1, 1, 0, 50, tzinfo=timezone.utc)
+"""Inside the backfilled hour, as the ``history`` fixture's scenarios are judged
+(``EVAL_AT`` of this folder's conftest): changes start at minute 40."""
 
 SLO = textwrap.dedent(
     """\
