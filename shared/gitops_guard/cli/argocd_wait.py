@@ -31,6 +31,7 @@ HELP = "Wait until ArgoCD runs exactly a revision and it is Healthy."
 INPUTS = (
     InputSpec("argocd-server", "--server"),
     InputSpec("argocd-app", "--app", "items"),
+    InputSpec("argocd-selector", "--selector"),
     InputSpec("revision", "--revision"),
     InputSpec("timeout", "--timeout"),
     InputSpec("argocd-app-namespace", "--app-namespace"),
