@@ -23,6 +23,7 @@ INPUTS = (
     InputSpec("image", "--image"),
     InputSpec("steps", "--steps"),
     InputSpec("traffic", "--traffic"),
+    InputSpec("route", "--route"),
     InputSpec("path", "--path", "list"),
     InputSpec("branch", "--branch"),
     InputSpec("colors", "--colors"),
@@ -61,9 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--traffic",
-        choices=("replicas",),
+        choices=("replicas", "gateway"),
         default="replicas",
-        help="how traffic is split: replicas (the ratio of the two Deployments)",
+        help="how traffic is split: replicas (the ratio of the two Deployments) or gateway "
+        "(the weights of a Gateway API HTTPRoute over SERVICE-blue and SERVICE-green)",
+    )
+    parser.add_argument(
+        "--route", help="--traffic gateway: the HTTPRoute (default: the service's name)"
     )
     parser.add_argument(
         "--path",
@@ -193,6 +198,7 @@ def run(args: argparse.Namespace) -> str:
         image=images.parse(args.image, source="--image"),
         steps=plan.parse_steps(args.steps),
         traffic=args.traffic,
+        route_name=args.route,
         paths=tuple(args.path),
         colours=bg_cli._colours(args.colors),
         colour_key=args.color_label,

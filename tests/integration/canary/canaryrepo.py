@@ -82,7 +82,11 @@ class CanaryRepo:
                 continue
             text = git(self.root, "--git-dir", str(self.remote), "show", f"{sha}:{name}")
             for doc in yaml.safe_load_all(text):
-                if isinstance(doc, dict) and doc.get("kind") in ("Deployment", "Service"):
+                if isinstance(doc, dict) and doc.get("kind") in (
+                    "Deployment",
+                    "Service",
+                    "HTTPRoute",
+                ):
                     self.store.apply(doc, namespace=NAMESPACE)
         self.synced.append(sha)
         return bg_flow.WaitOutcome("done", f"done: {sha[:12]} Synced and Healthy")

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from gitops_guard import errors, gitops, images, kube
 from gitops_guard.argocd import syncwindows
@@ -40,8 +40,15 @@ from gitops_guard.strategies.bluegreen import edits
 from gitops_guard.strategies.bluegreen import flow as bg_flow
 from gitops_guard.strategies.bluegreen import models as bg_models
 from gitops_guard.strategies.canary import layout, plan, render
+from gitops_guard.strategies.canary import route as route_mod
 
-Traffic = Literal["replicas"]
+Traffic = Literal["replicas", "gateway"]
+
+
+class KubeReader(bg_flow.KubeReader, Protocol):
+    """blue-green's reads, and the HTTPRoute for ``--traffic gateway``."""
+
+    def get_http_route(self, name: str, *, namespace: str | None = None) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class Deps:
     wc: gitops.WorkingCopy
     wait: Callable[[str], bg_flow.WaitOutcome] | None = None
     gate: Callable[[StepGate], bg_flow.GateOutcome] | None = None
-    kube: bg_flow.KubeReader | None = None
+    kube: KubeReader | None = None
     window: Callable[[], tuple[syncwindows.Reason, datetime | None]] | None = None
     """ArgoCD's sync windows now: ``open``, or why and until when syncs are blocked."""
     request_sync: Callable[[str], None] | None = None
@@ -83,6 +90,9 @@ class Settings:
     image: images.ImageRef
     steps: tuple[int, ...] = (5, 25, 50, 100)
     traffic: Traffic = "replicas"
+    """replicas: the ratio of the two Deployments; gateway: the HTTPRoute's weights."""
+    route_name: str | None = None
+    """``--traffic gateway``: the HTTPRoute (default: the service's name)."""
     paths: tuple[str, ...] = ()
     colours: tuple[str, str] = bg_models.COLOURS
     colour_key: str = bg_models.COLOUR_KEY
@@ -151,6 +161,7 @@ class _Run:
             service_name=self.s.service_name,
             namespace=self.s.namespace,
             prefix="" if str(self.rel) == "." else f"{self.rel.as_posix()}/",
+            check_service=self.s.traffic == "replicas",
         )
 
     def decide(
@@ -159,6 +170,17 @@ class _Run:
         lay = self.read(root)
         text = (tree or self.wc).git("log", "-n", "200", f"--format={render.LOG_FORMAT}", "HEAD")
         history = render.parse_history(text, service=self.s.service)
+        if self.s.traffic == "gateway":
+            found = self.route(root)
+            return lay, plan.decide_weights(
+                lay,
+                {c: found.share(c) for c in lay.colours},
+                image=self.image,
+                steps=self.s.steps,
+                history=history,
+                step_action=render.ACTION_STEP,
+                abort_action=render.ACTION_ABORT,
+            )
         decision = plan.decide(
             lay,
             image=self.image,
@@ -168,6 +190,31 @@ class _Run:
             abort_action=render.ACTION_ABORT,
         )
         return lay, decision
+
+    def route(self, root: Path | None = None) -> route_mod.Route:
+        return route_mod.read(
+            (root or self.wc.root) / self.rel,
+            route=self.s.route_name or self.s.service,
+            backends={c: f"{self.s.service}-{c}" for c in self.s.colours},
+            paths=self.s.paths,
+            prefix="" if str(self.rel) == "." else f"{self.rel.as_posix()}/",
+        )
+
+    def route_ready(self, lay: bg_models.Layout) -> tuple[bool, str]:
+        """After a sync: the HTTPRoute Accepted, its references resolved (gateway only)."""
+        kube_api = self.d.kube
+        if self.s.traffic != "gateway" or kube_api is None:
+            return True, "not checked"
+        name = self.s.route_name or self.s.service
+        deadline = self.d.clock() + self.s.ready_timeout_seconds
+        while True:
+            obj = kube_api.get_http_route(name, namespace=self.s.namespace or lay.namespace)
+            ok, hopeless, message = route_mod.route_ready(obj)
+            if ok or hopeless:
+                return ok, f"HTTPRoute {name}: {message}"
+            if self.d.clock() >= deadline:
+                return False, f"HTTPRoute {name}: {message} (still so after the ready timeout)"
+            self.d.sleep(self.s.poll_seconds)
 
     def publish(
         self,
@@ -243,7 +290,11 @@ class _Run:
             return self.finish("rejected", decision.reason)
         if decision.phase == "done":
             return self.finish("in-place", decision.reason)
-        counts = dict(zip(s.steps, plan.replica_plan(s.steps, decision.total), strict=True))
+        if s.traffic == "gateway":
+            # The canary runs at full size; the route's weights split the traffic.
+            counts = {p: (decision.total, 0 if p == 100 else decision.total) for p in s.steps}
+        else:
+            counts = dict(zip(s.steps, plan.replica_plan(s.steps, decision.total), strict=True))
         canary, stable = decision.canary, decision.stable
         verdict = ""
         for step in decision.next_steps:
@@ -267,6 +318,12 @@ class _Run:
                 self.event("ready", "done" if ok else "fail", started, message)
             if not ok:
                 self.abort(lay, step, "fail", f"the canary is not ready: {message}")
+            if s.traffic == "gateway" and self.d.kube is not None:
+                started = self.d.clock()
+                ok, message = self.route_ready(lay)
+                self.event("route", "done" if ok else "fail", started, message)
+                if not ok:
+                    self.abort(lay, step, "fail", message)
             if step == 100:
                 return self.finish(
                     "promoted",
@@ -327,6 +384,9 @@ class _Run:
             canary = self.read(tree.root).deployments[fresh.canary]
             written += edits.set_replicas(base, canary, canary_n)
             written += edits.set_replicas(base, stable, stable_n)
+            if s.traffic == "gateway":
+                weights = {fresh.canary: step, fresh.stable: 100 - step}
+                written += route_mod.set_weights(base, self.route(tree.root), weights)
             message = render.step_message(
                 service=s.service,
                 canary=fresh.canary,
@@ -410,10 +470,14 @@ class _Run:
             if staged is None:
                 shas = []
                 total = sum(d.replicas for d in now.deployments.values())
-                staged = self.files(
-                    edits.set_replicas(base, now.deployments[canary], 0)
-                    + edits.set_replicas(base, now.deployments[stable], total)
-                )
+                if s.traffic == "gateway":
+                    total = max(d.replicas for d in now.deployments.values())
+                    route_mod.set_weights(base, self.route(tree.root), {canary: 0, stable: 100})
+                written = edits.set_replicas(base, now.deployments[canary], 0)
+                written += edits.set_replicas(base, now.deployments[stable], total)
+                if s.traffic == "gateway":
+                    written.append(self.route(tree.root).file)
+                staged = self.files(sorted(set(written)))
             message = render.abort_message(
                 service=s.service,
                 canary=canary,

@@ -38,8 +38,13 @@ def read(
     service_name: str | None = None,
     namespace: str | None = None,
     prefix: str = "",
+    check_service: bool = True,
 ) -> bg_models.Layout:
-    """The two colours of ``service`` under ``root``; exit 2 when the layout is unclear."""
+    """The two colours of ``service`` under ``root``; exit 2 when the layout is unclear.
+
+    ``check_service=False`` (``--traffic gateway``): the route, not a Service over both
+    colours, splits the traffic.
+    """
     lay = bg_layout.read(
         root,
         service=service,
@@ -52,7 +57,7 @@ def read(
     )
     name = service_name or service
     problems: list[str] = []
-    for rel in tree.discover(root, paths):
+    for rel in tree.discover(root, paths) if check_service else ():
         try:
             docs = yamledit.compose((root / rel).read_text(encoding="utf-8").removeprefix("\ufeff"))
         except (OSError, UnicodeDecodeError, yamledit.NotYaml):

@@ -209,3 +209,76 @@ def decide(
         f"{canary_colour} is idle",
         tuple(steps),
     )
+
+
+def decide_weights(
+    layout: bg_models.Layout,
+    weights: dict[str, int],
+    *,
+    image: str,
+    steps: Sequence[int],
+    history: Sequence[HistoryEntry],
+    step_action: str,
+    abort_action: str,
+) -> Decision:
+    """As :func:`decide`, for ``--traffic gateway``: the share is the route's weights.
+
+    ``weights``: colour -> its share of the route in whole percent. The canary runs
+    ``image`` with a weight above 0; the stable colour has the rest. Done when a colour
+    runs ``image`` with all the weight and the other colour is scaled to 0.
+    """
+    for entry in history:
+        if entry.action == abort_action and entry.image == image:
+            return Decision(
+                "rejected",
+                entry.colour,
+                layout.other(entry.colour),
+                0,
+                0,
+                f"the canary of {image} was aborted in {entry.sha[:12]}; promote a fixed version",
+            )
+        if entry.action == step_action:
+            break
+    deps = layout.deployments
+    for colour in layout.colours:
+        other = layout.other(colour)
+        if deps[colour].image == image and weights[colour] == 100 and deps[other].replicas == 0:
+            return Decision(
+                "done", colour, other, deps[colour].replicas, 100, f"{colour} serves {image} alone"
+            )
+    running = [c for c in layout.colours if deps[c].image == image and weights[c] > 0]
+    if running:
+        canary = running[0]
+        stable = layout.other(canary)
+        mine = itertools.takewhile(
+            lambda e: e.action == step_action and e.image == image and e.colour == canary,
+            history,
+        )
+        return Decision(
+            "step",
+            stable,
+            canary,
+            deps[stable].replicas,
+            weights[canary],
+            f"{canary} runs {image} with {weights[canary]}% of the route's weight",
+            tuple(s for s in steps if s > weights[canary]),
+            tuple(reversed([e.sha for e in mine])),
+        )
+    serving = [c for c in layout.colours if weights[c] > 0]
+    if len(serving) != 1 or deps[serving[0]].replicas < 1:
+        raise errors.InputError(
+            f"cannot tell the stable colour of {layout.service}: the route should give one "
+            "colour, which has replicas, all the weight before a canary starts",
+            source=str(deps[layout.colours[0]].replicas_site),
+            hint="Set the stable colour's weight to 100 and the other's to 0 (see docs/canary.md).",
+        )
+    stable = serving[0]
+    return Decision(
+        "step",
+        stable,
+        layout.other(stable),
+        deps[stable].replicas,
+        0,
+        f"{stable} serves {deps[stable].image} with all the route's weight",
+        tuple(steps),
+    )
