@@ -47,7 +47,7 @@ import httpx
 import pydantic
 
 from gitops_guard import credentials, errors, http, urls
-from gitops_guard.argocd import models
+from gitops_guard.argocd import models, syncwindows
 from gitops_guard.argocd.exceptions import (
     OperationInProgress,
     StreamIdle,
@@ -83,6 +83,13 @@ _NOT_FOUND = (
     "ArgoCD has no application {app!r}{where} (HTTP 404: {detail})",
     "Check --app (the ArgoCD application name, not the Deployment) and --app-namespace.",
 )
+
+
+class _ApplicationList(pydantic.BaseModel):
+    """``v1alpha1ApplicationList``: the items are validated one by one."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+    items: list[dict[str, Any]] | None = None
 
 
 class _Present(pydantic.BaseModel):
@@ -219,6 +226,25 @@ class ArgoClient(http.Closing):
             read_timeout=self._refresh_timeout if refresh else None,
         )
         return self._parse_application(response)
+
+    def list_applications(self, *, selector: str | None = None) -> list[models.Application]:
+        """``GET /api/v1/applications[?selector=KEY=VALUE]``: every (selected) application."""
+        params = self._params()
+        if selector:
+            params["selector"] = selector
+        response = self._send("GET", "/api/v1/applications", app=selector or "*", params=params)
+        listed = self._http.parse(response, _ApplicationList)
+        return [models.Application.model_validate(item) for item in listed.items or []]
+
+    def get_sync_windows(self, name: str) -> syncwindows.SyncWindows:
+        """``GET /api/v1/applications/{name}/syncwindows``: assigned and active windows."""
+        response = self._send(
+            "GET",
+            f"/api/v1/applications/{_quote(name)}/syncwindows",
+            app=name,
+            params=self._params(),
+        )
+        return self._http.parse(response, syncwindows.SyncWindows)
 
     def sync(
         self,
