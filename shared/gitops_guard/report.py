@@ -14,9 +14,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import gitops_guard
+
+VERSION_KEY = "gitops_guard_version"
+"""Every JSON report names the gitops-guard that wrote it, first."""
+
 
 def write_json(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as indented JSON, atomically (temp file + rename)."""
+    """Write ``data`` as indented JSON, atomically (temp file + rename).
+
+    The report opens with ``gitops_guard_version`` (``gitops-guard --version``), so a
+    report read months later says which release decided it.
+    """
+    data = {VERSION_KEY: gitops_guard.__version__, **data}
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
