@@ -8,7 +8,8 @@ Covers:
 - the runtime requirements are ranges, kubernetes sits behind the ``kube`` extra and
   prometheus-client is no runtime requirement (the lab's and the tests' only);
 - one uv everywhere: the version in scripts/uv-requirements.txt (with a hash for
-  every wheel) is the uv pinned for development and the one uv_build admits.
+  every wheel) is the uv pinned for development, and within the uv_build range (so uv builds with
+  its own backend, offline).
 """
 
 from __future__ import annotations
@@ -124,5 +125,9 @@ def test_one_uv_version_everywhere() -> None:
     found = re.search(r"^uv==(\S+)", pinned, re.MULTILINE)
     assert found and f"uv=={found.group(1)}" == dev_pin
     assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", pinned)) >= 10  # every platform
-    backend = re.search(r'^requires = \["(uv_build[^"]+)"\]', pyproject, re.MULTILINE)
-    assert backend and backend.group(1).startswith(f"uv_build>={found.group(1)},"), backend
+    # uv builds with its built-in backend (nothing downloaded) when its version is in
+    # the range uv_build asks for; pip takes uv_build from PyPI instead.
+    backend = re.search(r'^requires = \["uv_build>=([\d.]+),<([\d.]+)"\]', pyproject, re.M)
+    assert backend, "build-system.requires is not a uv_build range"
+    low, high, uv = (tuple(map(int, v.split("."))) for v in (*backend.groups(), found.group(1)))
+    assert low <= uv < high, (backend.groups(), found.group(1))
