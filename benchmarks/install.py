@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON = shutil.which("python3") or sys.executable
+# The interpreter a runner would have: this venv's base Python, not the venv itself.
+PYTHON = str(Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}")
 
 
 def _run(args: list[str], env: dict[str, str]) -> float:
@@ -69,7 +70,12 @@ def _pip(work: Path, runs: int) -> dict[str, float]:
 def _uv(work: Path, runs: int) -> dict[str, float]:
     home = work / "uv-home"
     script = ["bash", str(ROOT / "scripts" / "install-action")]
-    base = {**os.environ, "GITOPS_GUARD_HOME": str(home), "PIP_NO_CACHE_DIR": "1"}
+    base = {
+        **os.environ,
+        "GITOPS_GUARD_HOME": str(home),
+        "GITOPS_GUARD_PYTHON": PYTHON,
+        "PIP_NO_CACHE_DIR": "1",
+    }
     base.pop("UV_CACHE_DIR", None)
     base.pop("GITHUB_OUTPUT", None)
 
