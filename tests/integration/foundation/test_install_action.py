@@ -5,6 +5,7 @@ Covers:
   kubernetes, no prometheus-client, no pip) into a venv named by version, Python and
   key, and writes ``python=`` to $GITHUB_OUTPUT; the next step reuses it (warm);
 - the ``kube`` extra gets a venv of its own with kubernetes in it;
+- every action-*/action.yml installs through this one script, first;
 - bad input stops with one ``::error`` that says what to do, exit 1, and leaves no
   venv behind: Windows, a Python older than 3.10, a ref without uv.lock, and a lock
   whose hash does not match the downloaded file.
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 UV = ROOT / ".venv" / "bin" / "uv"
@@ -185,3 +187,16 @@ def test_a_hash_that_does_not_match_installs_nothing(tmp_path: Path) -> None:
     assert "hash" in (done.stdout + done.stderr).lower()
     assert output == ""
     assert not list(home.glob(".venv-*")), "the staging venv was left behind"
+
+
+def test_every_action_installs_through_the_one_script() -> None:
+    actions = sorted(ROOT.glob("action-*/action.yml"))
+    assert actions
+    for path in actions:
+        steps = yaml.safe_load(path.read_text())["runs"]["steps"]
+        first = steps[0]
+        assert first.get("id") == "install", f"{path}: the first step is not the install"
+        assert first["run"].strip() == 'bash "$ACTION_PATH/../scripts/install-action"', path
+        assert first["env"]["ACTION_PATH"] == "${{ github.action_path }}", path
+        for step in steps[1:]:
+            assert "pip install" not in str(step.get("run", "")), f"{path}: a second install"
