@@ -11,7 +11,12 @@ same commit as the revert that took the image out::
         reason: "slo-gate failed: error-ratio"
         since: "2026-11-26T06:00:00Z"
         commit: 3f2c...          # the deploy commit that was reverted
-        run-url: https://github.com/acme/app/actions/runs/1
+        runUrl: https://github.com/acme/app/actions/runs/1
+
+The file is read by the one loader (:mod:`gitops_guard.config`): an entry whose
+image is not an image reference, an unknown key or ``version: 99`` is exit 2
+naming the file and line (never silently ignored); ``run-url``, the key of
+earlier files, is still read.
 
 An entry matches an image of the same repository with the same tag or the same
 digest (``nginx:1.27`` matches ``docker.io/library/nginx:1.27``).
@@ -27,11 +32,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, Field, field_validator
 
-from gitops_guard import errors, images
+from gitops_guard import config as loader
+from gitops_guard import images
 
 PATH = ".gitops-guard/quarantine.yaml"
 """Where the quarantine list lives, relative to the GitOps repository root."""
@@ -73,19 +79,37 @@ class Quarantine:
         return None
 
 
-class _EntryModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class _EntryModel(loader.Model):
     image: str = Field(min_length=1)
     reason: str = ""
     since: str = ""
     commit: str = ""
-    run_url: str = Field("", alias="run-url")
+    run_url: str = Field("", validation_alias=AliasChoices("runUrl", "run-url"))
+
+    @field_validator("image")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        if not images.is_reference(value.strip()):
+            raise ValueError(
+                f"not an image reference: {value!r} (write e.g. ghcr.io/acme/web:1.4.0)"
+            )
+        return value.strip()
 
 
-class _FileModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    version: int = 1
+class QuarantineFile(loader.Model):
+    """The model of ``.gitops-guard/quarantine.yaml`` (its JSON Schema: ``schema quarantine``)."""
+
+    version: Literal[1] = 1
+    """The file format's version; absent means 1."""
     images: list[_EntryModel] = Field(default_factory=list)
+
+
+KIND = loader.Kind(
+    "quarantine file",
+    "quarantine",
+    "docs/rollback.md",
+    syntax_hint="Fix the YAML, or lift entries with `gitops-guard rollback quarantine lift`.",
+)
 
 
 # ---------------------------------------------------------------- matching
@@ -136,33 +160,7 @@ def same_image(a: str, b: str) -> bool:
 
 
 # ---------------------------------------------------------------- reading
-def parse(text: str, *, source: str = PATH) -> Quarantine:
-    """Parse the quarantine file's text; raises ConfigError naming the file on bad content."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise errors.ConfigError(
-            f"the quarantine file is not valid YAML: {exc}",
-            source=where,
-            hint="Fix the YAML, or lift entries with `gitops-guard rollback quarantine lift`.",
-        ) from exc
-    if raw is None:
-        return Quarantine()
-    try:
-        model = _FileModel.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise errors.ConfigError(
-            f"the quarantine file is invalid: {problems}",
-            source=source,
-            hint="Each entry needs at least `image:`; allowed keys are "
-            "image, reason, since, commit, run-url.",
-        ) from exc
+def _from_model(model: QuarantineFile) -> Quarantine:
     return Quarantine(
         tuple(
             QuarantineEntry(
@@ -173,14 +171,17 @@ def parse(text: str, *, source: str = PATH) -> Quarantine:
     )
 
 
+def parse(text: str, *, source: str = PATH) -> Quarantine:
+    """Parse the quarantine file's text; raises ConfigError naming the file on bad content."""
+    return _from_model(loader.load_text(QuarantineFile, text, kind=KIND, source=source))
+
+
 def load(root: Path) -> Quarantine:
     """The quarantine of the GitOps repository at ``root`` (empty when there is no file)."""
     path = Path(root) / PATH
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return Quarantine()
-    return parse(text, source=str(path))
+    return _from_model(loader.load_file(QuarantineFile, path, kind=KIND))
 
 
 def refused(root: Path, images: Sequence[str]) -> list[QuarantineEntry]:
@@ -218,14 +219,12 @@ def render(quarantine: Quarantine) -> str:
             ("reason", e.reason),
             ("since", e.since),
             ("commit", e.commit),
-            ("run-url", e.run_url),
+            ("runUrl", e.run_url),
         ):
             if value:
                 item[key] = value
         images.append(item)
-    body = yaml.safe_dump(
-        {"version": 1, "images": images}, sort_keys=False, default_flow_style=False, width=100
-    )
+    body = loader.dump({"version": 1, "images": images})
     return _HEADER + body
 
 

@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "argocd-wait": ("argocd_wait", "Wait until ArgoCD runs exactly a revision and it is Healthy."),
     "slo-gate": ("slo_gate", "Judge SLOs in Prometheus: pass, warn, fail or inconclusive."),
     "rollback": ("rollback", "Put production back through Git: revert, to, watch, quarantine."),
+    "schema": ("schema", "Print the JSON Schema of slo.yaml, rollback rules or quarantine.yaml."),
     "preflight": ("preflight", "Check a deploy offline before promoting: images, paths, SLO file."),
     "init": ("init", "Start a new service: ArgoCD Application, manifests, SLO file, workflows."),
     "lab": ("lab", "A local rehearsal: real git, real Prometheus, a demo app, an ArgoCD stand-in."),

@@ -20,7 +20,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from gitops_guard import actions, errors, report
+from gitops_guard import actions, durations, errors, report
 from gitops_guard.argocd import client as argo_client
 from gitops_guard.argocd import wait
 from gitops_guard.cli import InputSpec
@@ -48,8 +48,6 @@ INPUTS = (
 """Action inputs (kebab-case) -> flags; see docs/argocd-wait.md."""
 
 _SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 _RESULT_TITLES = {
     "done": "✅ ArgoCD runs the revision",
@@ -60,14 +58,12 @@ _RESULT_TITLES = {
 }
 
 
-def _duration(flag: str) -> Callable[[str], float]:
+def _duration(flag: str, *, minimum: float = 0.0) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        match = _DURATION.match(text)
-        if not match:
-            raise argparse.ArgumentTypeError(
-                f"{flag}: expected seconds or a duration like 90s, 10m, 1h; got {text!r}"
-            )
-        return float(match.group(1)) * _UNITS[match.group(2)]
+        try:
+            return durations.parse_duration(text, minimum=minimum)
+        except durations.DurationError as exc:
+            raise argparse.ArgumentTypeError(f"{flag}: {exc.render()}") from None
 
     return parse
 
@@ -91,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=_duration("--timeout"),
         default=600.0,
-        help="give up after this long (seconds or 90s/10m/1h; default 600)",
+        help="give up after this long (seconds or a duration: 90s, 10m, 1h30m; default 600)",
     )
     parser.add_argument(
         "--repo",
@@ -113,13 +109,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--poll-interval",
-        type=_duration("--poll-interval"),
+        type=_duration("--poll-interval", minimum=0.1),
         default=2.0,
         help="seconds between polls (default 2: 30 requests a minute)",
     )
     parser.add_argument(
         "--refresh-interval",
-        type=_duration("--refresh-interval"),
+        type=_duration("--refresh-interval", minimum=0.1),
         default=30.0,
         help="while ArgoCD is not at our revision, ask it to refresh this often (default 30s)",
     )

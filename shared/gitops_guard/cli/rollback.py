@@ -14,12 +14,21 @@ a JSON report (``--report FILE``) and an exit code. It decides nothing itself.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, github, gitops, notify, quarantine, report
+from gitops_guard import (
+    actions,
+    config,
+    durations,
+    errors,
+    github,
+    gitops,
+    notify,
+    quarantine,
+    report,
+)
 from gitops_guard.cli import InputSpec
 from gitops_guard.rollback import evidence, flows, models, publish, rules
 
@@ -118,7 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     argo = parser.add_argument_group("ArgoCD (wait for the rollback to be Synced and Healthy)")
     argo.add_argument("--argocd-server", help="ArgoCD URL (token in ARGOCD_TOKEN)")
     argo.add_argument("--argocd-app", help="the ArgoCD application")
-    argo.add_argument("--argocd-timeout", default="600", help="seconds (default 600)")
+    argo.add_argument("--argocd-timeout", default="600", help="seconds or a duration (default 600)")
     argo.add_argument("--argocd-insecure", action="store_true", help="skip TLS verification")
     argo.add_argument("--argocd-app-namespace", help="the application's namespace")
     tell = parser.add_argument_group("notifications (webhook URL in SLACK_WEBHOOK_URL)")
@@ -152,20 +161,9 @@ def _settings(args: argparse.Namespace) -> publish.PublishSettings:
 
 
 def _load_gate_report(path: Path) -> evidence.GateEvidence:
-    """Read a slo-gate report (exit 2 naming the file when it is missing or not JSON)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise errors.InputError(
-            f"cannot read the gate report: {exc.strerror}",
-            source=str(path),
-            hint="Pass the file slo-gate wrote with --report.",
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise errors.InputError(
-            f"the gate report is not JSON: {exc.msg}", source=f"{path}:{exc.lineno}"
-        ) from exc
-    return evidence.from_report(data, source=str(path))
+    """Read a slo-gate report through the one loader (exit 2 naming the file and line)."""
+    gate = config.load_file(evidence.GateReport, path, kind=evidence.KIND, flag="--evidence")
+    return evidence.from_model(gate)
 
 
 def _context(args: argparse.Namespace, *, rule: str = "", why: str = "") -> flows.Context:
@@ -218,12 +216,7 @@ def _wait_in_argocd(args: argparse.Namespace, result: models.RollbackResult) -> 
 
     token = os.environ.get("ARGOCD_TOKEN") or None
     actions.register_secret(token)
-    try:
-        timeout = float(args.argocd_timeout)
-    except ValueError as exc:
-        raise errors.InputError(
-            f"not a number of seconds: {args.argocd_timeout!r}", source="--argocd-timeout"
-        ) from exc
+    timeout = durations.parse_duration(args.argocd_timeout, source="--argocd-timeout")
     with (
         actions.group(f"ArgoCD: wait for {args.argocd_app} at {result.rollback_sha[:12]}"),
         argo_client.ArgoClient(
@@ -369,8 +362,8 @@ class _Metrics:
 def _watch(args: argparse.Namespace) -> int:
     _require(args, "--rules")
     config = rules.load_rules(Path(args.rules))
-    duration = rules.parse_duration(args.for_, source="--for")
-    interval = rules.parse_duration(args.interval, source="--interval")
+    duration = durations.parse_duration(args.for_, source="--for")
+    interval = durations.parse_duration(args.interval, source="--interval", minimum=0.001)
     needs_alerts = any(r.alert is not None for r in config.rules)
     needs_metrics = any(r.prometheus for r in config.rules)
     if needs_alerts and not args.alertmanager_url:

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, report
+from gitops_guard import actions, durations, errors, report
 from gitops_guard.cli import InputSpec
 from gitops_guard.prometheus import client as prom
-from gitops_guard.slo import config, criteria, evidence, gate, models, verdict
+from gitops_guard.slo import config, evidence, gate, models, verdict
 
 HELP = "Judge SLOs in Prometheus: pass, warn, fail or inconclusive (exit 0/0/1/3)."
 
@@ -48,8 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prometheus-url",
         metavar="URL",
-        required=True,
-        help="Prometheus base URL incl. any path prefix (bearer token from PROMETHEUS_TOKEN)",
+        help="Prometheus base URL incl. any path prefix (bearer token from PROMETHEUS_TOKEN); "
+        "required unless --check",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only validate the SLO file, offline (every key, every PromQL query): exit 0 or 2",
     )
     parser.add_argument(
         "--var",
@@ -71,9 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query-timeout",
         metavar="SECONDS",
-        type=float,
-        default=10.0,
-        help="per-request timeout; also sent to Prometheus as its query timeout (default 10)",
+        default="10",
+        help="per-request timeout, seconds or a duration (10, 2s, 500ms); also sent to "
+        "Prometheus as its query timeout (default 10)",
     )
     parser.add_argument(
         "--history",
@@ -112,13 +117,26 @@ def parse_time(text: str, *, source: str = "--at") -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def make_query(client: prom.PrometheusClient) -> gate.Query:
-    """Adapt the client to the gate's :class:`gate.Query`: query errors become values."""
+def make_query(client: prom.PrometheusClient, cfg: config.SloConfig | None = None) -> gate.Query:
+    """Adapt the client to the gate's :class:`gate.Query`: query errors become values.
+
+    A query Prometheus rejects as ``bad_data`` (HTTP 400) is a configuration error,
+    exit 2 naming the file and line of the query: never "inconclusive", which the
+    reusable workflow would answer with a rollback.
+    """
 
     def query(promql: str, at: datetime | None) -> models.QueryOutcome:
         try:
             result = client.query(promql, at=at)
         except prom.QueryError as exc:
+            if exc.error_type == "bad_data" or (exc.status == 400 and not exc.retryable):
+                where = cfg.where(promql) if cfg is not None else ""
+                raise errors.ConfigError(
+                    f"Prometheus rejected a query of the SLO file as bad_data: {exc.message}",
+                    source=where or "--config",
+                    hint=f"Fix the query (sent as: {' '.join(promql.split())}); check the "
+                    "file offline with `gitops-guard slo-gate --check --config FILE`.",
+                ) from exc
             return models.QueryOutcome(error=exc.message)
         if result.result_type == "string":
             return models.QueryOutcome(error="the query returns a string, not a number")
@@ -246,24 +264,40 @@ def _unreachable_report(cfg: config.SloConfig, exc: errors.GitopsGuardError) -> 
     }
 
 
+def _check(cfg: config.SloConfig, path: str) -> int:
+    """``--check``: the file loaded (every key and query valid), so say what it holds."""
+    queries = cfg.queries
+    actions.info(
+        f"{path}: valid SLO file {cfg.name!r}: {len(cfg.objectives)} objectives, "
+        f"{len(queries)} PromQL queries parsed, {'live' if cfg.live else 'once'} mode"
+    )
+    return errors.EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     """Load, measure, judge, report; return the verdict's exit code."""
     overrides = config.parse_overrides(args.var)
     cfg = config.load(args.config, overrides=overrides)
+    if args.check:
+        return _check(cfg, str(args.config))
+    if not args.prometheus_url:
+        raise errors.InputError(
+            "a Prometheus URL is required to judge the SLOs",
+            source="--prometheus-url",
+            hint="Pass --prometheus-url URL, or --check to validate the file offline.",
+        )
     at = parse_time(args.at) if args.at else None
-    if args.query_timeout <= 0:
-        raise errors.InputError("must be above 0 seconds", source="--query-timeout")
-    try:
-        history_seconds = criteria.parse_duration(args.history or 0)
-    except ValueError as exc:
-        raise errors.InputError(str(exc), source="--history") from exc
+    query_timeout = durations.parse_duration(
+        args.query_timeout, source="--query-timeout", minimum=0.001, maximum=3600.0
+    )
+    history_seconds = durations.parse_duration(args.history or 0, source="--history")
     token = os.environ.get(prom.TOKEN_ENV) or None
     report_path = str(args.report or "")
     mode = "live" if cfg.live and at is None and not args.once else "once"
     with prom.PrometheusClient(
         args.prometheus_url,
         token=token,
-        timeout_seconds=args.query_timeout,
+        timeout_seconds=query_timeout,
         verify=_verify(args),
     ) as client:
         actions.info(
@@ -286,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = gate.run_gate(
                 once_cfg,
-                query=make_query(client),
+                query=make_query(client, once_cfg),
                 clock=lambda: datetime.now(timezone.utc),
                 sleep=time.sleep,
                 at=at,

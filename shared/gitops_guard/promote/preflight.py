@@ -14,8 +14,9 @@ input it comes from and the repository the file is read from:
   gate will get;
 * the rollback rules file, when given, exists and validates.
 
-A check that can only fail after promotion (a Prometheus that rejects a query) is
-not here: the gate reports it, and the workflow rolls back then.
+A check that needs Prometheus (a query it rejects as ``bad_data``) is not here: the
+gate reports it as bad configuration (exit 2, naming the file and line), which the
+workflow does not answer with a rollback.
 This module reads files; it must not write, run git or talk to a server.
 """
 

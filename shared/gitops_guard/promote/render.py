@@ -12,16 +12,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gitops_guard import errors, images, report
+from gitops_guard import trailers as trailers_module
 
 if TYPE_CHECKING:  # pragma: no cover
     from gitops_guard.manifests import EditPlan
     from gitops_guard.promote.models import Change, UpdateResult
 
-ACTION = "update-manifest"
-TRAILER_ACTION = "Gitops-Guard-Action"
-TRAILER_IMAGE = "Gitops-Guard-Image"
-TRAILER_PREVIOUS = "Gitops-Guard-Previous-Image"
-TRAILER_RUN = "Gitops-Guard-Run"
+# The vocabulary lives in gitops_guard.trailers; these names stay for promote's callers.
+ACTION = trailers_module.Action.DEPLOY.value
+TRAILER_ACTION = trailers_module.ACTION
+TRAILER_IMAGE = trailers_module.IMAGE
+TRAILER_PREVIOUS = trailers_module.PREVIOUS_IMAGE
+TRAILER_RUN = trailers_module.RUN
 SUBJECT_MAX = 72
 """Longer subjects are summarised: git tools cut them around here."""
 
@@ -131,8 +133,7 @@ def commit_message(
     """Subject, a body with the change table, then the trailers (git's last paragraph)."""
     first = (subject or commit_subject(changes)).strip().splitlines()[0]
     body = "Set by gitops-guard update-manifest.\n\n" + change_table(changes)
-    trailer_block = "\n".join(f"{k}: {v}" for k, v in trailers(changes, run_url=run_url))
-    return f"{first}\n\n{body}\n\n{trailer_block}\n"
+    return trailers_module.append(f"{first}\n\n{body}", trailers(changes, run_url=run_url))
 
 
 def pull_request_body(changes: Sequence[Change], *, run_url: str | None = None) -> str:

@@ -16,10 +16,74 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ConfigDict, Field
+
+from gitops_guard import config as loader
 from gitops_guard import errors, report
 from gitops_guard.rollback import models
 
 _FAILING = {"fail", "failed", "failing", "breach", "breached"}
+
+
+Number = float | str | None
+"""A measured number; slo-gate writes NaN and infinities as the strings ``NaN``/``+Inf``."""
+
+
+class _Lenient(loader.Model):
+    # Inside an objective's series and points only the shape matters to a rollback.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class ReportObjective(loader.Model):
+    """One objective of a slo-gate report: the keys ``slo-gate --report`` writes."""
+
+    name: str = Field(min_length=1)
+    key: bool = False
+    weight: float = 1.0
+    query: str | None = None
+    baseline_query: str | None = None
+    window: str | dict[str, str | None] | None = None
+    value: Number = None
+    threshold: Number = None
+    warn_threshold: Number = None
+    baseline: Number = None
+    criteria: dict[str, list[str] | list[list[str]]] | None = None
+    """``pass``/``warn``: every criterion; ``pass_any_of``/``warn_any_of``: the sets."""
+    state: str = ""
+    reason: str = ""
+    series: list[_Lenient] = Field(default_factory=list)
+    measurements: list[_Lenient] = Field(default_factory=list)
+    history: list[_Lenient] = Field(default_factory=list)
+
+
+class GateReport(loader.Model):
+    """The slo-gate JSON report as ``rollback --evidence`` reads it: unknown keys are exit 2.
+
+    A key slo-gate starts writing must be added here too (a test builds a real
+    report and validates it), so that a file that is not a gate report is never
+    taken for one and an image quarantined on its word.
+    """
+
+    verdict: str = Field(min_length=1)
+    score: Number = None
+    reason: str = ""
+    name: str = ""
+    mode: str = ""
+    started_at: str | None = None
+    ended_at: str | None = None
+    stopped_early: bool = False
+    measurement_count: int = 0
+    interval_seconds: float | None = None
+    note: str | None = None
+    scoring: dict[str, float] | None = None
+    traffic: _Lenient | None = None
+    failed_objectives: list[str] = Field(default_factory=list)
+    no_data_objectives: list[str] = Field(default_factory=list)
+    warned_objectives: list[str] = Field(default_factory=list)
+    objectives: list[ReportObjective] = Field(default_factory=list)
+
+
+KIND = loader.Kind("gate report", "gate-report", "docs/rollback.md", syntax="JSON")
 
 
 @dataclass(frozen=True)
@@ -31,6 +95,11 @@ class GateEvidence:
     failing: tuple[Mapping[str, Any], ...]
     """The objectives whose state is a failure, as written in the report."""
     objectives: int
+
+
+def from_model(gate: GateReport) -> GateEvidence:
+    """The evidence in a validated report."""
+    return from_report(gate.model_dump(mode="json", exclude_none=False))
 
 
 def from_report(data: Any, *, source: str = "--report") -> GateEvidence:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
-from gitops_guard import errors, gitops, images, manifests, quarantine
+from gitops_guard import errors, gitops, images, manifests, quarantine, trailers
 from gitops_guard.rollback import evidence, gitrepo, models, policy, publish
 
 
@@ -351,8 +351,10 @@ def edit_quarantine(
                 skip_code=f"{state}-quarantined", skip_reason=f"{listed} {state} quarantined"
             )
         quarantine.save(tree.root, updated)
-        why = f"Reason: {reason}\n\n" if reason else ""
-        message = f"{verb} {listed}\n\n{why}Gitops-Guard-Action: quarantine\n"
+        why = f"\n\nReason: {reason}" if reason else ""
+        message = trailers.append(
+            f"{verb} {listed}{why}", [(trailers.ACTION, trailers.Action.QUARANTINE.value)]
+        )
         sha = tree.commit(message, [quarantine.PATH])
         return publish.Change(sha=sha, files=(quarantine.PATH,))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from gitops_guard import trailers
 from gitops_guard.rollback import models
 
 _FIELD = "\x1f"
@@ -18,20 +19,16 @@ _RECORD = "\x1e"
 _MULTI = "\x1d"
 
 
-def _trailer(key: str) -> str:
-    return f"%(trailers:key={key},valueonly,separator=%x1d)"
-
-
 LOG_FORMAT = (
     "%H%x1f%ct%x1f%s%x1f"
     + "%x1f".join(
-        _trailer(k)
+        trailers.git_format(k)
         for k in (
-            models.TRAILER_ACTION,
-            models.TRAILER_IMAGE,
-            models.TRAILER_PREVIOUS,
-            models.TRAILER_REVERTS,
-            models.TRAILER_RULE,
+            trailers.ACTION,
+            trailers.IMAGE,
+            trailers.PREVIOUS_IMAGE,
+            trailers.REVERTS,
+            trailers.RULE,
         )
     )
     + "%x1f%b%x1e"

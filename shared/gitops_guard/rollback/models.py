@@ -8,16 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, NewType
 
+from gitops_guard import trailers
+
 CommitSha = NewType("CommitSha", str)
 
-ACTION_DEPLOY = "update-manifest"
-ACTION_ROLLBACK = "rollback"
+# The vocabulary lives in gitops_guard.trailers; these names stay for rollback's callers.
+ACTION_DEPLOY = trailers.Action.DEPLOY.value
+ACTION_ROLLBACK = trailers.Action.ROLLBACK.value
 
-TRAILER_ACTION = "Gitops-Guard-Action"
-TRAILER_IMAGE = "Gitops-Guard-Image"
-TRAILER_PREVIOUS = "Gitops-Guard-Previous-Image"
-TRAILER_REVERTS = "Gitops-Guard-Reverts"
-TRAILER_RULE = "Gitops-Guard-Rule"
+TRAILER_ACTION = trailers.ACTION
+TRAILER_IMAGE = trailers.IMAGE
+TRAILER_PREVIOUS = trailers.PREVIOUS_IMAGE
+TRAILER_REVERTS = trailers.REVERTS
+TRAILER_RULE = trailers.RULE
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,12 @@ class CommitRecord:
     @property
     def is_deploy(self) -> bool:
         """A commit written by update-manifest."""
-        return self.action == ACTION_DEPLOY
+        return trailers.kind_of(self.action) is trailers.Action.DEPLOY
 
     @property
     def is_rollback(self) -> bool:
         """A commit written by rollback."""
-        return self.action == ACTION_ROLLBACK
+        return trailers.kind_of(self.action) is trailers.Action.ROLLBACK
 
     @property
     def images(self) -> tuple[str, ...]:

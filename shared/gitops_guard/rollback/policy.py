@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gitops_guard import errors, quarantine
+from gitops_guard import errors, quarantine, trailers
 from gitops_guard.rollback import models
 
 
@@ -177,16 +177,15 @@ def commit_message(
         paragraphs.append("\n".join(described))
     if reverts is not None:
         paragraphs.append(f"This reverts commit {reverts.sha}.")
-    trailers = [f"{models.TRAILER_ACTION}: {models.ACTION_ROLLBACK}"]
+    pairs: list[tuple[str, str]] = [(trailers.ACTION, trailers.Action.ROLLBACK.value)]
     if reverts is not None:
-        trailers.append(f"{models.TRAILER_REVERTS}: {reverts.sha}")
+        pairs.append((trailers.REVERTS, reverts.sha))
     if rule:
-        trailers.append(f"{models.TRAILER_RULE}: {rule}")
+        pairs.append((trailers.RULE, rule))
     for swap in swaps:
-        trailers.append(f"{models.TRAILER_IMAGE}: {swap.image}")
-        trailers.append(f"{models.TRAILER_PREVIOUS}: {swap.previous}")
-    paragraphs.append("\n".join(trailers))
-    return "\n\n".join(paragraphs) + "\n"
+        pairs.append((trailers.IMAGE, swap.image))
+        pairs.append((trailers.PREVIOUS_IMAGE, swap.previous))
+    return trailers.append("\n\n".join(paragraphs), pairs)
 
 
 def branch_name(target: str) -> str:

@@ -3,7 +3,7 @@
 A rules file (``examples/rollback-rules.yaml``)::
 
     version: 1
-    defaults: {cooldown: 30m, max-rollbacks: 1, window: 24h}
+    defaults: {cooldown: 30m, maxRollbacks: 1, window: 24h}
     rules:
       - name: error-rate-alert
         alert: {alertname: HighErrorRate, labels: {app: web}}
@@ -15,7 +15,7 @@ A rules file (``examples/rollback-rules.yaml``)::
 
 A rule *matches* when an Alertmanager alert with that name and labels is firing, or
 when every Prometheus condition holds. A matching rule *rolls back* unless a rollback
-caused by the same rule happened less than ``cooldown`` ago, or ``max-rollbacks``
+caused by the same rule happened less than ``cooldown`` ago, or ``maxRollbacks``
 rollbacks by it already happened within ``window``: a flapping signal cannot loop.
 Past rollbacks come from the GitOps repository's history (``Gitops-Guard-Rule``
 trailers), so the limits hold across workflow runs.
@@ -26,49 +26,35 @@ talk to Alertmanager or Prometheus, read the clock, or run git.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from pydantic import AliasChoices, Field, WithJsonSchema, field_validator, model_validator
 
-from gitops_guard import errors
+from gitops_guard import config as loader
+from gitops_guard import durations
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-
-
-def parse_duration(text: str | int | float, *, source: str = "duration") -> float:
-    """Seconds in ``"15m"``, ``"1h30m"``, ``"45s"``, ``"2d"`` or a plain number of seconds."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if text < 0:
-            raise errors.InputError(f"a duration cannot be negative: {text}", source=source)
-        return float(text)
-    value = str(text).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    match = _DURATION.match(value)
-    if not value or match is None or not any(match.groups()):
-        raise errors.InputError(
-            f"not a duration: {value!r}",
-            source=source,
-            hint="Write durations like 30s, 15m, 1h, 1h30m or 2d.",
-        )
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+parse_duration = durations.parse_duration
+"""Kept for callers; the grammar is :func:`gitops_guard.durations.parse_duration`."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+_Model = loader.Model
+_OptionalDuration = Annotated[
+    str | float | None, WithJsonSchema({"anyOf": [loader.DURATION_SCHEMA, {"type": "null"}]})
+]
+
+
+def _key(canonical: str, legacy: str) -> AliasChoices:
+    # camelCase is the one key style; the kebab-case keys of earlier files still read.
+    return AliasChoices(canonical, legacy)
 
 
 def _seconds(value: Any) -> float:
     try:
-        return parse_duration(value)
-    except errors.InputError as exc:
+        return durations.parse_duration(value)
+    except durations.DurationError as exc:
         raise ValueError(exc.message) from exc
 
 
@@ -91,6 +77,14 @@ class PromCondition(_Model):
     query: str = Field(min_length=1)
     above: float | None = None
     below: float | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _promql(cls, value: str) -> str:
+        error = loader.promql_error(value)
+        if error is not None:
+            raise ValueError(f"not valid PromQL: {error}")
+        return value
 
     @model_validator(mode="after")
     def _one_threshold(self) -> PromCondition:
@@ -115,17 +109,12 @@ class PromCondition(_Model):
 class Limits(_Model):
     """How often a rule may roll back."""
 
-    cooldown_seconds: float = Field(1800.0, alias="cooldown")
+    cooldown_seconds: loader.Duration = Field(1800.0, alias="cooldown")
     """No second rollback by the same rule within this time (default 30m)."""
-    max_rollbacks: int = Field(1, alias="max-rollbacks", ge=1)
+    max_rollbacks: int = Field(1, validation_alias=_key("maxRollbacks", "max-rollbacks"), ge=1)
     """At most this many rollbacks by the rule within ``window`` (default 1)."""
-    window_seconds: float = Field(86400.0, alias="window")
-    """The window ``max-rollbacks`` counts in (default 24h)."""
-
-    @field_validator("cooldown_seconds", "window_seconds", mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> float:
-        return _seconds(value)
+    window_seconds: loader.Duration = Field(86400.0, alias="window")
+    """The window ``maxRollbacks`` counts in (default 24h)."""
 
 
 class Rule(_Model):
@@ -134,9 +123,11 @@ class Rule(_Model):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     alert: AlertMatch | None = None
     prometheus: list[PromCondition] = Field(default_factory=list)
-    cooldown: str | float | None = None
-    max_rollbacks: int | None = Field(None, alias="max-rollbacks", ge=1)
-    window: str | float | None = None
+    cooldown: _OptionalDuration = None
+    max_rollbacks: int | None = Field(
+        None, validation_alias=_key("maxRollbacks", "max-rollbacks"), ge=1
+    )
+    window: _OptionalDuration = None
 
     @model_validator(mode="after")
     def _one_signal(self) -> Rule:
@@ -152,7 +143,7 @@ class Rule(_Model):
         return Limits.model_validate(
             {
                 "cooldown": defaults.cooldown_seconds if self.cooldown is None else self.cooldown,
-                "max-rollbacks": self.max_rollbacks or defaults.max_rollbacks,
+                "maxRollbacks": self.max_rollbacks or defaults.max_rollbacks,
                 "window": defaults.window_seconds if self.window is None else self.window,
             }
         )
@@ -174,71 +165,17 @@ class RulesFile(_Model):
         return self
 
 
-def _line_of(data: Any, loc: Sequence[str | int]) -> int | None:
-    """The 1-based line of the deepest key of ``loc`` found in ruamel's round-trip data."""
-    line: int | None = None
-    node = data
-    for key in loc:
-        lc = getattr(node, "lc", None)
-        try:
-            if isinstance(key, int) and isinstance(node, list):
-                if lc is not None:
-                    line = lc.item(key)[0] + 1
-                node = node[key]
-            elif isinstance(node, dict) and key in node:
-                if lc is not None:
-                    line = lc.key(key)[0] + 1
-                node = node[key]
-            else:
-                break
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
+KIND = loader.Kind("rollback rules file", "rules", "docs/rollback.md")
 
 
 def parse_rules(text: str, *, source: str) -> RulesFile:
     """Parse a rules file; every problem is listed with its file:line (exit 2)."""
-    yaml = YAML(typ="rt")
-    try:
-        data = yaml.load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise errors.ConfigError(f"not valid YAML: {exc}", source=where) from exc
-    if not isinstance(data, dict):
-        raise errors.ConfigError(
-            "expected a mapping with `rules:`",
-            source=source,
-            hint="See examples/rollback-rules.yaml.",
-        )
-    try:
-        return RulesFile.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        first_line: int | None = None
-        for err in exc.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-            line = _line_of(data, loc)
-            first_line = first_line or line
-            where = f"{source}:{line}" if line else source
-            dotted = ".".join(str(p) for p in loc) or "(top)"
-            problems.append(f"{where}: {dotted}: {err['msg']}")
-        raise errors.ConfigError(
-            "invalid rollback rules:\n" + "\n".join(problems),
-            source=f"{source}:{first_line}" if first_line else source,
-            hint="See examples/rollback-rules.yaml and docs/rollback.md for the format.",
-        ) from exc
+    return loader.load_text(RulesFile, text, kind=KIND, source=source)
 
 
 def load_rules(path: Path) -> RulesFile:
     """Read and parse a rules file (exit 2 when missing or invalid)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise errors.InputError(
-            f"cannot read the rules file: {exc.strerror}", source=str(path)
-        ) from exc
-    return parse_rules(text, source=str(path))
+    return loader.load_file(RulesFile, path, kind=KIND, flag="--rules")
 
 
 @dataclass(frozen=True)
@@ -290,7 +227,7 @@ def decide(
             rule.name,
             "limit",
             f"{rule.name} matched ({evidence}) but it already rolled back {len(in_window)} "
-            f"time(s) within {int(limits.window_seconds)}s (max-rollbacks "
+            f"time(s) within {int(limits.window_seconds)}s (maxRollbacks "
             f"{limits.max_rollbacks}); a person must look",
         )
     return WatchDecision(rule.name, "rollback", f"{rule.name} matched: {evidence}")

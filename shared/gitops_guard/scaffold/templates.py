@@ -228,6 +228,7 @@ SLO = """\
 # process_resident_memory_bytes) with an `app` label: rename them to what @APP@
 # exports, then check the file offline:
 #   gitops-guard slo-gate --check --config .gitops-guard/@APP@/slo.yaml
+version: 1
 name: @APP@
 description: Production gate of @APP@ after a deploy.
 variables:
@@ -296,7 +297,7 @@ RULES = """\
 version: 1
 defaults:
   cooldown: 30m
-  max-rollbacks: 1
+  maxRollbacks: 1
   window: 24h
 rules:
   - name: availability-fast-burn

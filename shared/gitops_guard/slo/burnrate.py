@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gitops_guard.slo import criteria
+from gitops_guard import durations
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ LABEL = "burn_window"
 
 
 def _ratio(errors: str, total: str, seconds: float) -> str:
-    rng = criteria.format_duration(seconds)
+    rng = durations.format_duration(seconds)
     return f"((sum(rate({errors}[{rng}])) or vector(0)) / sum(rate({total}[{rng}])))"
 
 
@@ -64,8 +64,8 @@ def promql(*, errors: str, total: str, target: float, windows: Sequence[Window])
         # (a < b) or b is min(a, b) for label-less single series; NaN compares false.
         pair_min = f"(({long_burn} < {short_burn}) or {short_burn})"
         name = (
-            f"{criteria.format_duration(window.long_seconds)}/"
-            f"{criteria.format_duration(window.short_seconds)}"
+            f"{durations.format_duration(window.long_seconds)}/"
+            f"{durations.format_duration(window.short_seconds)}"
         )
         parts.append(
             f'label_replace({pair_min} / {_number(window.factor)}, "{LABEL}", "{name}", "", "")'

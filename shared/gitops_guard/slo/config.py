@@ -3,8 +3,9 @@
 The keys are the contract documented in ``docs/slo-gate.md``::
 
     name, description, variables,
-    analysis{duration, interval, initialDelay, failureLimit, consecutiveErrorLimit,
-             minRequests{query, value}},
+    analysis{duration, interval, initialDelay, failureLimit, failureLimitMode,
+             consecutiveErrorLimit, inconclusiveLimit, consecutiveSuccessLimit,
+             allowOverlap, minRequests{query, value}},
     scoring{pass, warn},
     objectives[{name, description, query | burnRate{target, errors, total, windows},
                 baseline, pass, warn, key, weight, unit, window}]
@@ -22,28 +23,25 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    ValidationError,
+    PrivateAttr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from gitops_guard import errors
+from gitops_guard import config as loader
+from gitops_guard import durations, errors
 from gitops_guard.slo import burnrate, criteria
 
 DOCS = "docs/slo-gate.md"
 
 
-def _criteria_list(value: object) -> object:
+def _criteria_list(value: object) -> tuple[criteria.Criterion, ...]:
     if value is None:
         return ()
     if isinstance(value, criteria.Criterion):
@@ -63,13 +61,65 @@ def _criteria_list(value: object) -> object:
     return tuple(parsed)
 
 
-Duration = Annotated[float, BeforeValidator(criteria.parse_duration)]
-"""Seconds, written as a Prometheus duration (``30s``, ``10m``)."""
-Criteria = Annotated[tuple[criteria.Criterion, ...], BeforeValidator(_criteria_list)]
+def _criteria_sets(value: object) -> object:
+    """``">= 1"`` or a list (all must hold), or Keptn's sets ``[{criteria: [...]}, ...]`` (OR)."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if items and all(isinstance(item, tuple) for item in items):
+        return tuple(_criteria_list(item) for item in items)  # already parsed sets
+    mappings = [item for item in items if isinstance(item, Mapping)]
+    if not mappings:
+        parsed = _criteria_list(items)
+        return (parsed,) if parsed else ()
+    if len(mappings) != len(items):
+        raise ValueError(
+            "write either criteria strings (all must hold) or a list of "
+            "{criteria: [...]} sets (any set may hold), not both in one list"
+        )
+    sets = []
+    for item in mappings:
+        if set(item) != {"criteria"}:
+            extra = ", ".join(sorted(str(k) for k in item if k != "criteria")) or "none"
+            raise ValueError(
+                "each criteria set is a mapping with one key, 'criteria' "
+                f"(a list of criteria that must all hold); other keys: {extra}"
+            )
+        crits = _criteria_list(item["criteria"])
+        if not crits:
+            raise ValueError("a criteria set needs at least one criterion")
+        sets.append(crits)
+    return tuple(sets)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+Duration = loader.Duration
+"""Seconds, written as a Prometheus duration (``30s``, ``10m``) or a number."""
+_CRITERION_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^\s*(<=|>=|==|!=|<|>|=)",
+    "description": "An operator and a number: '>= 0.995', '<= +10%', '< 500ms' (quote it).",
+}
+_CRITERIA_SCHEMA: dict[str, Any] = {
+    "anyOf": [_CRITERION_SCHEMA, {"type": "array", "items": _CRITERION_SCHEMA}]
+}
+_SET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"criteria": _CRITERIA_SCHEMA},
+    "required": ["criteria"],
+    "additionalProperties": False,
+    "description": "Keptn's criteria set: all of its criteria must hold.",
+}
+CriteriaSets = Annotated[
+    tuple[tuple[criteria.Criterion, ...], ...],
+    BeforeValidator(_criteria_sets),
+    WithJsonSchema(
+        {"anyOf": [*_CRITERIA_SCHEMA["anyOf"], {"type": "array", "items": _SET_SCHEMA}]}
+    ),
+]
+"""Criteria sets: the objective holds when every criterion of any one set holds."""
+
+
+_Model = loader.Model
 
 
 class MinRequests(_Model):
@@ -87,11 +137,23 @@ class Analysis(_Model):
     duration_seconds: Duration | None = Field(default=None, alias="duration")
     """Live mode: keep measuring this long. ``None`` (the default) measures once."""
     interval_seconds: Duration = Field(default=30.0, alias="interval", gt=0)
-    """Seconds between measurements in live mode; 30s matches a common scrape interval."""
+    """Seconds between measurements in live mode; 30s matches a common scrape interval.
+    Widened to the longest query window unless ``allow_overlap`` (see ``slo.live``)."""
     initial_delay_seconds: Duration = Field(default=0.0, alias="initialDelay")
     """Seconds to wait before the first measurement, so that new pods are scraped."""
     failure_limit: int = Field(default=0, alias="failureLimit", ge=0)
-    """Consecutive failed measurements of a key objective tolerated; one more stops with fail."""
+    """Failed measurements of a key objective tolerated; one more stops with fail."""
+    failure_limit_mode: Literal["consecutive", "total"] = Field(
+        default="consecutive", alias="failureLimitMode"
+    )
+    """How failures are counted: ``consecutive`` (a success resets) or ``total`` (Argo Rollouts)."""
+    inconclusive_limit: int | None = Field(default=None, alias="inconclusiveLimit", ge=0)
+    """Inconclusive measurements (no data, too little traffic) of a key objective tolerated
+    in total before stopping as inconclusive; ``None``: never stop early for them."""
+    consecutive_success_limit: int = Field(default=0, alias="consecutiveSuccessLimit", ge=0)
+    """Stop early once this many consecutive measurements passed or warned; 0: off."""
+    allow_overlap: bool = Field(default=False, alias="allowOverlap")
+    """Measure every ``interval`` even when query windows are longer (dependent measurements)."""
     consecutive_error_limit: int = Field(default=4, alias="consecutiveErrorLimit", ge=0)
     """Consecutive query errors tolerated per objective (Argo Rollouts' default: 4)."""
     min_requests: MinRequests | None = Field(default=None, alias="minRequests")
@@ -153,7 +215,17 @@ class BurnRate(_Model):
         )
 
 
+def _range_seconds(text: str) -> float:
+    # Display only: a range PromQL accepts (``[20y]``) must never fail the report.
+    try:
+        return durations.parse_duration(text, maximum=float("inf"))
+    except durations.DurationError:
+        return 0.0
+
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_RANGES = re.compile(r"\[(\d+(?:ms|[smhdwy])[0-9smhdwy]*)(?::[^\]]*)?\]")
+"""Range selectors and subqueries (``[5m]``, ``[1h30m:1m]``) in PromQL."""
 
 
 class Objective(_Model):
@@ -166,10 +238,10 @@ class Objective(_Model):
     burn_rate: BurnRate | None = Field(default=None, alias="burnRate")
     baseline: str | None = None
     """PromQL measuring the old version (or the other colour), for relative criteria."""
-    pass_criteria: Criteria = Field(default=(), alias="pass")
-    """All must hold to pass. Without any, the objective is informational (not scored)."""
-    warn_criteria: Criteria = Field(default=(), alias="warn")
-    """All must hold to warn when pass does not hold; otherwise the objective fails."""
+    pass_sets: CriteriaSets = Field(default=(), alias="pass")
+    """All of one set must hold to pass. Without any, the objective is informational."""
+    warn_sets: CriteriaSets = Field(default=(), alias="warn")
+    """All of one set must hold to warn when pass does not hold; otherwise it fails."""
     key: bool = False
     """A failing key objective fails the gate; a key objective without data makes it
     inconclusive."""
@@ -201,7 +273,15 @@ class Objective(_Model):
             raise ValueError("write exactly one of 'query' (PromQL) or 'burnRate' (an SLO target)")
         if self.query is not None and not self.query.strip():
             raise ValueError("'query' is empty")
-        relative = [c.text for c in (*self.pass_criteria, *self.warn_criteria) if c.needs_baseline]
+        every = (*self.pass_criteria, *self.warn_criteria)
+        relative = [c.text for c in every if c.needs_baseline]
+        unsigned = [c.text for c in every if c.unsigned_percent]
+        if unsigned and self.baseline:
+            raise ValueError(
+                f"the unsigned percentage {', '.join(unsigned)} is ambiguous next to a "
+                "'baseline': here it is absolute (0.1 for 10%), in Keptn relative. Write "
+                "'<= +10%' for relative to the baseline, or '<= 0.1' for absolute"
+            )
         if relative and not self.baseline:
             raise ValueError(
                 f"the relative criteria {', '.join(relative)} need a 'baseline' query "
@@ -210,6 +290,24 @@ class Objective(_Model):
         if self.warn_criteria and not self.pass_criteria:
             raise ValueError("'warn' needs 'pass' too")
         return self
+
+    @property
+    def pass_criteria(self) -> tuple[criteria.Criterion, ...]:
+        """Every pass criterion of every set, in the order written."""
+        return tuple(c for s in self.pass_sets for c in s)
+
+    @property
+    def warn_criteria(self) -> tuple[criteria.Criterion, ...]:
+        """Every warn criterion of every set, in the order written."""
+        return tuple(c for s in self.warn_sets for c in s)
+
+    @property
+    def range_seconds(self) -> float | None:
+        """The longest ``[range]`` of the query and baseline (None for burn-rate objectives)."""
+        if self.burn_rate is not None:
+            return None
+        found = _RANGES.findall(f"{self.query or ''} {self.baseline or ''}")
+        return max((_range_seconds(r) for r in found), default=None) or None
 
     @property
     def promql(self) -> str:
@@ -229,17 +327,19 @@ class Objective(_Model):
             return self.window
         if self.burn_rate is not None:
             return ", ".join(
-                f"{criteria.format_duration(w.long_seconds)}/"
-                f"{criteria.format_duration(w.short_seconds)} x{w.factor:g}"
+                f"{durations.format_duration(w.long_seconds)}/"
+                f"{durations.format_duration(w.short_seconds)} x{w.factor:g}"
                 for w in self.burn_rate.windows
             )
-        ranges = re.findall(r"\[(\d+[smhdwy][0-9smhdwy]*)(?::[^\]]*)?\]", self.promql)
-        return max(ranges, key=criteria.parse_duration) if ranges else None
+        ranges = _RANGES.findall(self.promql)
+        return max(ranges, key=_range_seconds) if ranges else None
 
 
 class SloConfig(_Model):
     """A whole SLO file after ``${var}`` substitution."""
 
+    version: Literal[1] = 1
+    """The file format's version; absent means 1."""
     name: str = Field(min_length=1)
     description: str = ""
     variables: dict[str, str] = Field(default_factory=dict)
@@ -273,89 +373,67 @@ class SloConfig(_Model):
             )
         return value
 
+    _query_lines: dict[str, int] = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr(default="")
+
     @property
     def live(self) -> bool:
         return bool(self.analysis.duration_seconds)
 
+    @property
+    def queries(self) -> tuple[str, ...]:
+        """Every PromQL the gate sends for this file (traffic guard, objectives, baselines)."""
+        return tuple(query for _, query in _queries(self))
+
+    def where(self, promql: str) -> str:
+        """``FILE:LINE`` of the key holding ``promql`` (the file alone when unknown)."""
+        line = self._query_lines.get(promql)
+        if not self._source:
+            return f"line {line}" if line else ""
+        return f"{self._source}:{line}" if line else self._source
+
 
 # --------------------------------------------------------------------- loading
+KIND = loader.Kind(
+    "SLO file",
+    "slo",
+    DOCS,
+    syntax_hint="Quote criteria that start with '>' (pass: '>= 0.995').",
+)
 _VAR = re.compile(r"\$\$|\$\{([^}]*)\}")
-Path_ = tuple[str | int, ...]
 
 
-class _Problems:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.items: list[tuple[int | None, str]] = []
-
-    def add(self, line: int | None, text: str) -> None:
-        self.items.append((line, text))
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        first = min((line for line, _ in self.items if line), default=None)
-        count = len(self.items)
-        lines = [
-            f"  {self.source}:{line}: {text}" if line else f"  {self.source}: {text}"
-            for line, text in sorted(self.items, key=lambda it: it[0] or 0)
-        ]
-        raise errors.ConfigError(
-            f"the SLO file is invalid ({count} problem{'s' if count > 1 else ''}):\n"
-            + "\n".join(lines),
-            source=f"{self.source}:{first}" if first else self.source,
-            hint=f"Fix each line above; {DOCS} describes every key.",
-        )
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _plain(
+def _substitute_all(
     node: Any,
-    path: Path_,
-    lines: dict[Path_, int],
-    variables: Mapping[str, str] | None,
-    problems: _Problems,
-    line: int,
+    loc: loader.Loc,
+    doc: loader.Document,
+    variables: Mapping[str, str],
+    problems: loader.Problems,
 ) -> Any:
-    """Convert ruamel nodes to plain data, record line numbers, substitute ``${var}``."""
-    if isinstance(node, CommentedMap):
-        out: dict[str, Any] = {}
-        for key in node:
-            key_line = node.lc.key(key)[0] + 1
-            key_path: Path_ = (*path, str(key))
-            lines[key_path] = key_line
-            if not path and key == "variables":
-                out[str(key)] = _plain(
-                    node[key], (*path, str(key)), lines, None, problems, key_line
-                )
-            else:
-                out[str(key)] = _plain(
-                    node[key], (*path, str(key)), lines, variables, problems, key_line
-                )
-        return out
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, item in enumerate(node):
-            item_line = node.lc.item(index)[0] + 1
-            item_path: Path_ = (*path, index)
-            lines[item_path] = item_line
-            items.append(_plain(item, (*path, index), lines, variables, problems, item_line))
-        return items
-    if isinstance(node, str) and variables is not None and "$" in node:
-        return _substitute(str(node), path, variables, problems, line)
-    if isinstance(node, str):
-        return str(node)
+    """``node`` with ``${var}`` replaced in every string (``$$`` is a literal ``$``)."""
+    if isinstance(node, dict):
+        return {
+            key: value
+            if not loc and key == "variables"
+            else _substitute_all(value, (*loc, key), doc, variables, problems)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [
+            _substitute_all(item, (*loc, index), doc, variables, problems)
+            for index, item in enumerate(node)
+        ]
+    if isinstance(node, str) and "$" in node:
+        return _substitute(node, loc, variables, problems, doc.line_of(loc))
     return node
 
 
 def _substitute(
-    text: str, path: Path_, variables: Mapping[str, str], problems: _Problems, line: int
+    text: str,
+    path: loader.Loc,
+    variables: Mapping[str, str],
+    problems: loader.Problems,
+    line: int | None,
 ) -> str:
     def replace(match: re.Match[str]) -> str:
         if match[0] == "$$":
@@ -366,7 +444,7 @@ def _substitute(
         known = ", ".join(sorted(variables)) or "none"
         problems.add(
             line,
-            f"{_dotted(path)}: unknown variable ${{{name}}} (defined: {known}); "
+            f"{loader.dotted(path)}: unknown variable ${{{name}}} (defined: {known}); "
             f"add it under 'variables:' or pass --var {name}=VALUE",
         )
         return match[0]
@@ -374,29 +452,39 @@ def _substitute(
     return _VAR.sub(replace, text)
 
 
-def _line_for(loc: Sequence[str | int], lines: Mapping[Path_, int]) -> int | None:
-    path = tuple(loc)
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return None
+def _queries(cfg: SloConfig) -> list[tuple[loader.Loc, str]]:
+    """Every PromQL of the file with the location of the key that holds it."""
+    out: list[tuple[loader.Loc, str]] = []
+    if cfg.analysis.min_requests is not None:
+        out.append((("analysis", "minRequests", "query"), cfg.analysis.min_requests.query))
+    for index, objective in enumerate(cfg.objectives):
+        if objective.query is not None:
+            out.append((("objectives", index, "query"), objective.query))
+        else:
+            out.append((("objectives", index, "burnRate"), objective.promql))
+        if objective.baseline:
+            out.append((("objectives", index, "baseline"), objective.baseline))
+    return out
 
 
-def _clean_loc(loc: Sequence[str | int], lines: Mapping[Path_, int]) -> tuple[str | int, ...]:
-    # pydantic adds union/function tags (e.g. 'function-before[...]') to locations.
-    out: list[str | int] = []
-    for part in loc:
-        candidate = (*out, part)
-        if (
-            isinstance(part, int)
-            or candidate in lines
-            or not str(part).startswith(
-                ("function-", "tagged-union", "list[", "tuple[", "str", "float", "int")
+def _check_promql(cfg: SloConfig, doc: loader.Document, problems: loader.Problems) -> None:
+    """Parse every query offline; a query that does not parse is a problem at its line."""
+    for loc, query in _queries(cfg):
+        error = promql_error(query)
+        if error is not None:
+            problems.add(
+                doc.line_of(loc),
+                f"{loader.dotted(loc)}: not valid PromQL: {error} (query: {_short(query)})",
             )
-        ):
-            out.append(part)
-    return tuple(out)
+
+
+def _short(query: str) -> str:
+    flat = " ".join(query.split())
+    return flat if len(flat) <= 120 else flat[:117] + "..."
+
+
+promql_error = loader.promql_error
+"""Why a query is not PromQL, or None (see :func:`gitops_guard.config.promql_error`)."""
 
 
 def parse_overrides(pairs: Sequence[str], *, source: str = "--var") -> dict[str, str]:
@@ -414,70 +502,46 @@ def parse_overrides(pairs: Sequence[str], *, source: str = "--var") -> dict[str,
     return out
 
 
-def load_text(
-    text: str, *, source: str = "slo.yaml", overrides: Mapping[str, str] | None = None
+def _build(
+    doc: loader.Document, problems: loader.Problems, overrides: Mapping[str, str] | None
 ) -> SloConfig:
-    """Parse and validate SLO file text; ``source`` names it in messages."""
-    problems = _Problems(source)
-    yaml = YAML(typ="rt")
-    try:
-        tree = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problems.add(
-            line,
-            f"not valid YAML: {exc.problem or exc}. Quote criteria that start with '>' "
-            "(pass: '>= 0.995').",
-        )
-        problems.raise_if_any()
-        raise AssertionError("unreachable") from exc
-    except YAMLError as exc:
-        problems.add(None, f"not valid YAML: {exc}")
-        problems.raise_if_any()
-        raise AssertionError("unreachable") from exc
-    if not isinstance(tree, CommentedMap):
+    data = doc.data
+    if not problems and not isinstance(data, dict):
         problems.add(1, "the SLO file must be a mapping with 'name' and 'objectives'")
-        problems.raise_if_any()
-    raw_vars = tree.get("variables") if isinstance(tree, CommentedMap) else None
+    problems.raise_if_any()
+    assert isinstance(data, dict)
+    raw_vars = data.get("variables")
     variables: dict[str, str] = {}
     if isinstance(raw_vars, Mapping):
         variables = {str(k): str(v) for k, v in raw_vars.items()}
     variables.update(overrides or {})
-    lines: dict[Path_, int] = {}
-    data = _plain(tree, (), lines, variables, problems, 1)
-    if isinstance(data, dict) and (overrides or "variables" in data):
-        data["variables"] = variables
-    try:
-        config = SloConfig.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = _clean_loc(err["loc"], lines)
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = f"unknown key '{loc[-1]}'; see {DOCS} for the keys this level takes"
-            elif err["type"] == "missing":
-                message = f"'{loc[-1]}' is required"
-            problems.add(_line_for(loc, lines) or 1, f"{_dotted(loc)}: {message}")
-        problems.raise_if_any()
-        raise AssertionError("unreachable") from exc
+    substituted = _substitute_all(data, (), doc, variables, problems)
+    if overrides or "variables" in substituted:
+        substituted["variables"] = variables
+    cfg = loader.validate(SloConfig, doc, problems, data=substituted)
+    if cfg is not None:
+        _check_promql(cfg, doc, problems)
     problems.raise_if_any()
-    return config
+    assert cfg is not None
+    cfg._source = problems.source
+    for loc, query in _queries(cfg):
+        line = doc.line_of(loc)
+        if line is not None:
+            cfg._query_lines.setdefault(query, line)
+    return cfg
+
+
+def load_text(
+    text: str, *, source: str = "slo.yaml", overrides: Mapping[str, str] | None = None
+) -> SloConfig:
+    """Parse and validate SLO file text; ``source`` names it in messages."""
+    problems = loader.Problems(source, KIND)
+    doc = loader.read_text(text, problems)
+    return _build(doc, problems, overrides)
 
 
 def load(path: str | Path, *, overrides: Mapping[str, str] | None = None) -> SloConfig:
     """Read and validate an SLO file; every problem is listed in one ConfigError (exit 2)."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise errors.ConfigError(
-            f"the SLO file {file} does not exist",
-            source="--config",
-            hint="Pass the path of your slo.yaml relative to the working directory.",
-        ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.ConfigError(
-            f"cannot read the SLO file {file}: {exc}", source="--config"
-        ) from exc
-    return load_text(text, source=str(path), overrides=overrides)
+    problems = loader.Problems(str(path), KIND)
+    doc = loader.read_file(path, problems, flag="--config")
+    return _build(doc, problems, overrides)

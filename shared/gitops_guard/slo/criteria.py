@@ -9,9 +9,20 @@ A criterion is an operator, a number and an optional unit::
     <= +10%         signed percentage: relative to the baseline, at most 10% above it
     >= -5%          at least 95% of the baseline
     <= +0.002       signed number: baseline plus 0.002
+    = 0             Keptn's equality, the same as ``== 0``
 
-Durations (``analysis.duration`` and friends) use Prometheus's syntax: ``90s``,
-``10m``, ``1h30m``, ``500ms``, or a bare number of seconds.
+An unsigned percentage is absolute (``<= 99.5%`` is 0.995), unlike Keptn, where
+every percentage is relative; :attr:`Criterion.unsigned_percent` lets the SLO
+file refuse it where both readings are plausible (an objective with a baseline).
+
+A list of criteria holds when all hold; Keptn's criteria sets combine lists with
+OR (:func:`check_any`). Checks are three-valued: a relative criterion without its
+baseline is ``None`` (unknown), so that a breached absolute criterion still
+decides (``check_all`` is False as soon as one criterion is False).
+
+Durations (``analysis.duration`` and friends) use the one grammar of
+:mod:`gitops_guard.durations` (Prometheus's: ``90s``, ``10m``, ``1h30m``, ``500ms``,
+or a bare number of seconds).
 
 This module is pure: it parses text and compares numbers, nothing else.
 """
@@ -25,7 +36,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-Operator = Literal["<", "<=", ">", ">=", "==", "!="]
+from gitops_guard import durations
+
+Operator = Literal["<", "<=", ">", ">=", "==", "!=", "="]
 Relative = Literal["absolute", "percent", "delta"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -35,6 +48,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     "==": operator.eq,
     "!=": operator.ne,
+    "=": operator.eq,
 }
 
 UNITS: dict[str, float] = {
@@ -55,13 +69,13 @@ UNITS: dict[str, float] = {
 """Unit suffixes a criterion may carry, and the factor to the base unit (seconds, bytes)."""
 
 _CRITERION = re.compile(
-    r"^\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<sign>[+-])?\s*"
+    r"^\s*(?P<op><=|>=|==|!=|<|>|=)\s*(?P<sign>[+-])?\s*"
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\s*"
     r"(?P<unit>%|[A-Za-z]+)?\s*$"
 )
 
 CRITERION_HELP = (
-    "A criterion is an operator (<, <=, >, >=, ==, !=) and a number with an optional unit, "
+    "A criterion is an operator (<, <=, >, >=, ==, =, !=) and a number with an optional unit, "
     "e.g. '>= 0.995', '< 500ms', '<= 99.5%'; a signed value is relative to the baseline: "
     "'<= +10%' (percent) or '<= +0.002' (difference)."
 )
@@ -80,6 +94,17 @@ class Criterion:
     @property
     def needs_baseline(self) -> bool:
         return self.relative != "absolute"
+
+    @property
+    def unsigned_percent(self) -> bool:
+        """Written as an unsigned percentage (``<= 10%``): absolute here, relative in Keptn."""
+        return self.relative == "absolute" and self.text.rstrip().endswith("%")
+
+    def check(self, value: float, baseline: float | None = None) -> bool | None:
+        """Like :meth:`holds`, but ``None`` when a relative criterion has no baseline."""
+        if self.needs_baseline and baseline is None:
+            return None
+        return self.holds(value, baseline)
 
     def threshold(self, baseline: float | None) -> float:
         """The absolute value the measurement is compared with."""
@@ -112,6 +137,50 @@ class Criterion:
         return self.text
 
 
+CriteriaSet = tuple[Criterion, ...]
+"""Criteria that must all hold (one Keptn ``criteria:`` list)."""
+
+
+def check_all(crits: CriteriaSet, value: float, baseline: float | None = None) -> bool | None:
+    """AND, three-valued: False if one is False, None if one is unknown, else True."""
+    results = [c.check(value, baseline) for c in crits]
+    if False in results:
+        return False
+    if None in results:
+        return None
+    return True
+
+
+def check_any(
+    sets: tuple[CriteriaSet, ...], value: float, baseline: float | None = None
+) -> bool | None:
+    """OR over criteria sets, three-valued: True if one holds, None if one is unknown."""
+    results = [check_all(s, value, baseline) for s in sets]
+    if True in results:
+        return True
+    if None in results:
+        return None
+    return False
+
+
+def describe_sets(
+    sets: tuple[CriteriaSet, ...], baseline: float | None = None, unit: str = ""
+) -> str:
+    """``>= 0.99 and < 1`` for one set; ``(< 1000 and <= +10%) or < 600`` for several."""
+    parts = [" and ".join(c.describe(baseline, unit) for c in s) for s in sets]
+    if len(parts) == 1:
+        return parts[0]
+    return " or ".join(f"({p})" if len(s) > 1 else p for p, s in zip(parts, sets, strict=True))
+
+
+def text_of_sets(sets: tuple[CriteriaSet, ...]) -> str:
+    """The criteria as written: ``>= 0.99 and < 1``, ``(a and b) or c``."""
+    parts = [" and ".join(c.text for c in s) for s in sets]
+    if len(parts) == 1:
+        return parts[0]
+    return " or ".join(f"({p})" if len(s) > 1 else p for p, s in zip(parts, sets, strict=True))
+
+
 def parse(text: str) -> Criterion:
     """Parse one criterion; ``ValueError`` says what is wrong and shows the syntax."""
     match = _CRITERION.match(text)
@@ -141,59 +210,9 @@ def parse(text: str) -> Criterion:
     return Criterion(op=op, number=number, relative=relative, text=text.strip())  # type: ignore[arg-type]
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
-_DURATION_SECONDS = {
-    "ms": 0.001,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 604800.0,
-    "y": 31536000.0,
-}
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from ``"1h30m"``, ``"500ms"``, ``"45"`` or a number; ``ValueError`` otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as '30s' or '10m', got {value!r}")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        text = str(value).strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            pos = 0
-            seconds = 0.0
-            for match in _DURATION_PART.finditer(text):
-                if match.start() != pos:
-                    break
-                seconds += float(match[1]) * _DURATION_SECONDS[match[2]]
-                pos = match.end()
-            if pos != len(text) or not text:
-                raise ValueError(
-                    f"cannot read duration {value!r}; write it like '30s', '10m', '1h30m' "
-                    "or '500ms'"
-                ) from None
-    if seconds < 0 or not math.isfinite(seconds):
-        raise ValueError(f"a duration must be zero or positive, got {value!r}")
-    return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """The Prometheus duration for ``seconds``: ``3600`` -> ``1h``, ``90`` -> ``1m30s``."""
-    if seconds <= 0:
-        return "0s"
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    rest = round(seconds)
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            out += f"{rest // size}{unit}"
-            rest %= size
-    return out
+# The one duration grammar lives in gitops_guard.durations; these names stay for callers.
+parse_duration = durations.parse_duration
+format_duration = durations.format_duration
 
 
 def format_number(value: float | None) -> str:

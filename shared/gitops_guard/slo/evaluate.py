@@ -6,9 +6,15 @@ Rules:
 * a query error -> ``error`` (no evidence either), never a pass;
 * each series is judged on its own; NaN or +/-Inf -> ``no-data`` for that series;
 * a relative criterion needs the baseline's value: the baseline series with the
-  same labels, or the only baseline series; without one -> ``no-data``;
-* pass criteria all hold -> ``pass``; else warn criteria all hold -> ``warn``;
-  else ``fail``; no pass criteria at all -> ``info`` (measured, not judged);
+  same labels, or the only baseline series; without one it is *unknown*;
+* ``pass`` and ``warn`` are criteria sets: a set holds when all its criteria hold,
+  ``pass`` holds when any of its sets holds (Keptn's AND within a set, OR across);
+* pass holds -> ``pass``; else warn holds -> ``warn``; else ``fail``; no pass
+  criteria at all -> ``info`` (measured, not judged);
+* unknown criteria decide nothing, known ones still do: a breached absolute
+  criterion fails the series without a baseline (``<= +20%`` and ``< 500`` with
+  1011 and no baseline -> ``fail``); whatever the baseline could still change
+  -> ``no-data`` (never a pass without the baseline);
 * the objective takes the worst series' state (fail > no data > warn > pass) and
   its reason names that series' labels.
 
@@ -47,58 +53,69 @@ def _baseline_for(
     return value, None
 
 
-def _all_hold(crits: Sequence[criteria.Criterion], value: float, baseline: float | None) -> bool:
-    return all(c.holds(value, baseline) for c in crits)
-
-
-def _describe(crits: Sequence[criteria.Criterion], baseline: float | None, unit: str = "") -> str:
-    return " and ".join(c.describe(baseline, unit) for c in crits)
+def _reference(
+    sets: Sequence[criteria.CriteriaSet], value: float, base: float | None, state: models.State
+) -> float | None:
+    """The threshold a series is reported against: the set it met, or what it breached."""
+    every = [c for crits in sets for c in crits]
+    if state == "pass":
+        held = next(s for s in sets if criteria.check_all(s, value, base) is True)
+        return held[0].threshold(base)
+    breached = [c for c in every if c.check(value, base) is False]
+    known = breached or [c for c in every if not c.needs_baseline or base is not None]
+    return known[0].threshold(base) if known else None
 
 
 def judge_series(
     objective: config.Objective, sample: models.Sample, baseline: models.QueryOutcome | None
 ) -> models.SeriesResult:
-    """One series against the objective's criteria."""
+    """One series against the objective's criteria sets (three-valued, see the module doc)."""
     value = sample.value
-    needs_baseline = any(
-        c.needs_baseline for c in (*objective.pass_criteria, *objective.warn_criteria)
-    )
     base, why_not = _baseline_for(sample.labels, baseline)
     where = sample.describe()
     unit = objective.unit
+    passes, warns = objective.pass_sets, objective.warn_sets
 
     def shown(number: float | None) -> str:
         return criteria.format_value(number, unit)
+
+    def told(sets: Sequence[criteria.CriteriaSet]) -> str:
+        return criteria.describe_sets(tuple(sets), base, unit)
 
     if not math.isfinite(value):
         return models.SeriesResult(
             sample.labels, value, base, None, "no-data", f"{where} is {_fmt(value)}: no data"
         )
-    if needs_baseline and base is None:
-        return models.SeriesResult(
-            sample.labels, value, None, None, "no-data", f"{where}: {why_not or 'no baseline'}"
-        )
-    if not objective.pass_criteria:
+    if not passes:
         return models.SeriesResult(
             sample.labels, value, base, None, "info", f"{where} = {shown(value)} (not judged)"
         )
-    threshold = objective.pass_criteria[0].threshold(base)
-    if _all_hold(objective.pass_criteria, value, base):
+    passed = criteria.check_any(passes, value, base)
+    warned = criteria.check_any(warns, value, base) if warns else False
+    missing = why_not or "no baseline"
+    if passed is True:
         state: models.State = "pass"
-        reason = f"{where} = {shown(value)} meets {_describe(objective.pass_criteria, base, unit)}"
-    elif objective.warn_criteria and _all_hold(objective.warn_criteria, value, base):
+        reason = f"{where} = {shown(value)} meets {told(passes)}"
+    elif passed is False and warned is True:
         state = "warn"
+        reason = f"{where} = {shown(value)} misses {told(passes)} but meets warn {told(warns)}"
+    elif passed is False and warned is False:
+        state = "fail"
+        reason = f"{where} = {shown(value)} breaches {told(passes)}"
+        if warns:
+            reason += f" and warn {told(warns)}"
+        if base is None and baseline is not None:
+            reason += f" whatever the baseline ({missing})"
+    elif passed is False:
+        state = "no-data"
         reason = (
-            f"{where} = {shown(value)} misses {_describe(objective.pass_criteria, base, unit)} "
-            f"but meets warn {_describe(objective.warn_criteria, base, unit)}"
+            f"{where} = {shown(value)} breaches {told(passes)}; whether it meets warn "
+            f"{told(warns)} needs the baseline: {missing}"
         )
     else:
-        state = "fail"
-        reason = (
-            f"{where} = {shown(value)} breaches {_describe(objective.pass_criteria, base, unit)}"
-        )
-        if objective.warn_criteria:
-            reason += f" and warn {_describe(objective.warn_criteria, base, unit)}"
+        state = "no-data"
+        reason = f"{where} = {shown(value)}: cannot judge {told(passes)}: {missing}"
+    threshold = _reference(passes, value, base, state)
     return models.SeriesResult(sample.labels, value, base, threshold, state, reason)
 
 
@@ -128,7 +145,7 @@ def evaluate_objective(
         threshold=static_threshold,
         warn_threshold=static_warn,
         baseline_query=objective.baseline,
-        criteria=" and ".join(c.text for c in objective.pass_criteria),
+        criteria=criteria.text_of_sets(objective.pass_sets),
     )
     if outcome.error is not None:
         return replace(empty, state="error", reason=f"query error: {outcome.error}")

@@ -1,11 +1,15 @@
 """Evidence a person can read: the gate's JSON report and its Markdown job summary.
 
 Report (``--report FILE``), top level: ``verdict``, ``score``, ``reason``, ``name``,
-``mode``, ``started_at``, ``ended_at``, ``stopped_early``, ``traffic``,
+``mode``, ``started_at``, ``ended_at``, ``stopped_early``, ``measurement_count``,
+``interval_seconds`` and ``note`` (live mode: the spacing and why it differs from
+``analysis.interval``), ``traffic``,
 ``failed_objectives``, ``no_data_objectives``, ``objectives``. Each objective:
 ``name``, ``key``, ``weight``, ``query`` (as sent), ``baseline_query``,
 ``window``, ``value``, ``threshold``, ``warn_threshold``, ``baseline``,
-``criteria``, ``state``, ``reason``, ``series`` (each judged series),
+``criteria`` (``pass``/``warn``: every criterion; ``pass_any_of``/``warn_any_of``:
+the sets, any of which holds when all its criteria hold), ``state``, ``reason``,
+``series`` (each judged series),
 ``measurements`` (one point per measurement) and ``history`` (the points before a
 single measurement, fetched for the chart; empty in live mode). NaN and infinities are written as
 the strings ``"NaN"``, ``"+Inf"`` and ``"-Inf"``.
@@ -96,6 +100,8 @@ def build_report(
                 "criteria": {
                     "pass": [c.text for c in objective.pass_criteria],
                     "warn": [c.text for c in objective.warn_criteria],
+                    "pass_any_of": [[c.text for c in s] for s in objective.pass_sets],
+                    "warn_any_of": [[c.text for c in s] for s in objective.warn_sets],
                 },
                 "state": r.state,
                 "reason": r.reason,
@@ -119,6 +125,8 @@ def build_report(
             "ended_at": _iso(run.ended_at),
             "stopped_early": run.stopped_early,
             "measurement_count": len(run.measurements),
+            "interval_seconds": run.interval_seconds,
+            "note": run.note,
             "scoring": {
                 "pass": cfg.scoring.pass_percent,
                 "warn": cfg.scoring.warn_percent,
@@ -184,6 +192,8 @@ def summary_markdown(
             f"{_iso(run.ended_at)}" + (" (stopped early)." if run.stopped_early else "."),
             "",
         ]
+        if run.note:
+            head += [f"Note: {run.note}.", ""]
     if run.traffic is not None:
         seen = _fmt(run.traffic.seen)
         head += [
@@ -222,4 +232,5 @@ def summary_markdown(
 def one_line(run: gate.GateRun) -> str:
     """A one-line human summary for the log."""
     v = run.verdict
-    return f"slo-gate {run.name}: {v.verdict} (score {v.score:g}%): {v.reason}"
+    line = f"slo-gate {run.name}: {v.verdict} (score {v.score:g}%): {v.reason}"
+    return f"{line}; {run.note}" if run.note else line

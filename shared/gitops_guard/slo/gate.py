@@ -4,16 +4,14 @@ Once (no ``analysis.duration``, or a fixed evaluation time): every objective is
 queried at one instant and judged; that measurement's verdict is the gate's.
 
 Live mode (``analysis.duration``): wait ``initialDelay``, then measure every
-``interval`` until ``duration`` has passed. It stops early with ``fail`` as soon
-as a key objective has failed more than ``failureLimit`` consecutive
-measurements, and with ``inconclusive`` once a key objective's query has failed
-more than ``consecutiveErrorLimit`` consecutive times. It can only pass at the
-end: the final verdict is decided over each objective's last measurement with
-data (errors within the budget are skipped), where an objective that ever failed
-more than ``failureLimit`` consecutive times counts as failed.
-Measurements taken with too little traffic neither count nor reset failures.
-If Prometheus becomes unreachable after the first measurement, the run stops as
-``inconclusive`` and keeps what it measured; before it, the error propagates.
+interval (``analysis.interval``, widened to the longest query window unless
+``allowOverlap``) until the planned measurements are taken; after each one the
+pure stop rule of :mod:`gitops_guard.slo.live` says whether to measure again,
+stop early (``fail``, ``inconclusive``, or a decided verdict after
+``consecutiveSuccessLimit`` good measurements) or stop and decide over each
+objective's final result. If Prometheus becomes unreachable after the first
+measurement, the run stops as ``inconclusive`` and keeps what it measured;
+before it, the error propagates.
 
 The flow does no I/O itself: it receives ``query`` (PromQL -> samples),
 ``clock`` and ``sleep``, so tests drive it with fakes and no real time passes.
@@ -23,12 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from gitops_guard import errors
-from gitops_guard.slo import config, evaluate, models, verdict
+from gitops_guard.slo import config, evaluate, live, models, verdict
 
 
 class Query(Protocol):
@@ -61,6 +59,10 @@ class GateRun:
     verdict: models.GateVerdict
     stopped_early: bool = False
     traffic: models.TrafficCheck | None = None
+    interval_seconds: float | None = None
+    """Live mode: seconds between measurements (see :func:`live.effective_interval`)."""
+    note: str | None = None
+    """Live mode: why the interval differs from ``analysis.interval``."""
 
 
 def _traffic(
@@ -120,81 +122,37 @@ def _run_live(
     on_measurement: Callable[[models.Measurement], None] | None,
 ) -> GateRun:
     analysis = cfg.analysis
-    assert analysis.duration_seconds is not None
     started = clock()
     if analysis.initial_delay_seconds > 0:
         sleep(analysis.initial_delay_seconds)
-    first = started + timedelta(seconds=analysis.initial_delay_seconds)
-    deadline = first + timedelta(seconds=analysis.duration_seconds)
-    interval = timedelta(seconds=analysis.interval_seconds)
-    names = [o.name for o in cfg.objectives]
-    fails = dict.fromkeys(names, 0)
-    errs = dict.fromkeys(names, 0)
-    tripped: dict[str, int] = {}
-    last_with_data: dict[str, models.ObjectiveResult] = {}
-    last: dict[str, models.ObjectiveResult] = {}
+    seconds, note = live.effective_interval(cfg)
+    interval = timedelta(seconds=seconds)
+    planned = live.planned_measurements(cfg)
     measurements: list[models.Measurement] = []
-    stop: models.GateVerdict | None = None
-    scheduled = first
-
-    def stopped(outcome: models.Verdict, why: str) -> models.GateVerdict:
-        decided = verdict.decide(_final(cfg, last, last_with_data, errs, tripped), cfg.scoring)
-        return replace(decided, verdict=outcome, reason=f"stopped early: {why}")
-
+    scheduled = started + timedelta(seconds=analysis.initial_delay_seconds)
     while True:
         try:
             m = measure(cfg, query, at=None, when=clock(), index=len(measurements))
         except errors.DependencyUnavailable as exc:
             if not measurements:
                 raise
-            stop = stopped(
+            step = live.Step(
+                "stop",
                 "inconclusive",
                 f"Prometheus became unreachable after {len(measurements)} measurements "
                 f"({exc.message})",
+                early=True,
             )
             break
         measurements.append(m)
         if on_measurement:
             on_measurement(m)
-        counted = m.traffic is None or m.traffic.enough
-        for r in m.results:
-            last[r.name] = r
-            if r.state == "error":
-                errs[r.name] += 1
-                continue
-            errs[r.name] = 0
-            last_with_data[r.name] = r
-            if not counted:
-                continue
-            fails[r.name] = fails[r.name] + 1 if r.state == "fail" else 0
-            if fails[r.name] > analysis.failure_limit:
-                tripped[r.name] = max(tripped.get(r.name, 0), fails[r.name])
-        key_names = {o.name for o in cfg.objectives if o.key}
-        key_tripped = [n for n in names if n in key_names and n in tripped]
-        key_errored = [
-            n for n in names if n in key_names and errs[n] > analysis.consecutive_error_limit
-        ]
-        if key_tripped:
-            stop = stopped(
-                "fail",
-                f"key objective {', '.join(key_tripped)} failed "
-                f"{max(tripped[n] for n in key_tripped)} consecutive measurements "
-                f"(failureLimit {analysis.failure_limit})",
-            )
-            break
-        if key_errored:
-            stop = stopped(
-                "inconclusive",
-                f"the query of key objective {', '.join(key_errored)} "
-                f"failed more than {analysis.consecutive_error_limit} consecutive times",
-            )
+        step = live.next_step(cfg, measurements, planned)
+        if step.action == "stop":
             break
         scheduled += interval
-        if scheduled > deadline:
-            break
         sleep(max(0.0, (scheduled - clock()).total_seconds()))
-    final = _final(cfg, last, last_with_data, errs, tripped)
-    decided = stop or verdict.decide(final, cfg.scoring, measurements[-1].traffic)
+    final, decided = live.conclude(cfg, measurements, step)
     return GateRun(
         cfg.name,
         "live",
@@ -203,37 +161,8 @@ def _run_live(
         tuple(measurements),
         final,
         decided,
-        stopped_early=stop is not None,
+        stopped_early=step.early,
         traffic=measurements[-1].traffic,
+        interval_seconds=seconds,
+        note=note,
     )
-
-
-def _final(
-    cfg: config.SloConfig,
-    last: dict[str, models.ObjectiveResult],
-    last_with_data: dict[str, models.ObjectiveResult],
-    errs: dict[str, int],
-    tripped: dict[str, int],
-) -> tuple[models.ObjectiveResult, ...]:
-    out = []
-    limit = cfg.analysis.consecutive_error_limit
-    for objective in cfg.objectives:
-        name = objective.name
-        result = last[name]
-        if errs[name] <= limit and name in last_with_data:
-            result = last_with_data[name]
-        if name in tripped and result.state != "fail":
-            result = replace(
-                result,
-                state="fail",
-                reason=f"failed {tripped[name]} consecutive measurements "
-                f"(failureLimit {cfg.analysis.failure_limit}); last: {result.reason}",
-            )
-        elif name in tripped:
-            result = replace(
-                result,
-                reason=f"failed {tripped[name]} consecutive measurements "
-                f"(failureLimit {cfg.analysis.failure_limit}): {result.reason}",
-            )
-        out.append(result)
-    return tuple(out)

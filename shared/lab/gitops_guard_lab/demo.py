@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from gitops_guard import actions, errors, report
+from gitops_guard import actions, errors, report, trailers
 from gitops_guard_lab import catalogue, up
 
 GOOD_VERSION = "1.1.0"
@@ -393,7 +393,10 @@ def _check_outcome(story: Story, env: up.LabEnv, *, good: str) -> None:
     bare = env["GITOPS_REPO"]
     if story.good_sha:
         reverts = _git(
-            "--git-dir", bare, "log", "--format=%(trailers:key=Gitops-Guard-Reverts,valueonly)"
+            "--git-dir",
+            bare,
+            "log",
+            f"--format={trailers.git_format(trailers.REVERTS, separator='%n')}",
         )
         story.good_reverted = story.good_sha in reverts
         if story.good_reverted:

@@ -69,6 +69,7 @@ SCENARIOS: dict[str, Scenario] = {
     "low-traffic": Scenario(Shape(rps=0.1), Shape(rps=0.1)),
     "warn-band": Scenario(Shape(), Shape(error_ratio=0.007)),
     "memory-warn": Scenario(Shape(), Shape(memory_bytes=450 * 2**20)),
+    "checkout-broken": Scenario(Shape(), Shape(checkout_failure_ratio=0.10)),
     # The baseline (old version) keeps 1% errors; the new versions differ from it.
     "relative-baseline": Scenario(Shape(error_ratio=0.01), Shape(error_ratio=0.01), "v1"),
     "relative-regression": Scenario(Shape(error_ratio=0.01), Shape(error_ratio=0.03)),

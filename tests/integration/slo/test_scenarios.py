@@ -3,13 +3,16 @@
 Behaviours covered (verdict and exit code through the CLI, evaluated at a fixed ``--at``):
 - the example gate: healthy passes (0); error spike fails (1) naming availability;
   latency regression fails (1); warn band warns (0) with score 75; memory in the
-  warn band of a non-key objective warns or passes on score;
+  warn band of a non-key objective warns or passes on score; broken checkouts fail
+  (1) since the example makes checkout-success key;
 - no traffic, low traffic and missing series are inconclusive (3), never pass,
   and the report keeps "too little traffic" apart from breaches;
 - relative criterion against a baseline: +5% passes, +200% fails;
 - burn-rate objective: healthy passes, error spike fails naming the window pair;
 - a query returning several series judges each and names the worst series;
-- a bad query is a query error (no data), the gate inconclusive (3);
+- a bad query is bad configuration (2) naming file:line, never inconclusive (a
+  rollback): a typo is refused when the file loads, a query the real Prometheus
+  rejects as bad_data when it answers;
 - Prometheus down: exit 3, report verdict inconclusive, never pass;
 - the report has the query as sent, window, value, threshold, state, reason, series.
 """
@@ -38,6 +41,7 @@ GateRunner = Callable[..., tuple[int, dict[str, Any]]]
         ("latency-regression", "fail", 1, ["latency-p99"]),
         ("warn-band", "warn", 0, []),
         ("memory-warn", "pass", 0, []),
+        ("checkout-broken", "fail", 1, ["checkout-success"]),
         ("no-traffic", "inconclusive", 3, []),
         ("low-traffic", "inconclusive", 3, []),
         ("missing-series", "inconclusive", 3, []),
@@ -159,18 +163,32 @@ def test_several_series_judged_one_by_one_worst_named(
     assert 'app="error-spike"' in objective["reason"]
 
 
-def test_bad_query_is_a_query_error_never_a_pass(
-    history: promstack.Server, run_gate: GateRunner, tmp_path: Path
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("sum(rate(x[5m])", "not valid PromQL"),  # refused offline, at load
+        ("no_such_function(up)", "bad_data"),  # parser leaves it, Prometheus refuses
+    ],
+)
+def test_bad_query_is_bad_configuration_never_a_pass_or_a_rollback(
+    history: promstack.Server,
+    run_gate: GateRunner,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    query: str,
+    words: str,
 ) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text(
-        "name: bad\nobjectives:\n  - name: broken\n    query: sum(rate(x[5m])\n"
+        f"name: bad\nobjectives:\n  - name: broken\n    query: {query}\n"
         "    pass: '>= 1'\n    key: true\n"
     )
     code, report = run_gate("--at", AT, url=history.url, config=config)
-    assert code == 3
-    assert report["objectives"][0]["state"] == "error"
-    assert "query error" in report["objectives"][0]["reason"]
+    assert code == 2
+    assert report.get("verdict") not in ("fail", "inconclusive")
+    err = capsys.readouterr().err
+    assert f"{config}:4" in err
+    assert words in err
 
 
 def test_prometheus_down_is_inconclusive(run_gate: GateRunner) -> None:

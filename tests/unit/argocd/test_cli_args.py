@@ -21,13 +21,22 @@ from gitops_guard.cli import argocd_wait
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("600", 600.0), ("90s", 90.0), ("10m", 600.0), ("1h", 3600.0), ("0.5", 0.5)],
+    [
+        ("600", 600.0),
+        ("90s", 90.0),
+        ("10m", 600.0),
+        ("1h", 3600.0),
+        ("0.5", 0.5),
+        ("1h30m", 5400.0),
+        ("5d", 432000.0),
+        ("500ms", 0.5),
+    ],
 )
 def test_durations(text: str, seconds: float) -> None:
     assert argocd_wait._duration("--timeout")(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "ten", "5d", "-1"])
+@pytest.mark.parametrize("text", ["", "ten", "1.5h", "-1", "nan", "inf"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match="--timeout"):
         argocd_wait._duration("--timeout")(text)

@@ -41,7 +41,15 @@ rules:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30), ("15m", 900), ("1h30m", 5400), ("2d", 172800), ("90", 90), (45, 45)],
+    [
+        ("30s", 30),
+        ("15m", 900),
+        ("1h30m", 5400),
+        ("2d", 172800),
+        ("90", 90),
+        (45, 45),
+        ("500ms", 0.5),
+    ],
 )
 def test_parse_duration(text: str | int, seconds: float) -> None:
     assert rules.parse_duration(text) == seconds

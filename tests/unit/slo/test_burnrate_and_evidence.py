@@ -122,7 +122,12 @@ def test_report_is_strict_json_with_the_evidence() -> None:
     assert latency["value"] == "NaN"
     assert latency["baseline"] == 0.25
     assert latency["baseline_query"] == "qb"
-    assert latency["criteria"] == {"pass": ["< 500ms"], "warn": []}
+    assert latency["criteria"] == {
+        "pass": ["< 500ms"],
+        "warn": [],
+        "pass_any_of": [["< 500ms"]],
+        "warn_any_of": [],
+    }
 
 
 def test_summary_has_table_and_charts() -> None:

@@ -9,6 +9,10 @@ Behaviours covered:
   query and burnRate, relative criteria without baseline, duplicate names, bad
   durations, scoring warn above pass, YAML syntax (unquoted '>'), nothing to gate on;
 - --var pairs without '=' are an InputError naming --var.
+- live analysis keys: failureLimitMode, inconclusiveLimit, consecutiveSuccessLimit,
+  allowOverlap (defaults and validation);
+- Keptn's criteria sets are read, bad sets name the line; an unsigned percentage next
+  to a baseline is refused as ambiguous; the longest query range of an objective.
 """
 
 from __future__ import annotations
@@ -135,7 +139,7 @@ def _problems(text: str, source: str = "slo.yaml") -> str:
         (
             "name: a\nanalysis:\n  duration: ten minutes\n"
             "objectives:\n  - {name: x, query: up, pass: '>= 1'}\n",
-            ["slo.yaml:3: analysis.duration: cannot read duration 'ten minutes'"],
+            ["slo.yaml:3: analysis.duration: not a duration: 'ten minutes'"],
         ),
         (
             "name: a\nscoring: {pass: 70, warn: 80}\n"
@@ -199,3 +203,96 @@ def test_parse_overrides_errors(pair: str) -> None:
     with pytest.raises(errors.InputError) as info:
         config.parse_overrides([pair])
     assert info.value.source == "--var"
+
+
+def test_live_analysis_defaults_and_argo_fields() -> None:
+    cfg = config.load_text(VALID)
+    analysis = cfg.analysis
+    assert analysis.failure_limit_mode == "consecutive"
+    assert analysis.inconclusive_limit is None
+    assert analysis.consecutive_success_limit == 0
+    assert analysis.allow_overlap is False
+    cfg = config.load_text(
+        VALID.replace(
+            "  failureLimit: 2\n",
+            "  failureLimit: 2\n  failureLimitMode: total\n  inconclusiveLimit: 3\n"
+            "  consecutiveSuccessLimit: 4\n  allowOverlap: true\n",
+        )
+    )
+    analysis = cfg.analysis
+    assert (analysis.failure_limit_mode, analysis.inconclusive_limit) == ("total", 3)
+    assert (analysis.consecutive_success_limit, analysis.allow_overlap) == (4, True)
+
+
+def test_failure_limit_mode_is_checked() -> None:
+    message = _problems(VALID.replace("  failureLimit: 2\n", "  failureLimitMode: sometimes\n"))
+    assert "slo.yaml:9: analysis.failureLimitMode:" in message
+    assert "'consecutive' or 'total'" in message
+
+
+def test_keptn_criteria_sets_are_read() -> None:
+    cfg = config.load_text(
+        "name: a\nobjectives:\n  - name: x\n    query: up\n    baseline: up\n    pass:\n"
+        "      - criteria: ['<= +10%', '< 1000']\n      - criteria: '< 600'\n"
+        "    warn:\n      - criteria: ['<= 800']\n"
+    )
+    objective = cfg.objectives[0]
+    assert [[c.text for c in s] for s in objective.pass_sets] == [["<= +10%", "< 1000"], ["< 600"]]
+    assert [c.text for c in objective.pass_criteria] == ["<= +10%", "< 1000", "< 600"]
+    assert [[c.text for c in s] for s in objective.warn_sets] == [["<= 800"]]
+    # The plain forms are one set: a string, or a list that must all hold.
+    cfg = config.load_text(VALID)
+    assert [[c.text for c in s] for s in cfg.objectives[0].pass_sets] == [[">= 0.995"]]
+
+
+@pytest.mark.parametrize(
+    ("criteria_yaml", "expected"),
+    [
+        (
+            "[{criteria: ['< 1']}, '< 2']",
+            "objectives[0].pass: write either criteria strings (all must hold) or a list",
+        ),
+        (
+            "[{criteria: ['< 1'], weight: 2}]",
+            "each criteria set is a mapping with one key, 'criteria' (a list of criteria "
+            "that must all hold); other keys: weight",
+        ),
+        ("[{criteria: []}]", "a criteria set needs at least one criterion"),
+        ("[{criteria: ['about 1']}]", "cannot read criterion 'about 1'"),
+    ],
+)
+def test_bad_criteria_sets_name_the_line(criteria_yaml: str, expected: str) -> None:
+    message = _problems(
+        f"name: a\nobjectives:\n  - name: x\n    query: up\n    pass: {criteria_yaml}\n"
+    )
+    assert "slo.yaml:5: " in message
+    assert expected in message, message
+
+
+def test_unsigned_percent_next_to_a_baseline_is_ambiguous() -> None:
+    message = _problems(
+        "name: a\nobjectives:\n  - name: x\n    query: up\n    baseline: up\n    pass: '<= 10%'\n"
+    )
+    assert "slo.yaml:3: objectives[0]: the unsigned percentage <= 10% is ambiguous" in message
+    assert "'<= +10%' for relative to the baseline, or '<= 0.1' for absolute" in message
+    # Without a baseline it can only be absolute.
+    cfg = config.load_text("name: a\nobjectives:\n  - {name: x, query: up, pass: '<= 10%'}\n")
+    assert cfg.objectives[0].pass_criteria[0].number == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("query", "baseline", "seconds"),
+    [
+        ("sum(rate(x[5m])) / sum(rate(y[1m]))", None, 300),
+        ("max_over_time(x[1h30m:1m])", None, 5400),
+        ("rate(x[30s])", "rate(x[2m])", 120),
+        ("up", None, None),
+    ],
+)
+def test_range_seconds_is_the_longest_window(
+    query: str, baseline: str | None, seconds: float | None
+) -> None:
+    objective = config.Objective.model_validate(
+        {"name": "x", "query": query, "baseline": baseline, "pass": "< 1"}
+    )
+    assert objective.range_seconds == seconds

@@ -7,6 +7,8 @@ Behaviours covered:
 - unreadable criteria and unknown units raise ValueError showing the syntax;
 - durations in Prometheus syntax, bare seconds, and their formatting;
 - values and thresholds shown with their unit (ms, s, MiB, GiB) in reasons.
+- Keptn's = operator; unsigned percentages are marked (absolute here, relative in Keptn);
+- three-valued AND / OR over criteria and criteria sets, and their descriptions.
 """
 
 from __future__ import annotations
@@ -153,3 +155,59 @@ def test_format_value_with_units(value: float | None, unit: str, text: str) -> N
 def test_describe_with_unit() -> None:
     assert criteria.parse("<= 400MiB").describe(unit="bytes") == "<= 400MiB"
     assert criteria.parse("< 500ms").describe(unit="s") == "< 500ms"
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "holds"), [("= 0", 0.0, True), ("=0", 1.0, False), ("= 5ms", 0.005, True)]
+)
+def test_keptn_equality_operator(text: str, value: float, holds: bool) -> None:
+    crit = criteria.parse(text)
+    assert crit.op == "="
+    assert crit.holds(value) is holds
+
+
+@pytest.mark.parametrize(
+    ("text", "unsigned"),
+    [("<= 10%", True), ("<= 99.5 %", True), ("<= +10%", False), ("<= 0.1", False)],
+)
+def test_unsigned_percent_is_marked(text: str, unsigned: bool) -> None:
+    assert criteria.parse(text).unsigned_percent is unsigned
+
+
+@pytest.mark.parametrize(
+    ("texts", "value", "baseline", "expected"),
+    [
+        (["<= +20%", "< 500"], 1011.0, None, False),
+        (["<= +20%", "< 500"], 400.0, None, None),
+        (["<= +20%", "< 500"], 400.0, 400.0, True),
+        (["< 500"], 400.0, None, True),
+    ],
+)
+def test_check_all_is_three_valued(
+    texts: list[str], value: float, baseline: float | None, expected: bool | None
+) -> None:
+    crits = tuple(criteria.parse(t) for t in texts)
+    assert criteria.check_all(crits, value, baseline) is expected
+
+
+@pytest.mark.parametrize(
+    ("sets", "value", "baseline", "expected"),
+    [
+        ([["< 500"], ["<= +20%"]], 400.0, None, True),
+        ([["< 500"], ["<= +20%"]], 600.0, None, None),
+        ([["< 500"], ["<= +20%"]], 600.0, 400.0, False),
+        ([["< 500"], ["> 900"]], 600.0, None, False),
+    ],
+)
+def test_check_any_is_three_valued(
+    sets: list[list[str]], value: float, baseline: float | None, expected: bool | None
+) -> None:
+    parsed = tuple(tuple(criteria.parse(t) for t in s) for s in sets)
+    assert criteria.check_any(parsed, value, baseline) is expected
+
+
+def test_sets_described() -> None:
+    sets = ((criteria.parse("<= +10%"), criteria.parse("< 1000")), (criteria.parse("< 600"),))
+    assert criteria.text_of_sets(sets) == "(<= +10% and < 1000) or < 600"
+    assert criteria.describe_sets(sets, 100.0) == "(<= 110 (baseline 100 +10%) and < 1000) or < 600"
+    assert criteria.text_of_sets(sets[:1]) == "<= +10% and < 1000"

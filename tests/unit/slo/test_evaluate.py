@@ -7,6 +7,9 @@ Behaviours covered, table-driven:
   empty, NaN, failed or unmatched -> no data;
 - several series: each judged, the worst kept (fail > no data > warn > pass, then the
   farthest from the threshold) and its labels named in the reason.
+- issue 10 item 9: a breached absolute criterion fails without the baseline; what the
+  baseline could still change is no data;
+- issue 10 item 14: Keptn's criteria sets (AND within, OR across) and the = operator.
 """
 
 from __future__ import annotations
@@ -145,3 +148,86 @@ def test_reason_shows_the_unit() -> None:
         objective(**{"pass": "<= 400MiB", "unit": "bytes"}), outcome(450 * 2**20)
     )
     assert result.reason == "{} = 450MiB breaches <= 400MiB"
+
+
+# Issue 10 item 9: a breached absolute criterion decides without the baseline.
+ABSOLUTE_AND_RELATIVE = {"baseline": "b", "pass": ["<= +20%", "< 500"]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "measured", "state", "reason"),
+    [
+        (
+            ABSOLUTE_AND_RELATIVE,
+            1011.0,
+            "fail",
+            "{} = 1011 breaches <= +20% and < 500 whatever the baseline "
+            "(the baseline query returned no data)",
+        ),
+        (ABSOLUTE_AND_RELATIVE, 400.0, "no-data", "cannot judge <= +20% and < 500"),
+        (
+            {**ABSOLUTE_AND_RELATIVE, "warn": ["<= +50%", "< 800"]},
+            1011.0,
+            "fail",
+            "breaches <= +20% and < 500 and warn <= +50% and < 800 whatever the baseline",
+        ),
+        (
+            {**ABSOLUTE_AND_RELATIVE, "warn": ["<= +50%", "< 1500"]},
+            1011.0,
+            "no-data",
+            "whether it meets warn <= +50% and < 1500 needs the baseline",
+        ),
+        (
+            {"baseline": "b", "pass": [{"criteria": ["<= +20%"]}, {"criteria": ["< 500"]}]},
+            400.0,
+            "pass",
+            "meets <= +20% or < 0.5",
+        ),
+    ],
+)
+def test_failing_absolute_criterion_decides_without_baseline(
+    fields: dict[str, object], measured: float, state: str, reason: str
+) -> None:
+    result = evaluate.evaluate_objective(
+        objective(**fields), outcome(measured), models.QueryOutcome()
+    )
+    assert result.state == state, result.reason
+    assert reason.replace("< 0.5", "< 500") in result.reason
+
+
+def test_failing_absolute_criterion_reports_the_breached_threshold() -> None:
+    result = evaluate.evaluate_objective(
+        objective(**ABSOLUTE_AND_RELATIVE), outcome(1011.0), models.QueryOutcome()
+    )
+    assert (result.threshold, result.baseline) == (500.0, None)
+
+
+# Issue 10 item 14: Keptn's criteria sets, AND within a set, OR across sets.
+KEPTN_SETS = {
+    "baseline": "b",
+    "pass": [{"criteria": ["<= +10%", "< 1000"]}, {"criteria": ["< 600"]}],
+    "warn": [{"criteria": ["<= 800"]}],
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "base", "state", "threshold"),
+    [
+        (650.0, 600.0, "pass", 660.0),  # first set: within +10% and below 1000
+        (550.0, 900.0, "pass", 990.0),  # both sets hold: the first one is reported
+        (590.0, 400.0, "pass", 600.0),  # only the second set: below 600
+        (700.0, 400.0, "warn", 440.0),  # neither set; warn <= 800 holds
+        (900.0, 400.0, "fail", 440.0),
+        (1100.0, 1050.0, "fail", 1000.0),  # within +10% but not below 1000, nor 600
+    ],
+)
+def test_criteria_sets_or_combined(value: float, base: float, state: str, threshold: float) -> None:
+    result = evaluate.evaluate_objective(objective(**KEPTN_SETS), outcome(value), outcome(base))
+    assert result.state == state, result.reason
+    assert result.threshold == pytest.approx(threshold)
+    assert result.criteria == "(<= +10% and < 1000) or < 600"
+
+
+def test_keptn_equality_operator() -> None:
+    assert evaluate.evaluate_objective(objective(**{"pass": "= 0"}), outcome(0.0)).state == "pass"
+    assert evaluate.evaluate_objective(objective(**{"pass": "= 0"}), outcome(1.0)).state == "fail"

@@ -10,18 +10,25 @@ Behaviours covered:
 - query errors within consecutiveErrorLimit are skipped (the last result with data
   counts); beyond it a key objective stops the gate as inconclusive;
 - measurements with too little traffic neither count failures nor pass the gate;
-- Prometheus unreachable mid-run: inconclusive, measurements kept; at the start: raised.
+- Prometheus unreachable mid-run: inconclusive, measurements kept; at the start: raised;
+- issue 10 item 10: no data neither counts nor resets a failure streak;
+- issue 10 item 11: a last measurement without data is inconclusive, never a pass;
+- live measurements are spaced by the longest query window, and the report, log line
+  and summary say so;
+- issue 10 item 13: a checkout success of 0.90 fails the example's gate (key objective);
+- issue 10 item 12: one short burst fails one independent measurement, not the gate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from gitops_guard import errors
-from gitops_guard.slo import config, gate, models
+from gitops_guard.slo import config, evidence, gate, models
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -128,7 +135,10 @@ def test_live_passes_only_at_the_end() -> None:
         ([0.9, 0.9, 0.999], 2, "fail", True),
         ([0.999, 0.9, 0.9], 3, "fail", True),
         ([0.9, 0.999, 0.9, 0.999], 4, "pass", False),
-        ([0.999, 0.999, 0.999, 0.9], 4, "fail", False),
+        # A failure on the last planned measurement is neither ignored nor final:
+        # the gate measures again until a recovery or the limit.
+        ([0.999, 0.999, 0.999, 0.9], 5, "fail", False),
+        ([0.999, 0.999, 0.999, 0.9, 0.999], 5, "pass", False),
     ],
 )
 def test_live_failure_limit(
@@ -137,10 +147,9 @@ def test_live_failure_limit(
     result, _, _ = run(make_config(LIVE), {"qa": values, "qb": [0.5]})
     assert len(result.measurements) == measurements
     assert (result.verdict.verdict, result.stopped_early) == (verdict, early)
-    if early:
-        assert "stopped early: key objective a failed 2 consecutive measurements" in (
-            result.verdict.reason
-        )
+    if verdict == "fail":
+        assert "key objective a failed 2 consecutive measurements" in result.verdict.reason
+        assert ("stopped early: " in result.verdict.reason) is early
 
 
 def test_non_key_objective_that_tripped_counts_as_failed() -> None:
@@ -196,3 +205,96 @@ def test_prometheus_down_mid_run_is_inconclusive_and_keeps_measurements() -> Non
 def test_prometheus_down_at_the_start_raises() -> None:
     with pytest.raises(errors.DependencyUnavailable):
         run(make_config(LIVE), {"qa": ["down"], "qb": [0.5]})
+
+
+def test_no_data_neither_counts_nor_resets_the_failure_streak() -> None:
+    # Issue 10 item 10: failureLimit 1 and 0.5, none, 0.5, none, 0.5, 1 must fail.
+    cfg = make_config({**LIVE, "duration": "100s"})
+    result, _, _ = run(cfg, {"qa": [0.5, None, 0.5, None, 0.5, 1], "qb": [0.5]})
+    assert (result.verdict.verdict, result.stopped_early) == ("fail", True)
+    assert len(result.measurements) == 3
+    assert "key objective a failed 2 consecutive measurements" in result.verdict.reason
+
+
+def test_final_verdict_never_passes_on_a_last_measurement_without_data() -> None:
+    # Issue 10 item 11: 1, 1, 1, 1, then no series is inconclusive, not a pass.
+    cfg = make_config({**LIVE, "duration": "80s"})
+    result, _, _ = run(cfg, {"qa": [1, 1, 1, 1, None], "qb": [0.5]})
+    assert len(result.measurements) == 5
+    assert result.verdict.verdict == "inconclusive"
+    assert "key objective without data: a" in result.verdict.reason
+    assert result.results[0].state == "no-data"
+
+
+def test_live_interval_widened_to_the_query_window() -> None:
+    cfg = config.SloConfig.model_validate(
+        {
+            "name": "web",
+            "analysis": {"duration": "10m", "interval": "30s"},
+            "objectives": [{"name": "a", "query": "rate(x[5m])", "pass": ">= 0.99", "key": True}],
+        }
+    )
+    result, _, time = run(cfg, {"rate(x[5m])": [1]})
+    assert result.verdict.verdict == "pass"
+    assert time.sleeps == [300, 300]
+    assert len(result.measurements) == 3
+    assert result.interval_seconds == 300
+    assert result.note and "measuring every 5m instead of every 30s" in result.note
+    data = evidence.build_report(cfg, result)
+    assert (data["interval_seconds"], data["note"]) == (300, result.note)
+    assert evidence.one_line(result).endswith(f"; {result.note}")
+    assert f"Note: {result.note}." in evidence.summary_markdown(cfg, result)
+
+
+def test_example_checkout_objective_is_key() -> None:
+    # Issue 10 item 13: a checkout success of 0.90 fails the example's gate.
+    cfg = config.load(Path(__file__).resolve().parents[3] / "examples" / "slo.yaml")
+    by_name = {o.name: o.promql for o in cfg.objectives}
+    values = {
+        "availability": 0.999,
+        "latency-p99": 0.2,
+        "error-rate": 0.001,
+        "checkout-success": 0.90,
+        "memory-saturation": 100 * 2**20,
+    }
+    assert cfg.analysis.min_requests is not None
+    script: Script = {by_name[n]: [v] for n, v in values.items()}
+    script[cfg.analysis.min_requests.query] = [10_000]
+    result, _, _ = run(cfg, script, at=T0)
+    assert result.verdict.verdict == "fail"
+    assert "key objective failed: checkout-success" in result.verdict.reason
+
+
+@pytest.mark.parametrize(("overlap", "verdict"), [(True, "fail"), (False, "pass")])
+def test_one_short_burst_fails_one_measurement_not_the_gate(overlap: bool, verdict: str) -> None:
+    # Issue 10 item 12: a 45 s burst of 15% errors in 0.5% background, 5m windows,
+    # failureLimit 1. Measured every 30s on overlapping windows, the burst fails every
+    # measurement for five minutes (the gate stops at the second); on independent
+    # windows it fails one.
+    query = "availability[5m]"
+    cfg = config.SloConfig.model_validate(
+        {
+            "name": "web",
+            "analysis": {
+                "duration": "15m",
+                "interval": "30s",
+                "failureLimit": 1,
+                "allowOverlap": overlap,
+            },
+            "objectives": [{"name": "a", "query": query, "pass": ">= 0.99", "key": True}],
+        }
+    )
+    time = FakeTime()
+    burst = (400.0, 445.0)
+
+    def prometheus(promql: str, at: datetime | None) -> models.QueryOutcome:
+        end = (time.now - T0).total_seconds()
+        start = end - 300
+        inside = max(0.0, min(end, burst[1]) - max(start, burst[0]))
+        ratio = 0.005 + 0.15 * inside / 300
+        return models.QueryOutcome((models.Sample({}, 1 - ratio),))
+
+    result = gate.run_gate(cfg, query=prometheus, clock=time.clock, sleep=time.sleep)
+    assert result.verdict.verdict == verdict, result.verdict.reason
+    failed = [m.results[0].state for m in result.measurements].count("fail")
+    assert failed == (2 if overlap else 1)
