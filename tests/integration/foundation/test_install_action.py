@@ -200,3 +200,17 @@ def test_every_action_installs_through_the_one_script() -> None:
         assert first["env"]["ACTION_PATH"] == "${{ github.action_path }}", path
         for step in steps[1:]:
             assert "pip install" not in str(step.get("run", "")), f"{path}: a second install"
+
+
+def test_a_broken_venv_is_replaced_not_reused(tmp_path: Path) -> None:
+    """A self-hosted runner whose base Python went away: the venv is built again."""
+    home = _home(tmp_path)
+    done, output = _install(home, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (venv,) = _venvs(home)
+    (venv / "bin" / "python").unlink()
+    (venv / "bin" / "python").symlink_to(tmp_path / "no-such-python")
+    again, output_again = _install(home, tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "installed into" in again.stdout and output_again == output
+    assert _modules(output_again.removeprefix("python=").strip()) >= {"gitops_guard"}
