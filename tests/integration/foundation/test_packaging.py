@@ -3,8 +3,9 @@
 Covers:
 - uv.lock is current with pyproject.toml (``uv lock --check --offline``), and the same
   check fails once pyproject.toml asks for a dependency the lock lacks;
-- scripts/build (what the release workflow runs) builds an sdist and a wheel that
-  pass twine check and hold the runtime package only, no lab and no tests;
+- scripts/build (what release.yml runs, least-privileged per job) builds an sdist
+  and a wheel that pass twine check and hold the runtime package only, no lab and
+  no tests;
 - the runtime requirements are ranges, kubernetes sits behind the ``kube`` extra and
   prometheus-client is no runtime requirement (the lab's and the tests' only);
 - one uv everywhere: the version in scripts/uv-requirements.txt (with a hash for
@@ -23,6 +24,7 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 UV = ROOT / ".venv" / "bin" / "uv"
@@ -131,3 +133,20 @@ def test_one_uv_version_everywhere() -> None:
     assert backend, "build-system.requires is not a uv_build range"
     low, high, uv = (tuple(map(int, v.split("."))) for v in (*backend.groups(), found.group(1)))
     assert low <= uv < high, (backend.groups(), found.group(1))
+
+
+def test_the_release_workflow_builds_with_the_script_ci_runs() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    assert workflow["permissions"] == {}
+    assert workflow[True]["push"]["tags"] == ["v[0-9]+.[0-9]+.[0-9]+"]  # `on` reads as True
+    jobs = workflow["jobs"]
+    runs = [step.get("run", "") for step in jobs["build"]["steps"]]
+    assert any(run.strip() == "scripts/build dist" for run in runs)
+    assert any("--require-hashes" in run and "uv-requirements.txt" in run for run in runs)
+    assert jobs["build"]["permissions"] == {"contents": "read"}
+    assert jobs["publish"]["permissions"] == {"id-token": "write"}
+    assert jobs["publish"]["environment"]["name"] == "pypi"
+    assert jobs["attest"]["permissions"]["attestations"] == "write"
+    assert jobs["major-tag"]["needs"] == "publish"
+    uses = [s["uses"] for job in jobs.values() for s in job.get("steps", []) if "uses" in s]
+    assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
