@@ -21,6 +21,10 @@ update: the existing spelling of the repository is kept, a tag-only update
 drops an old digest, a digest-only update drops the old tag (it would no longer
 describe the digest).
 
+:func:`parse_update` also reads kustomize's rename form ``OLD=NEW[:tag][@digest]``
+(as ``kustomize edit set image`` takes it): the update is ``NEW...`` and its
+:attr:`ImageRef.replaces` is ``OLD``; images of either repository are its targets.
+
 This module is pure: it reads no files, no environment and no network.
 """
 
@@ -31,7 +35,7 @@ import re
 
 from gitops_guard import errors
 
-__all__ = ["DOCKER_HUB", "ImageRef", "is_reference", "parse", "updated"]
+__all__ = ["DOCKER_HUB", "ImageRef", "is_reference", "parse", "parse_update", "updated"]
 
 DOCKER_HUB = "docker.io"
 """The canonical name of Docker Hub's registry."""
@@ -74,6 +78,8 @@ class ImageRef:
     """The digest (``sha256:<hex>``), or ``None``."""
     text: str
     """The reference exactly as it was given (surrounding blanks removed)."""
+    replaces: ImageRef | None = None
+    """For a rename (``OLD=NEW:tag``): the repository ``OLD`` whose images become this one."""
 
     @property
     def name(self) -> str:
@@ -106,6 +112,12 @@ class ImageRef:
         """Whether both references name the same repository (tags and digests ignored)."""
         return self.repository == other.repository
 
+    def selects(self, other: ImageRef) -> bool:
+        """Whether this update targets ``other``: same repository, or the one it renames."""
+        return self.same_repository(other) or (
+            self.replaces is not None and self.replaces.same_repository(other)
+        )
+
     def with_version(self, *, tag: str | None, digest: str | None) -> ImageRef:
         """This repository, spelled as written, with exactly ``tag`` and ``digest``."""
         text = self.name + _suffix(tag, digest)
@@ -133,6 +145,24 @@ def parse(text: str, *, source: str = "--image") -> ImageRef:
             hint=BAD_REFERENCE_HINT,
         )
     return ref
+
+
+def parse_update(text: str, *, source: str = "--image") -> ImageRef:
+    """An ``--image`` value: a reference, or kustomize's rename ``OLD=NEW[:tag][@digest]``."""
+    old, equals, new = text.strip().partition("=")
+    if not equals:
+        return parse(text, source=source)
+    replaced = parse(old, source=source)
+    if replaced.tag or replaced.digest:
+        raise errors.InputError(
+            f"{text!r}: the name before '=' is a repository and takes no tag or digest",
+            source=source,
+            hint="Write a rename as OLD=NEW:tag, e.g. nginx=ghcr.io/acme/nginx:1.27.",
+        )
+    ref = parse(new, source=source)
+    if ref.same_repository(replaced):
+        return ref
+    return dataclasses.replace(ref, replaces=replaced)
 
 
 def is_reference(text: str) -> bool:
@@ -207,7 +237,8 @@ def updated(existing: ImageRef, update: ImageRef) -> ImageRef:
     - tag and digest: both are set;
     - tag only: the tag is set and any old digest is dropped;
     - digest only: the digest is set and the old tag is dropped, because a tag
-      beside a digest it does not name would mislead readers.
+      beside a digest it does not name would mislead readers;
+    - a rename (``update.replaces``) also takes ``update``'s repository, as written.
     """
     if not update.tag and not update.digest:
         raise errors.InputError(
@@ -215,4 +246,6 @@ def updated(existing: ImageRef, update: ImageRef) -> ImageRef:
             source="--image",
             hint="Give the new version: --image nginx:1.27.3 or --image nginx@sha256:<digest>.",
         )
+    if update.replaces is not None and not existing.same_repository(update):
+        return update.with_version(tag=update.tag, digest=update.digest)
     return existing.with_version(tag=update.tag, digest=update.digest)

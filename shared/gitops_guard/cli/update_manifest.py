@@ -111,7 +111,7 @@ def _parse_images(texts: list[str]) -> tuple[images.ImageRef, ...]:
     refs: list[images.ImageRef] = []
     for text in texts:
         try:
-            ref = images.parse(text, source="--image")
+            ref = images.parse_update(text, source="--image")
         except errors.InputError as exc:
             problems.append(exc.render())
             continue

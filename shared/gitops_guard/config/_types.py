@@ -27,7 +27,11 @@ DURATION_SCHEMA: dict[str, Any] = {
 
 
 def _duration(value: object) -> float:
-    return durations.parse_duration(value)
+    try:
+        return durations.parse_duration(value)
+    except durations.DurationError as exc:
+        # One line per problem in the file's list: the fix follows the message.
+        raise ValueError(f"{exc.message}. {exc.hint}" if exc.hint else exc.message) from None
 
 
 Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema(DURATION_SCHEMA)]

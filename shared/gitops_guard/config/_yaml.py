@@ -18,11 +18,13 @@ any model (that is :mod:`gitops_guard.config._load`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -35,10 +37,13 @@ Loc = tuple[str | int, ...]
 class Bounds:
     """Safety bounds of one read; the defaults fit every file gitops-guard reads."""
 
-    max_bytes: int = 1024 * 1024
-    """1 MiB: an SLO or rules file is a few KiB; thousands of quarantine entries fit."""
-    max_nodes: int = 100_000
-    """Scalars, mappings and sequences after alias expansion."""
+    max_bytes: int = 256 * 1024
+    """256 KiB: an SLO or rules file is a few KiB, a quarantine entry about 200 bytes
+    (over a thousand fit). The bound also bounds the time: ruamel's pure-Python
+    parser reads about 100-300 KiB of dense YAML a second on a busy CI runner."""
+    max_nodes: int = 50_000
+    """Scalars, mappings and sequences after alias expansion: about what 256 KiB can
+    hold without aliases, so only aliases repeating aliases reach it."""
     max_depth: int = 64
     """Mapping/sequence nesting."""
 
@@ -74,6 +79,7 @@ class Document:
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = f"{_CORE}timestamp"
+_STR = f"{_CORE}str"
 _MAP = f"{_CORE}map"
 _SEQ = f"{_CORE}seq"
 _MERGE = f"{_CORE}merge"
@@ -99,14 +105,53 @@ def decode(raw: bytes, *, bounds: Bounds) -> tuple[str | None, tuple[int | None,
     return text.removeprefix("\ufeff"), None
 
 
+_FLOW_TOKENS = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|(?:(?<=\s)|^)\#[^\n]*|[\[\]{}]|\n""", re.MULTILINE
+)
+
+
+def _flow_too_deep(text: str, limit: int) -> int | None:
+    """The line where ``[``/``{`` nesting passes ``limit``, or None.
+
+    ruamel's scanner is quadratic in flow nesting (every open bracket is a possible
+    simple key it re-checks), so ``[[[[...`` is refused before composing. Quoted
+    text and comments are skipped; an unbalanced bracket elsewhere can only make the
+    count lower, never refuse a file ruamel would read within the bound.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth, line = 0, 1
+    for match in _FLOW_TOKENS.finditer(text):
+        piece = match[0]
+        if piece == "\n":
+            line += 1
+        elif piece in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif piece in "]}":
+            depth = max(0, depth - 1)
+        else:
+            line += piece.count("\n")
+    return None
+
+
 def read(text: str, *, bounds: Bounds | None = None) -> Document:
     """Compose ``text`` and walk it into a :class:`Document` (problems collected)."""
     bounds = bounds or Bounds()
     if len(text.encode("utf-8", errors="surrogatepass")) > bounds.max_bytes:
         return Document(None, problems=[(None, f"the file is beyond {bounds.max_bytes} bytes")])
+    deep = _flow_too_deep(text, bounds.max_depth)
+    if deep is not None:
+        return Document(None, problems=[(deep, f"nesting deeper than {bounds.max_depth} levels")])
     yaml = YAML(typ="safe", pure=True)
+    yaml.max_depth = bounds.max_depth + 1  # block nesting: ruamel stops composing there
     try:
         root = yaml.compose(text)
+    except MaxDepthExceededError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        return Document(None, problems=[(line, f"nesting deeper than {bounds.max_depth} levels")])
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -161,7 +206,7 @@ class _Walker:
                 return self._bad_tag(node, tag)
             return [self._item(index, item, loc, depth) for index, item in enumerate(node.value)]
         if isinstance(node, ScalarNode):
-            if tag == _TIMESTAMP:
+            if tag in (_STR, _TIMESTAMP):
                 return str(node.value)  # dates stay the text written (RFC 3339 fields)
             if tag not in _SCALAR_TAGS:
                 return self._bad_tag(node, tag)

@@ -3,7 +3,8 @@
 - ``values.yaml:image`` — one key holds a whole reference (``repo:tag@digest``);
   it is edited as a container image is.
 - ``values.yaml:image.repository:image.tag`` — the repository key selects the
-  image (it is never written); the tag key receives the new tag.
+  image (it is written only by a rename, ``OLD=NEW:tag``); the tag key receives
+  the new tag.
 - ``values.yaml:image.repository:image.tag:image.digest`` — as above, and the
   digest key receives the digest. A tag-only update empties the digest key
   (``""``); a digest-only update sets the digest and leaves the tag alone,
@@ -11,6 +12,13 @@
 
 Key paths are dot-separated mapping keys; an all-digit part indexes a list
 (``images.0.tag``). The first document of the file is used.
+
+Merge keys: a key reached through ``<<: *anchor`` (Helm's YAML reader resolves
+merges) is edited in the anchored mapping, where it is written, when exactly one
+merged mapping supplies it; every mapping that merges the anchor changes with it,
+as the file's author chose by sharing it. Several suppliers are refused with the
+lines of each (which one to edit is the author's choice). A literal dotted key
+(``image.tag: v0``) is one key to Helm, not a path: the message says so.
 
 This module must not read files.
 """
@@ -70,14 +78,62 @@ def parse_spec(spec: str) -> HelmSpec:
     )
 
 
-def _lookup(doc: nodes.Node | None, path: tuple[str, ...]) -> nodes.Node | None:
+@dataclasses.dataclass(frozen=True)
+class _Found:
+    node: nodes.Node | None
+    merged_from: nodes.Node | None = None
+    """The anchored mapping that supplied the last merged part, if any."""
+    problem: str | None = None
+    """Why the key cannot be used (several merged suppliers, a literal dotted key)."""
+    problem_line: int | None = None
+
+
+def _anchor_text(node: nodes.Node) -> str:
+    return f"the mapping at line {yamledit.line_of(node)}"
+
+
+def _lookup(doc: nodes.Node | None, path: tuple[str, ...]) -> _Found:
     node = doc
-    for part in path:
+    merged_from: nodes.Node | None = None
+    for index, part in enumerate(path):
+        parent = node
         if isinstance(node, nodes.SequenceNode) and part.isdigit():
             node = yamledit.item(node, int(part))
-        else:
-            node = yamledit.mapping_get(node, part)
-    return node
+            continue
+        node, suppliers = yamledit.merged_get(node, part)
+        if len(suppliers) > 1:
+            listed = ", ".join(_anchor_text(s) for s in suppliers)
+            return _Found(
+                None,
+                problem=f"{'.'.join(path[: index + 1])} is merged in from several mappings "
+                f"({listed}); say which one to edit by naming it in the spec, "
+                "or write the key out in place",
+                problem_line=yamledit.line_of(suppliers[0]),
+            )
+        if suppliers:
+            merged_from = suppliers[0]
+        if node is None:
+            rest = ".".join(path[index:])
+            literal = next(
+                (
+                    k
+                    for k, _ in (parent.value if isinstance(parent, nodes.MappingNode) else [])
+                    if isinstance(k, nodes.ScalarNode)
+                    and "." in str(k.value)
+                    and rest.startswith(str(k.value))
+                ),
+                None,
+            )
+            if literal is not None:
+                return _Found(
+                    None,
+                    problem=f"it has a literal key {literal.value!r} at line "
+                    f"{yamledit.line_of(literal)}: Helm reads that as one key named "
+                    f"{literal.value!r}, not as a path",
+                    problem_line=yamledit.line_of(literal),
+                )
+            return _Found(None)
+    return _Found(node, merged_from)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,12 +149,15 @@ class Resolved:
 
 
 def _scalar_at(doc: nodes.Node | None, spec: HelmSpec, key: tuple[str, ...]) -> nodes.ScalarNode:
-    node = _lookup(doc, key)
+    found = _lookup(doc, key)
+    node = found.node
     dotted = ".".join(key)
     if node is None:
+        source = f"{spec.file}:{found.problem_line}" if found.problem_line else spec.file
+        why = f"; {found.problem}" if found.problem else ""
         raise errors.InputError(
-            f"{spec.file} has no key {dotted} (from --helm {spec.text})",
-            source=spec.file,
+            f"{spec.file} has no key {dotted} (from --helm {spec.text}){why}",
+            source=source,
             hint=f'Add the key (e.g. {key[-1]}: "") or correct the key path in --helm.',
         )
     if not isinstance(node, nodes.ScalarNode):
@@ -157,6 +216,11 @@ def set_values(
     if not update.tag and resolved.tag is None and resolved.digest is None:
         raise errors.InputError(f"--helm {spec.text} names no tag key", source="--helm")
     changed = False
+    base = old
+    if update.replaces is not None and not old.same_repository(update):
+        # A rename (OLD=NEW:tag) writes the repository key too.
+        changed = editor.set_scalar(resolved.repo, update.name)
+        base = update
     tag = old.tag
     if update.tag:
         if resolved.tag is None:
@@ -172,5 +236,5 @@ def set_values(
         changed = editor.set_scalar(resolved.digest, update.digest or "") or changed
     if not changed:
         return None
-    new = old.with_version(tag=tag, digest=update.digest)
+    new = base.with_version(tag=tag, digest=update.digest)
     return old.text, new.text

@@ -10,7 +10,7 @@ from typing import Literal
 
 __all__ = ["EditPlan", "FileEdit", "ImageChange", "Skipped"]
 
-ChangeKind = Literal["workload", "kustomize", "helm"]
+ChangeKind = Literal["workload", "kustomize", "helm", "argocd"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +22,8 @@ class ImageChange:
     line: int
     """The 1-based line of the edited value."""
     kind: ChangeKind
-    """``workload`` (a container's ``image``), ``kustomize`` (an ``images:`` entry) or ``helm``."""
+    """``workload`` (a container's ``image``), ``kustomize`` (an ``images:`` entry),
+    ``helm`` (a values file) or ``argocd`` (an Application's override)."""
     old: str
     """The image reference before, as written (for kustomize and Helm: as they compose it)."""
     new: str

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
@@ -33,16 +34,33 @@ from pathlib import Path, PurePosixPath
 from yaml import nodes
 
 from gitops_guard import errors, images
+from gitops_guard.manifests import argocd, kustomize, models, tree, workloads, yamledit
 from gitops_guard.manifests import helm as helm_values
-from gitops_guard.manifests import kustomize, models, tree, workloads, yamledit
 
 __all__ = ["apply", "plan"]
 
 _MAX_FOUND_LISTED = 30
+_PRECEDENCE = {"argocd": 0, "kustomize": 1, "helm": 2, "workload": 3}
 UNSAFE_HINT = (
     "The value could not be replaced without touching other text. "
     "Edit it by hand once (e.g. write it on one line), then run again."
 )
+
+
+def _line_in(message: str) -> int | None:
+    """The ``line N`` a yamledit message names, for the FILE:LINE of the error."""
+    match = re.search(r"\bline (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+def _repo_prefix(root: Path) -> str:
+    """``root`` relative to the nearest folder above it holding ``.git`` (``""``: none)."""
+    absolute = root.resolve()
+    for parent in (absolute, *absolute.parents):
+        if (parent / ".git").exists():
+            rel = absolute.relative_to(parent).as_posix()
+            return "" if rel == "." else rel
+    return ""
 
 
 def _check_updates(updates: Sequence[images.ImageRef]) -> list[images.ImageRef]:
@@ -84,32 +102,72 @@ class _Planner:
         self.scope_set = frozenset(scope)
         self.specs = specs
         self.ws = tree.Workspace(root, self.scope_set)
-        self.needles = {_needle(u) for u in updates}
+        self.needles = {_needle(u) for u in updates} | {
+            _needle(u.replaces) for u in updates if u.replaces is not None
+        }
         self.editors: dict[str, yamledit.Editor] = {}
         self.changes: list[models.ImageChange] = []
         self.matched: set[int] = set()
         self.scope_paths: tuple[str, ...] = ()
         self.named_files: frozenset[str] = frozenset()
         """Files named one by one in ``paths`` (not found by walking a folder)."""
+        self.helm_done: list[tuple[str, helm_values.Resolved, int]] = []
+        """``(values file, resolved spec, update index)`` of each ``--helm`` spec that matched."""
+        self.overrides_done: set[int] = set()
+        """``id`` of each ArgoCD override node the plan edited (or found in place)."""
+        self.application_paths: dict[int, set[str]] = {}
+        """Per update, the source paths of Applications whose overrides were edited."""
+        self.source_file_paths: dict[int, set[str]] = {}
+        """Per update, the folders whose ``.argocd-source`` file overrides were edited."""
+        self._reach: dict[str, set[str]] = {}
+        self.repo_prefix = _repo_prefix(root)
+        """Where the root lies in its git checkout (``""`` at the top, or outside any)."""
 
     # -- helpers -------------------------------------------------------------------
     def match(self, ref: images.ImageRef) -> tuple[int, images.ImageRef] | None:
         for index, update in enumerate(self.updates):
-            if update.same_repository(ref):
+            if update.selects(ref):
+                return index, update
+        return None
+
+    def match_entry(self, entry: kustomize.Entry) -> tuple[int, images.ImageRef] | None:
+        for index, update in enumerate(self.updates):
+            if entry.matches(update):
                 return index, update
         return None
 
     def may_hold(self, rel: str) -> bool:
         src = self.ws.source(rel)
-        return src is not None and any(needle in src.text for needle in self.needles)
+        if src is None or (rel.endswith(".json") and '"kind"' not in src.text):
+            return False  # JSON that is not a Kubernetes object (package.json, dashboards)
+        return any(needle in src.text for needle in self.needles)
 
     def editor(self, rel: str) -> yamledit.Editor:
         if rel not in self.editors:
             src = self.ws.source(rel)
             docs = self.ws.docs(rel)
             assert src is not None and docs is not None
-            self.editors[rel] = yamledit.Editor(src.text, docs, source=rel)
+            try:
+                self.editors[rel] = yamledit.Editor(src.text, docs, source=rel)
+            except yamledit.UnsafeEdit as exc:
+                raise self.unsafe(rel, _line_in(str(exc)), exc) from exc
         return self.editors[rel]
+
+    def _has_images(self, rel: str) -> bool:
+        src = self.ws.source(rel)
+        return src is not None and "images" in src.text
+
+    def template(self, rel: str) -> bool:
+        """Whether ``rel`` is a Helm chart template; notes it as skipped (never edited)."""
+        chart = self.ws.chart_of_template(rel)
+        if chart is None:
+            return False
+        self.ws.skipped[rel] = models.Skipped(
+            rel,
+            f"a Helm chart template (chart {chart}): never edited; "
+            "set the image in the chart's values with --helm",
+        )
+        return True
 
     def record(
         self,
@@ -128,7 +186,9 @@ class _Planner:
 
     def unsafe(self, rel: str, line: int | None, exc: yamledit.UnsafeEdit) -> errors.InputError:
         source = f"{rel}:{line}" if line else rel
-        return errors.InputError(f"cannot edit safely: {exc}", source=source, hint=UNSAFE_HINT)
+        return errors.InputError(
+            f"cannot edit safely: {exc}", source=source, hint=exc.hint or UNSAFE_HINT
+        )
 
     def sites(self, rel: str) -> Iterator[tuple[workloads.ImageSite, images.ImageRef]]:
         docs = self.ws.docs(rel)
@@ -140,7 +200,7 @@ class _Planner:
     # -- the three kinds of target -------------------------------------------------
     def plan_workloads(self) -> None:
         for rel in self.scope:
-            if kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
+            if kustomize.is_kustomization(rel.rsplit("/", 1)[-1]) or self.template(rel):
                 continue
             if not self.may_hold(rel):
                 src = self.ws.source(rel)
@@ -165,10 +225,12 @@ class _Planner:
         for rel in self.scope:
             if not kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
                 continue
-            if not self.scope_paths and not self.may_hold(rel):
+            if not self.scope_paths and not self.may_hold(rel) and not self._has_images(rel):
                 # Scanning the whole tree, every resource a kustomization can reach is
-                # scanned too (and edited directly), so only a matching entry matters.
+                # scanned too (and edited directly), so only a matching entry matters
+                # (whose name may be a pattern that does not spell the image).
                 continue
+            self.ws.kustomization_in(PurePosixPath(rel).parent.as_posix())  # one per folder
             docs = self.ws.docs(rel)
             if not docs:
                 continue
@@ -180,12 +242,12 @@ class _Planner:
             doc = docs[doc_index]
             covered: set[int] = set()
             for entry in kustomize.entries(doc):
-                hit = self.match(entry.ref)
+                hit = self.match_entry(entry)
                 if hit is None:
                     continue
                 self.matched.add(hit[0])
                 covered.add(hit[0])
-                old = entry.current
+                old = entry.current_for(hit[1])
                 try:
                     new = kustomize.set_entry(self.editor(rel), doc_index, entry, hit[1])
                 except yamledit.UnsafeEdit as exc:
@@ -193,18 +255,19 @@ class _Planner:
                 if new is not None:
                     target = f"kustomization images[{entry.index}] {entry.name}"
                     self.record(rel, entry.node, "kustomize", old, new, target)
+            wanted: list[tuple[str, str, images.ImageRef]] = []
             for index, update in enumerate(self.updates):
                 if index not in covered:
-                    self._add_entries(rel, doc_index, doc, index, update)
+                    wanted.extend(self._entries_to_add(rel, doc, index, update))
+            if wanted:
+                self._add_entries(rel, doc_index, doc, wanted)
 
-    def _add_entries(
-        self,
-        rel: str,
-        doc_index: int,
-        doc: nodes.Node | None,
-        index: int,
-        update: images.ImageRef,
-    ) -> None:
+    def _entries_to_add(
+        self, rel: str, doc: nodes.Node | None, index: int, update: images.ImageRef
+    ) -> list[tuple[str, str, images.ImageRef]]:
+        """``(name, current image, update)`` for each entry ``rel`` needs for ``update``."""
+        if not self.scope_paths:
+            return []  # the whole tree is scanned: resources are edited where they are
         folder = PurePosixPath(rel).parent.as_posix()
         current: dict[str, str] = {}
         for name, text in self._outside_images(folder, doc, update, {rel}):
@@ -212,23 +275,34 @@ class _Planner:
         if not current and rel in self.named_files:
             # Naming a kustomization file in --path asks for the image there, even when
             # its resources are remote or do not show the image.
-            current[update.name] = update.name
-        if not current:
-            return
-        self.matched.add(index)
-        names = sorted(current)
+            name = (update.replaces or update).name
+            current[name] = name
+        if current:
+            self.matched.add(index)
+        return [(name, current[name], update) for name in sorted(current)]
+
+    def _add_entries(
+        self,
+        rel: str,
+        doc_index: int,
+        doc: nodes.Node | None,
+        wanted: list[tuple[str, str, images.ImageRef]],
+    ) -> None:
+        """Add every missing entry of one kustomization in one edit (several ``--image``)."""
         try:
-            added = kustomize.add_entries(self.editor(rel), doc_index, doc, names, update)
+            added = kustomize.add_entries(
+                self.editor(rel), doc_index, doc, [(name, update) for name, _, update in wanted]
+            )
         except yamledit.UnsafeEdit as exc:
             raise self.unsafe(rel, None, exc) from exc
         assert doc is not None
-        for name, new in zip(names, added, strict=True):
+        for (name, old, _), new in zip(wanted, added, strict=True):
             self.changes.append(
                 models.ImageChange(
                     file=rel,
                     line=int(doc.end_mark.line) + 1,
                     kind="kustomize",
-                    old=current[name],
+                    old=old,
                     new=new,
                     target=f"kustomization images (added) {name}",
                 )
@@ -250,16 +324,25 @@ class _Planner:
                 seen.add(rel)
                 sub_docs = self.ws.docs(rel) or []
                 sub = next((d for d in sub_docs if isinstance(d, nodes.MappingNode)), None)
-                entries = [e for e in kustomize.entries(sub) if e.ref.same_repository(update)]
+                entries = [e for e in kustomize.entries(sub) if e.matches(update)]
                 if entries:
-                    yield from ((e.ref.name, e.current) for e in entries)
+                    # The overlay's new entry renames what the base produces.
+                    yield from (
+                        (e.ref.name if e.ref else update.name, e.current_for(update))
+                        for e in entries
+                    )
                 else:
                     yield from self._outside_images(joined, sub, update, seen)
-            elif target.is_file() and joined not in self.scope_set and joined not in seen:
+            elif (
+                target.is_file()
+                and joined not in self.scope_set
+                and joined not in seen
+                and self.ws.chart_of_template(joined) is None
+            ):
                 seen.add(joined)
                 if self.may_hold(joined):
                     for site, ref in self.sites(joined):
-                        if ref.same_repository(update):
+                        if update.selects(ref):
                             yield ref.name, site.value
 
     def plan_helm(self) -> None:
@@ -272,6 +355,14 @@ class _Planner:
                     hint="Give the values file relative to --dir.",
                 )
             rel = path.relative_to(self.root).as_posix()
+            chart = self.ws.chart_of_template(rel)
+            if chart is not None:
+                raise errors.InputError(
+                    f"{rel} is a template of the Helm chart {chart}, not a values file "
+                    f"(from --helm {spec.text}); templates are never edited",
+                    source="--helm",
+                    hint="Point --helm at the chart's values.yaml (or an override values file).",
+                )
             docs = self.ws.docs(rel)
             if docs is None:
                 reason = self.ws.skipped.get(rel)
@@ -285,6 +376,7 @@ class _Planner:
             if hit is None:
                 continue
             self.matched.add(hit[0])
+            self.helm_done.append((rel, resolved, hit[0]))
             try:
                 result = helm_values.set_values(self.editor(rel), resolved, hit[1])
             except yamledit.UnsafeEdit as exc:
@@ -294,6 +386,156 @@ class _Planner:
                 target = f"helm {'.'.join(spec.repo_key)}"
                 self.record(rel, node, "helm", result[0], result[1], target)
 
+    # -- ArgoCD Application overrides ------------------------------------------------
+    def argocd_sources(self, rel: str) -> list[argocd.Source]:
+        name = rel.rsplit("/", 1)[-1]
+        source_file = tree.is_argocd_source(name)
+        src = self.ws.source(rel)
+        if src is None or (not source_file and "argoproj.io" not in src.text):
+            return []
+        if not self.may_hold(rel) and not self.helm_done:
+            return []
+        if self.ws.chart_of_template(rel) is not None:
+            return []
+        docs = self.ws.docs(rel)
+        return argocd.sources(docs, rel, source_file, self.repo_prefix) if docs else []
+
+    def reach(self, folder: str) -> set[str]:
+        """``folder`` and every folder and file its kustomization reaches (``resources``, ...)."""
+        if folder not in self._reach:
+            found: set[str] = set()
+            todo = [folder]
+            while todo and len(found) < 1_000:
+                current = todo.pop()
+                if current in found:
+                    continue
+                found.add(current)
+                rel = self.ws.kustomization_in(current)
+                docs = self.ws.docs(rel) if rel else None
+                doc = next((d for d in docs or () if isinstance(d, nodes.MappingNode)), None)
+                for reference in kustomize.references(doc):
+                    joined = os.path.normpath(os.path.join(current, reference)).replace(os.sep, "/")
+                    if joined.startswith("../") or joined == ".." or os.path.isabs(joined):
+                        continue
+                    todo.append(joined)  # a folder, or a file (then it covers itself alone)
+            self._reach[folder] = found
+        return self._reach[folder]
+
+    def covers(self, source: argocd.Source, rel: str) -> bool:
+        """Whether ArgoCD renders ``rel`` for ``source`` (so its overrides apply to it)."""
+        if rel in source.value_files:
+            return True
+        if source.path is None:
+            return False
+        return any(
+            folder == "." or rel == folder or rel.startswith(folder + "/")
+            for folder in self.reach(source.path)
+        )
+
+    def source_overrides(self, rel: str, source: argocd.Source) -> list[argocd.Override]:
+        found = list(argocd.overrides(source))
+        for values_file, resolved, _ in self.helm_done:
+            if self.covers(source, values_file):
+                spec = resolved.spec
+                found += argocd.keyed_overrides(source, spec.tag_key, spec.digest_key, resolved.ref)
+        return found
+
+    def match_override(self, override: argocd.Override) -> tuple[int, images.ImageRef] | None:
+        hit = self.match(override.ref)
+        if hit is None and override.renamed_from and images.is_reference(override.renamed_from):
+            hit = self.match(images.parse(override.renamed_from, source="Application"))
+        return hit
+
+    def plan_argocd(self) -> None:
+        for rel in self.scope:
+            for source in self.argocd_sources(rel):
+                for override in self.source_overrides(rel, source):
+                    hit = self.match_override(override)
+                    if hit is None or id(override.node) in self.overrides_done:
+                        continue
+                    self.matched.add(hit[0])
+                    self.overrides_done.add(id(override.node))
+                    if source.path is not None:
+                        by_file = tree.is_argocd_source(source.where)
+                        paths = self.source_file_paths if by_file else self.application_paths
+                        paths.setdefault(hit[0], set()).add(source.path)
+                    line = override.line
+                    try:
+                        result = argocd.set_override(self.editor(rel), override, hit[1])
+                    except yamledit.UnsafeEdit as exc:
+                        raise self.unsafe(rel, line, exc) from exc
+                    if result is not None:
+                        target = f"{source.where} {override.field}"
+                        self.record(rel, override.tag or override.node, "argocd", *result, target)
+
+    def application_files(self) -> list[str]:
+        """Every file that may hold an Application: the scope, and with ``--path`` the rest."""
+        files = list(self.scope)
+        if self.scope_paths:
+            files += [rel for rel in tree.discover(self.root, ()) if rel not in self.scope_set]
+        return files
+
+    def check_shadows(self) -> None:
+        """Refuse edits that an override ArgoCD applies over them would hide."""
+        edited: dict[int, set[str]] = {}
+        for change in self.changes:
+            if change.kind == "argocd" or not images.is_reference(change.new):
+                continue
+            hit = self.match(images.parse(change.new, source=change.file))
+            if hit is not None:
+                edited.setdefault(hit[0], set()).add(change.file)
+        if not edited and not self.application_paths:
+            return
+        for rel in self.application_files():
+            for source in self.argocd_sources(rel):
+                self._check_source(rel, source, edited)
+
+    def _check_source(self, rel: str, source: argocd.Source, edited: dict[int, set[str]]) -> None:
+        source_file = tree.is_argocd_source(source.where)
+        for override in self.source_overrides(rel, source):
+            hit = self.match_override(override)
+            if hit is None or id(override.node) in self.overrides_done:
+                continue
+            if override.sets(hit[1]):
+                continue  # it already pins what the edit sets: nothing is hidden
+            if not source_file and source.path in self.source_file_paths.get(hit[0], ()):
+                continue  # the edited .argocd-source file there applies over this override
+            hidden = sorted(f for f in edited.get(hit[0], ()) if self.covers(source, f))
+            if source_file and source.path in self.application_paths.get(hit[0], ()):
+                hidden.append(f"the Application's own overrides for {source.path}")
+            if hidden:
+                raise self.shadowed(
+                    rel,
+                    override.line,
+                    f"{source.where} {override.field}",
+                    override.ref.text,
+                    hidden[0],
+                )
+        for index, files in edited.items():
+            pin = argocd.text_pins(
+                source, self.updates[index], kustomize.spellings(self.updates[index])
+            )
+            hidden = sorted(f for f in files if self.covers(source, f))
+            if pin is not None and hidden:
+                raise self.shadowed(
+                    rel,
+                    yamledit.line_of(pin),
+                    f"{source.where} helm.values (a string, never edited)",
+                    self.updates[index].name,
+                    hidden[0],
+                )
+
+    def shadowed(
+        self, rel: str, line: int, where: str, image: str, hidden: str
+    ) -> errors.InputError:
+        return errors.InputError(
+            f"{where} sets {image}, and ArgoCD applies it over {hidden}: "
+            "the edit would not change what runs",
+            source=f"{rel}:{line}",
+            hint="Include that file in --path so its override is edited too, "
+            "or remove the override from the Application.",
+        )
+
     # -- results ---------------------------------------------------------------------
     def found_names(self) -> list[str]:
         """Every image name found in the scope, for the "matched nothing" message."""
@@ -302,8 +544,8 @@ class _Planner:
             if kustomize.is_kustomization(rel.rsplit("/", 1)[-1]):
                 docs = self.ws.docs(rel) or []
                 for doc in docs:
-                    found.update(e.ref.name for e in kustomize.entries(doc))
-            else:
+                    found.update(e.ref.name if e.ref else e.name for e in kustomize.entries(doc))
+            elif self.ws.chart_of_template(rel) is None:
                 found.update(ref.name for _, ref in self.sites(rel))
         for spec in self.specs:
             with contextlib.suppress(errors.InputError):
@@ -349,7 +591,14 @@ class _Planner:
             if after != src.raw:
                 edits.append(models.FileEdit(path=rel, before=src.raw, after=after))
         skipped = tuple(self.ws.skipped[k] for k in sorted(self.ws.skipped))
-        changes = tuple(sorted(self.changes, key=lambda c: (c.file, c.line, c.target)))
+        # Images in the order they first appear (file, line); for one image, what
+        # overrides comes first: the first versioned ``old`` of an image is its previous
+        # image in the trailers, and an override's ``old`` is what was deployed.
+        ordered = sorted(self.changes, key=lambda c: (c.file, c.line, c.target))
+        first: dict[str, int] = {}
+        for position, change in enumerate(ordered):
+            first.setdefault(change.new, position)
+        changes = tuple(sorted(ordered, key=lambda c: (first[c.new], _PRECEDENCE[c.kind])))
         return models.EditPlan(edits=tuple(edits), skipped=skipped, changes=changes)
 
 
@@ -376,7 +625,9 @@ def plan(
     planner.plan_workloads()
     planner.plan_kustomizations()
     planner.plan_helm()
+    planner.plan_argocd()
     planner.check_matched()
+    planner.check_shadows()
     return planner.result()
 
 

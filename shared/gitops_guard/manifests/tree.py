@@ -1,9 +1,13 @@
 """The files of a GitOps tree: which ones are scanned, and reading them (never writing).
 
-Scanned files are ``*.yaml``, ``*.yml`` and ``Kustomization`` under the root, or
-under the ``paths`` given (files or folders, relative to the root). Hidden
-files and folders (``.git``, ``.github``, ``.gitops-guard``, ...) and symbolic
-links are left out. Paths may not leave the root.
+Scanned files are ``*.yaml``, ``*.yml``, ``*.json`` and ``Kustomization`` under the
+root, or under the ``paths`` given (files or folders, relative to the root).
+Hidden files and folders (``.git``, ``.github``, ``.gitops-guard``, ...) and
+symbolic links are left out, except ArgoCD's parameter override files
+``.argocd-source.yaml`` and ``.argocd-source-<app>.yaml``. Paths may not leave
+the root. Files under a Helm chart's ``templates/`` (a folder beside a
+``Chart.yaml``) are listed by :meth:`Workspace.chart_of_template`: they are
+never edited.
 
 This module must not write files or decide what to edit.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -20,13 +25,21 @@ from yaml import nodes
 from gitops_guard import errors
 from gitops_guard.manifests import kustomize, models, yamledit
 
-__all__ = ["Source", "Workspace", "discover", "inside"]
+__all__ = ["Source", "Workspace", "discover", "inside", "is_argocd_source"]
 
-_SUFFIXES = (".yaml", ".yml")
+_SUFFIXES = (".yaml", ".yml", ".json")
 _BOM = "\ufeff"
+_ARGOCD_SOURCE = re.compile(r"\.argocd-source(-[^/]+)?\.yaml\Z")
+
+
+def is_argocd_source(name: str) -> bool:
+    """Whether a file name is an ArgoCD parameter override file (``.argocd-source-<app>.yaml``)."""
+    return bool(_ARGOCD_SOURCE.match(name))
 
 
 def _wanted(name: str) -> bool:
+    if is_argocd_source(name):
+        return True
     return not name.startswith(".") and (
         name.endswith(_SUFFIXES) or kustomize.is_kustomization(name)
     )
@@ -72,10 +85,11 @@ def _walk(folder: str, prefix: str, found: set[str]) -> None:
     with os.scandir(folder) as entries:
         subfolders = []
         for entry in entries:
-            if entry.name.startswith(".") or entry.is_symlink():
+            if entry.is_symlink():
                 continue
             if entry.is_dir():
-                subfolders.append(entry)
+                if not entry.name.startswith("."):
+                    subfolders.append(entry)
             elif _wanted(entry.name):
                 found.add(prefix + entry.name)
     for entry in subfolders:
@@ -106,6 +120,7 @@ class Workspace:
         self.skipped: dict[str, models.Skipped] = {}
         self._sources: dict[str, Source | None] = {}
         self._docs: dict[str, list[nodes.Node | None] | None] = {}
+        self._charts: dict[str, bool] = {}
 
     def source(self, rel: str) -> Source | None:
         """The file's content, or ``None`` (and a :class:`models.Skipped`) when unreadable."""
@@ -145,10 +160,42 @@ class Workspace:
             self._docs[rel] = parsed
         return self._docs[rel]
 
-    def kustomization_in(self, folder: str) -> str | None:
-        """The kustomization file of a folder (relative path), if it has one."""
+    def kustomizations_in(self, folder: str) -> list[str]:
+        """Every kustomization file of a folder (relative paths), in kustomize's order."""
+        found = []
         for name in kustomize.FILENAMES:
             rel = f"{folder}/{name}" if folder not in ("", ".") else name
             if (self.root / rel).is_file():
-                return rel
+                found.append(rel)
+        return found
+
+    def kustomization_in(self, folder: str) -> str | None:
+        """The kustomization file of a folder (relative path), if it has exactly one.
+
+        Raises :class:`errors.InputError` naming both when it has several: kustomize
+        refuses such a folder, so editing either would not be what is deployed.
+        """
+        found = self.kustomizations_in(folder)
+        if len(found) > 1:
+            where = folder if folder not in ("", ".") else "the repository root"
+            raise errors.InputError(
+                f"{where} has {len(found)} kustomization files: {' and '.join(found)}; "
+                "kustomize refuses such a folder",
+                source=found[1],
+                hint="Keep one kustomization file per folder (kustomize reads "
+                "kustomization.yaml, kustomization.yml or Kustomization).",
+            )
+        return found[0] if found else None
+
+    def chart_of_template(self, rel: str) -> str | None:
+        """The chart folder when ``rel`` lies under a Helm chart's ``templates/``, else ``None``."""
+        parts = PurePosixPath(rel).parts
+        for index in range(len(parts) - 2, -1, -1):
+            if parts[index] != "templates":
+                continue
+            chart = "/".join(parts[:index])
+            if chart not in self._charts:
+                self._charts[chart] = (self.root / chart / "Chart.yaml").is_file()
+            if self._charts[chart]:
+                return chart or "."
         return None

@@ -11,7 +11,9 @@ A document is a workload when it is a mapping with a ``kind``. Its Pod specs are
 In each Pod spec, the ``image`` of every entry of ``containers``,
 ``initContainers`` and ``ephemeralContainers`` is a site. Nothing else is:
 annotations, env values, args and comments that look like images are never
-touched.
+touched. Keys along the way are found through YAML merge keys too
+(``- <<: *base-container``), as kubectl reads them: the value readers see is the
+site, edited where it is written.
 
 This module must not read files or decide which image to set.
 """
@@ -78,7 +80,7 @@ def _object_sites(obj: nodes.Node | None, doc_index: int, *, depth: int) -> Iter
     for path in paths:
         pod_spec: nodes.Node | None = obj
         for key in path:
-            pod_spec = yamledit.mapping_get(pod_spec, key)
+            pod_spec = yamledit.merged_get(pod_spec, key)[0]
         if pod_spec is None or id(pod_spec) in seen:
             continue
         seen.add(id(pod_spec))
@@ -87,11 +89,11 @@ def _object_sites(obj: nodes.Node | None, doc_index: int, *, depth: int) -> Iter
 
 def _pod_spec_sites(pod_spec: nodes.Node, owner: str, doc_index: int) -> Iterator[ImageSite]:
     for list_key, label in _CONTAINER_LISTS.items():
-        containers = yamledit.mapping_get(pod_spec, list_key)
+        containers = yamledit.merged_get(pod_spec, list_key)[0]
         if not isinstance(containers, nodes.SequenceNode):
             continue
         for position, container in enumerate(containers.value):
-            image = yamledit.mapping_get(container, "image")
+            image = yamledit.merged_get(container, "image")[0]
             value = yamledit.scalar_text(image)
             if value is None or not isinstance(image, nodes.ScalarNode):
                 continue

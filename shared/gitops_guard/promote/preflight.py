@@ -95,7 +95,7 @@ def check(root: Path, request: Request) -> Result:
         problems.append(Problem("images", "no image given: nothing to deploy"))
     for text in request.images:
         try:
-            parsed.append(images.parse(text, source="images"))
+            parsed.append(images.parse_update(text, source="images"))
         except errors.InputError as exc:
             problems.append(Problem("images", exc.message))
     checked.append(f"{len(request.images)} image reference(s)")

@@ -20,7 +20,7 @@ from types import FrameType
 
 import httpx
 
-from gitops_guard import errors
+from gitops_guard import durations, errors
 from gitops_guard_lab import net
 
 MAX_RPS = 200.0
@@ -97,7 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="loopback URL to send GET requests to")
     parser.add_argument("--rps", type=float, default=20.0, help="requests per second, in total")
     parser.add_argument("--concurrency", type=int, default=8, help="worker threads")
-    parser.add_argument("--duration", type=float, default=None, help="seconds; default: forever")
+    parser.add_argument(
+        "--duration",
+        type=durations.parse_duration,
+        default=None,
+        help="seconds or a duration (90s, 10m); default: forever",
+    )
     args = parser.parse_args(argv)
     try:
         generator = LoadGenerator(url=args.url, rps=args.rps, concurrency=args.concurrency)

@@ -75,10 +75,17 @@ def _bomb(levels: int = 7) -> str:
 
 
 BAD: list[tuple[str, bytes, int | None, str]] = [
-    ("alias-bomb", _bomb().encode(), None, "more than 100000 values"),
+    ("alias-bomb", _bomb().encode(), None, "more than 50000 values"),
     ("recursive-alias", b"a: &a [*a]\n", 1, "nesting deeper"),
     ("deep-nesting", (b"a: " + b"[" * 100 + b"]" * 100 + b"\n"), 1, "nesting deeper"),
-    ("huge", b"a: " + b"x" * (1024 * 1024 + 10) + b"\n", None, "bytes"),
+    ("deep-flow-5000", (b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n"), 1, "nesting deeper"),
+    (
+        "deep-block",
+        b"a:\n" + b"".join(b" " * i + b"b:\n" for i in range(1, 200)),
+        65,
+        "nesting deeper",
+    ),
+    ("huge", b"a: " + b"x" * (256 * 1024 + 10) + b"\n", None, "bytes"),
     ("python-tag", b"a: 1\nb: !!python/object/apply:os.system [id]\n", 2, "!!python/object"),
     ("local-tag", b"a: !Ref x\n", 1, "the tag !Ref"),
     ("binary-tag", b"a: !!binary aGk=\n", 1, "!!binary"),

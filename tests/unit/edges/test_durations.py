@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import pytest
 
-from gitops_guard import durations, errors
+from gitops_guard import cli, durations, errors
 from gitops_guard.cli import argocd_wait
 from gitops_guard.rollback import rules
 from gitops_guard.slo import criteria
+
+ROOT = Path(__file__).resolve().parents[3]
 
 GOOD = [
     ("500ms", 0.5),
@@ -143,3 +146,23 @@ def test_argocd_wait_intervals_refuse_zero(flag: str) -> None:
     assert getattr(parser.parse_args([*base, flag, "1s"]), flag[2:].replace("-", "_")) == 1.0
     with pytest.raises(SystemExit):
         parser.parse_args([*base, flag, "0"])
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--query-timeout", "nan"),
+        ("--query-timeout", "inf"),
+        ("--query-timeout", "0"),
+        ("--query-timeout", "2h"),
+        ("--history", "-5m"),
+        ("--history", "1.5h"),
+    ],
+)
+def test_slo_gate_duration_flags_are_exit_2_naming_the_flag(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(ROOT / "examples" / "slo.yaml")
+    argv = ["slo-gate", "--config", config, "--prometheus-url", "http://prometheus.test"]
+    assert cli.main([*argv, flag, value]) == errors.EXIT_INPUT  # before any request
+    assert f"{flag}:" in capsys.readouterr().err

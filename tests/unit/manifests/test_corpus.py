@@ -314,6 +314,10 @@ def test_templates_and_broken_files_are_skipped_with_a_notice(corpus: Path) -> N
         paths=["helm-guestbook"],
         helm=["helm-guestbook/values.yaml:image.repository:image.tag"],
     )
-    assert [s.path for s in plan.skipped] == ["helm-guestbook/templates/deployment.yaml"]
-    assert plan.skipped[0].reason.startswith("a template ({{ }}), not YAML")
+    # Every file under the chart's templates/ is listed, whether or not it parses.
+    assert [s.path for s in plan.skipped] == [
+        "helm-guestbook/templates/deployment.yaml",
+        "helm-guestbook/templates/service.yaml",
+    ]
+    assert plan.skipped[0].reason.startswith("a Helm chart template (chart helm-guestbook)")
     assert plan.files == ("helm-guestbook/values.yaml",)

@@ -28,7 +28,14 @@ def test_manifests_exports() -> None:
 
 
 def test_images_exports() -> None:
-    assert sorted(images.__all__) == ["DOCKER_HUB", "ImageRef", "is_reference", "parse", "updated"]
+    assert sorted(images.__all__) == [
+        "DOCKER_HUB",
+        "ImageRef",
+        "is_reference",
+        "parse",
+        "parse_update",
+        "updated",
+    ]
 
 
 @pytest.mark.parametrize(
