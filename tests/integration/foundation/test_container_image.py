@@ -6,16 +6,16 @@ the image's install commands on the host instead:
 - hadolint reports nothing on the Dockerfile;
 - the image installs through scripts/install-action with the ``kube`` extra, runs as
   a non-root user and has ``gitops-guard`` as its entrypoint;
-- the build stage's commands, replayed in a fresh folder: the venv, moved to another
-  path as the Dockerfile moves it to /opt/venv, still runs ``gitops-guard`` with the
-  same exit codes (0 for --version, 2 for an unknown subcommand) and has kubernetes.
+- the build stage's install RUN, run as written with its paths moved to a fresh
+  folder: the venv, moved as the Dockerfile moves it to /opt/venv, still runs
+  ``gitops-guard`` with the same exit codes (0 for --version, 2 for an unknown
+  subcommand) and has kubernetes.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -54,27 +54,36 @@ def test_the_image_installs_from_the_lock_and_runs_as_a_user() -> None:
 
 @pytest.mark.skipif(not UV.exists(), reason="no uv in .venv; run scripts/setup")
 def test_the_build_stage_replayed_gives_a_working_movable_venv(tmp_path: Path) -> None:
+    """The build stage's install RUN, as written, with its paths moved under tmp_path."""
+    text = DOCKERFILE.read_text()
+    found = re.search(r"^RUN (GITOPS_GUARD_HOME=.*?)(?=\n\n|\nFROM)", text, re.S | re.M)
+    assert found, "the Dockerfile has no install RUN"
+    home, opt_venv, out = tmp_path / "home", tmp_path / "opt" / "venv", tmp_path / "install.out"
+    command = (
+        found.group(1)
+        .replace("/tmp/gitops-guard", str(home))
+        .replace("/opt/venv", str(opt_venv))
+        .replace("/tmp/install.out", str(out))
+    )
+    assert str(home) in command and str(opt_venv) in command and str(out) in command
     match = re.search(r"^uv==(\S+)", (ROOT / "scripts" / "uv-requirements.txt").read_text(), re.M)
     assert match
-    home = tmp_path / "gitops-guard"
     (home / f"uv-{match.group(1)}" / "bin").mkdir(parents=True)
-    (home / f"uv-{match.group(1)}" / "bin" / "uv").symlink_to(UV)
+    (home / f"uv-{match.group(1)}" / "bin" / "uv").symlink_to(UV)  # as pip would put it
+    opt_venv.parent.mkdir()
     keep = ("PATH", "HOME", "SSL_CERT_FILE", "SSL_CERT_DIR", "UV_CACHE_DIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "install-action")],
-        env={**env, "GITOPS_GUARD_HOME": str(home), "GITOPS_GUARD_EXTRAS": "kube"},
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    python = re.search(r"^python=(.+)$", done.stdout, re.MULTILINE)
-    assert python
-    opt_venv = tmp_path / "opt" / "venv"
-    opt_venv.parent.mkdir()
-    shutil.move(python.group(1).removesuffix("/bin/python"), opt_venv)
+    assert done.stdout.startswith("gitops-guard ")  # the RUN's own --version check
 
     entrypoint = str(opt_venv / "bin" / "gitops-guard")
     version = subprocess.run([entrypoint, "--version"], capture_output=True, text=True, env=env)
