@@ -40,7 +40,13 @@ def _uv(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "UV_NO_PROGRESS": "1"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(Path.home()),
+            "UV_NO_PROGRESS": "1",
+            "UV_PYTHON": sys.executable,
+            "UV_PYTHON_DOWNLOADS": "never",
+        },
     )
 
 
