@@ -23,19 +23,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from gitops_guard import errors
+from gitops_guard import credentials, errors
 
-SECRET_ENV_VARS = (
-    "ARGOCD_TOKEN",
-    "GITHUB_TOKEN",
-    "PROMETHEUS_TOKEN",
-    "GITOPS_TOKEN",
-    "SLACK_WEBHOOK_URL",
-    "ALERTMANAGER_TOKEN",
-)
+SECRET_ENV_VARS = credentials.SECRET_VARS
 """Environment variables whose values are secrets: masked at startup, redacted in logs."""
-
-_secrets: set[str] = set()
 
 
 def in_runner(environ: Mapping[str, str] | None = None) -> bool:
@@ -55,40 +46,45 @@ def _escape_property(value: str) -> str:
 
 def _command(name: str, message: str, **props: str | int | None) -> str:
     rendered = ",".join(
-        f"{key}={_escape_property(str(val))}" for key, val in props.items() if val is not None
+        f"{key}={_escape_property(redact(str(val)))}"
+        for key, val in props.items()
+        if val is not None
     )
     head = f"::{name} {rendered}" if rendered else f"::{name}"
     return f"{head}::{_escape_data(redact(message))}"
 
 
 # ---------------------------------------------------------------- secrets
-def register_secret(value: str | None) -> None:
-    """Mask a secret the moment it exists: in the runner's log and in our own output."""
-    if not value or len(value) < 4 or value in _secrets:
-        return
-    _secrets.add(value)
+def _mask(value: str) -> None:
     if in_runner():
         # The mask command itself must carry the raw value; the runner hides it.
         print(f"::add-mask::{_escape_data(value)}", file=sys.stdout, flush=True)
 
 
+credentials.on_register(_mask)
+
+
+def register_secret(value: str | None) -> None:
+    """Mask a secret the moment it exists: in the runner's log and in our own output.
+
+    The registry is :mod:`gitops_guard.credentials`; this also masks in the runner.
+    """
+    credentials.register(value)
+
+
 def register_env_secrets(environ: Mapping[str, str] | None = None) -> None:
     """Register every known secret variable's value (called once at startup)."""
-    env = os.environ if environ is None else environ
-    for name in SECRET_ENV_VARS:
-        register_secret(env.get(name))
+    credentials.register_environment(environ)
 
 
 def redact(text: str) -> str:
-    """Replace every registered secret in ``text`` with ``***``."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    """Replace every registered secret (raw, URL-encoded, base64) in ``text`` with ``***``."""
+    return credentials.redact(text)
 
 
 def clear_secrets() -> None:
     """Forget registered secrets (tests)."""
-    _secrets.clear()
+    credentials.clear()
 
 
 class RedactingFilter(logging.Filter):

@@ -6,9 +6,16 @@ are absolute.
 
 Every PyGithub or ``requests`` exception is translated in one place
 (:func:`_translate`): 401 and 403 become a :class:`~gitops_guard.errors.ConfigError`
-naming the token variable (exit 2); 5xx, timeouts and connection errors that
-survive the retries become :class:`~gitops_guard.errors.DependencyUnavailable`
-(exit 3); 404 names the repository input.
+naming the token variable (exit 2); 5xx, 429, timeouts and connection errors that
+survive the retries, and answers that are not GitHub's JSON, become
+:class:`~gitops_guard.errors.DependencyUnavailable` (exit 3); 404 names the
+repository input.
+
+Transport: each operation (open or update a pull request, a comment) has one
+deadline (:attr:`ApiSettings.deadline_seconds`, a :class:`gitops_guard.http.Deadline`):
+the request timeout is cut to what is left of it, and urllib3's retries (5xx, 429 and
+503 with ``Retry-After`` honoured, connection errors) stop when the next wait would
+outlive it. Titles, bodies and comments are redacted before they are sent.
 
 This module must not decide what to change nor touch git: callers pass the
 title, body and branches, and get back the pull request's URL.
@@ -22,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from gitops_guard import actions, errors
+from gitops_guard import actions, credentials, errors, http
 
 if TYPE_CHECKING:  # pragma: no cover
     from github.PullRequest import PullRequest
@@ -52,7 +59,9 @@ class ApiSettings:
     timeout_seconds: int = 30
     """Per request; GitHub answers well within it when it is healthy."""
     retries: int = 3
-    """Retries of 5xx answers and connection errors, with backoff, before giving up."""
+    """Retries of 5xx and 429 answers and connection errors, with backoff, before giving up."""
+    deadline_seconds: float = 120.0
+    """Every request and retry of one operation ends within this many seconds."""
     seconds_between_writes: float | None = None
     """Pause between mutating requests. GitHub asks for a second between writes when
     making many; one update makes at most four, so none by default."""
@@ -117,8 +126,15 @@ def _message_of(exc: BaseException) -> str:
     return actions.redact(str(exc))
 
 
+_WRITE_HINT = "'contents: write' and 'pull-requests: write'"
+
+
 def _translate(
-    exc: BaseException, settings: ApiSettings, repository: str
+    exc: BaseException,
+    settings: ApiSettings,
+    repository: str,
+    *,
+    permissions: str = _WRITE_HINT,
 ) -> errors.GitopsGuardError:
     """The one place where PyGithub/requests failures become errors of our tree."""
     import github
@@ -139,13 +155,18 @@ def _translate(
             source=settings.token_env,
             hint=f"Set {settings.token_env} to a valid token for {repository}.",
         )
+    if status == 403 and "rate limit" in message.lower():
+        return errors.DependencyUnavailable(
+            f"GitHub's API rate-limits the token in {settings.token_env} ({message})",
+            hint="Wait for the rate limit to reset and rerun the job.",
+        )
     if status == 403:
         return errors.ConfigError(
             f"GitHub refused the request on {repository} ({message or 'Forbidden'})",
             source=settings.token_env,
             hint=(
-                f"Give the token in {settings.token_env} 'contents: write' and "
-                "'pull-requests: write' on the repository (workflow `permissions:`)."
+                f"Give the token in {settings.token_env} {permissions} on the "
+                "repository (workflow `permissions:`)."
             ),
         )
     if status == 404:
@@ -154,10 +175,10 @@ def _translate(
             source="--github-repository",
             hint="Check the repository name (owner/name) and the token's access to it.",
         )
-    if status is not None and status >= 500:
+    if status is not None and (status >= 500 or status == 429):
         return errors.DependencyUnavailable(
             f"GitHub's API answered {status} for {repository}: {message}",
-            hint="GitHub is having trouble; rerun the job later.",
+            hint="GitHub is having trouble (or rate-limits this token); rerun the job later.",
         )
     if isinstance(exc, github.GithubException):
         return errors.InputError(
@@ -168,40 +189,97 @@ def _translate(
 
 
 @contextmanager
-def _translated(settings: ApiSettings, repository: str) -> Iterator[None]:
+def _translated(
+    settings: ApiSettings, repository: str, *, permissions: str = _WRITE_HINT
+) -> Iterator[None]:
     import github
     import requests
 
     try:
         yield
     except (github.GithubException, requests.exceptions.RequestException) as exc:
-        raise _translate(exc, settings, repository) from exc
+        raise _translate(exc, settings, repository, permissions=permissions) from exc
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # PyGithub raises these when an answer is not GitHub's JSON (a proxy's page,
+        # a truncated body); a fault of the dependency, never "no" or "bad input".
+        raise errors.DependencyUnavailable(
+            f"GitHub's API at {settings.api_url} answered something that is not its JSON "
+            f"({type(exc).__name__}: {credentials.redact(str(exc))[:200]})",
+            hint="Check GITHUB_API_URL and any proxy in between; rerun the job later.",
+        ) from exc
 
 
-def _client(settings: ApiSettings) -> Any:
-    import github
+def _retry(settings: ApiSettings, deadline: http.Deadline) -> Any:
+    """urllib3's Retry, stopped when the next wait (or Retry-After) would pass ``deadline``."""
     from urllib3.util.retry import Retry
 
-    actions.register_secret(settings.token)
-    retry = Retry(
+    class DeadlineRetry(Retry):
+        def increment(
+            self,
+            method: str | None = None,
+            url: str | None = None,
+            response: Any = None,
+            error: Exception | None = None,
+            _pool: Any = None,
+            _stacktrace: Any = None,
+        ) -> Any:
+            following = super().increment(method, url, response, error, _pool, _stacktrace)
+            wait = following.get_backoff_time()
+            if response is not None:
+                wait = max(wait, following.get_retry_after(response) or 0.0)
+            if wait >= deadline.remaining():
+                from urllib3.exceptions import MaxRetryError
+
+                raise MaxRetryError(_pool, url or "", error)
+            return following
+
+    return DeadlineRetry(
         total=settings.retries,
         connect=settings.retries,
         read=settings.retries,
         status=settings.retries,
         backoff_factor=0.5,
-        status_forcelist=(500, 502, 503, 504),
+        backoff_max=8.0,
+        status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=None,  # PR writes are safe to repeat: we look up before creating
+        respect_retry_after_header=True,
         raise_on_status=False,
     )
+
+
+def _client(settings: ApiSettings, deadline: http.Deadline | None = None) -> Any:
+    import github
+
+    actions.register_secret(settings.token)
+    deadline = deadline or http.Deadline(settings.deadline_seconds, source="the GitHub deadline")
+    timeout = max(0.5, deadline.bound(settings.timeout_seconds))
     return github.Github(
         auth=github.Auth.Token(settings.token),
         base_url=settings.api_url,
-        timeout=settings.timeout_seconds,
-        retry=retry,
+        timeout=timeout,  # type: ignore[arg-type]
+        retry=_retry(settings, deadline),
         seconds_between_requests=None,
         seconds_between_writes=settings.seconds_between_writes,
         lazy=True,
     )
+
+
+def comment_on_issue(repository: str, number: int, body: str, *, settings: ApiSettings) -> str:
+    """Comment on issue or pull request ``number`` (redacted); returns the comment's URL."""
+    with _translated(settings, repository):
+        client = _client(settings)
+        try:
+            issue = client.get_repo(repository).get_issue(number)
+            comment = issue.create_comment(credentials.redact(body))
+            url = comment.html_url
+        finally:
+            client.close()
+    if not isinstance(url, str) or not url.startswith("http"):
+        raise errors.DependencyUnavailable(
+            f"GitHub's API at {settings.api_url} answered the comment without its URL",
+            hint="Check GITHUB_API_URL and any proxy in between.",
+        )
+    return url
 
 
 def check_repository(repository: str, *, settings: ApiSettings) -> None:
@@ -225,8 +303,8 @@ def _create(repo: Any, owner: str, spec: PullRequestSpec) -> PullRequest | None:
         return repo.create_pull(  # type: ignore[no-any-return]
             base=spec.base,
             head=spec.head,
-            title=spec.title,
-            body=spec.body,
+            title=credentials.redact(spec.title),
+            body=credentials.redact(spec.body),
             maintainer_can_modify=True,
         )
     except github.GithubException as exc:
@@ -256,7 +334,7 @@ def open_or_update_pull_request(
                 f"GitHub says a pull request for {spec.head} exists, but none is open"
             )
         if not created:
-            pull.edit(title=spec.title, body=spec.body)
+            pull.edit(title=credentials.redact(spec.title), body=credentials.redact(spec.body))
         if spec.labels:
             pull.add_to_labels(*spec.labels)
     auto = False
@@ -264,6 +342,12 @@ def open_or_update_pull_request(
         auto, warning = _enable_auto_merge(pull, spec, settings)
         if warning:
             warnings.append(warning)
+    if not isinstance(pull.html_url, str) or not isinstance(pull.number, int):
+        raise errors.DependencyUnavailable(
+            f"GitHub's API at {settings.api_url} answered the pull request without its "
+            "URL or number",
+            hint="Check GITHUB_API_URL and any proxy in between; rerun the job later.",
+        )
     return PullRequestResult(
         url=str(pull.html_url),
         number=int(pull.number),
@@ -294,3 +378,92 @@ def _enable_auto_merge(
             "with required checks, or merge the pull request by hand."
         )
     return True, None
+
+
+# ---------------------------------------------------------------- deployments
+_DEPLOYMENTS_WRITE = "'deployments: write'"
+_DEPLOYMENTS_READ = "'deployments: read'"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One GitHub Deployment and its status (``POST .../deployments`` + ``.../statuses``)."""
+
+    repository: str
+    ref: str
+    """The application commit the deployment is for."""
+    task: str
+    environment: str
+    description: str
+    payload: Mapping[str, Any]
+    state: str
+    """The status: success, failure, error, queued, in_progress, pending, inactive."""
+    log_url: str = ""
+    environment_url: str = ""
+
+
+@dataclass(frozen=True)
+class DeploymentSeen:
+    """A deployment as listed by ``GET /repos/{owner}/{repo}/deployments``."""
+
+    id: int
+    task: str
+    environment: str
+    sha: str
+    created_at: str
+    """Immutable (``updated_at`` moves when a later deployment marks this one inactive,
+    so it is never read)."""
+    payload: Mapping[str, Any]
+
+
+def create_deployment(spec: DeploymentSpec, *, settings: ApiSettings) -> int:
+    """Create the deployment and its status; returns the deployment id."""
+    from github.GithubObject import NotSet
+
+    with _translated(settings, spec.repository, permissions=_DEPLOYMENTS_WRITE):
+        repo = _client(settings).get_repo(spec.repository)
+        deployment = repo.create_deployment(
+            ref=spec.ref,
+            task=spec.task,
+            auto_merge=False,
+            required_contexts=[],
+            payload=dict(spec.payload),
+            environment=spec.environment,
+            description=spec.description,
+            transient_environment=False,
+        )
+        # target_url is the older name of log_url; GitHub stores it as both.
+        deployment.create_status(
+            state=spec.state,
+            target_url=spec.log_url or NotSet,
+            description=spec.description,
+            environment=spec.environment,
+            environment_url=spec.environment_url or NotSet,
+        )
+        return int(deployment.id)
+
+
+def list_deployments(
+    repository: str, *, settings: ApiSettings, environment: str | None = None, limit: int = 1000
+) -> list[DeploymentSeen]:
+    """The newest ``limit`` deployments of ``repository`` (optionally one environment)."""
+    from github.GithubObject import NotSet
+
+    seen: list[DeploymentSeen] = []
+    with _translated(settings, repository, permissions=_DEPLOYMENTS_READ):
+        repo = _client(settings).get_repo(repository)
+        for deployment in repo.get_deployments(environment=environment or NotSet):
+            payload = deployment.payload
+            seen.append(
+                DeploymentSeen(
+                    id=int(deployment.id),
+                    task=str(deployment.task or ""),
+                    environment=str(deployment.environment or ""),
+                    sha=str(deployment.sha or ""),
+                    created_at=deployment.created_at.isoformat() if deployment.created_at else "",
+                    payload=payload if isinstance(payload, dict) else {},
+                )
+            )
+            if len(seen) >= limit:
+                break
+    return seen

@@ -1,31 +1,40 @@
-"""Tell people about a rollback: a Slack-compatible webhook and/or a GitHub comment.
+"""Tell people: chat webhooks (Slack, Microsoft Teams, any JSON endpoint) and GitHub comments.
 
-Both channels are optional and best effort: the rollback already happened when
-they run, so a failed notification is a warning, never a failed job.
+Every channel is optional and best effort: the deploy or rollback already happened
+when they run, so a failed notification is a warning that says so, never a failed job.
+:func:`post_json` is the one webhook client, on the one HTTP base; the payloads
+for Slack, Teams and the generic webhook are built in
+:mod:`gitops_guard.observe.notifications`.
 
 * Webhook: ``POST {"text": ...}`` to the URL in ``SLACK_WEBHOOK_URL`` (Slack,
-  Mattermost, Rocket.Chat and Teams' Slack-compatible connectors accept it). The
-  URL is a secret: it is registered for masking and never printed.
-* GitHub: a comment on an issue or pull request (PyGithub, ``GITHUB_TOKEN``).
+  Mattermost, Rocket.Chat and Teams' Slack-compatible connectors accept it), through
+  the one HTTP base (:mod:`gitops_guard.http`): retried on connect errors, 5xx and 429
+  within a deadline. The URL is a secret: it is registered for masking and never
+  printed; the payload is redacted.
+* GitHub: a comment on an issue or pull request through the one GitHub client
+  (:func:`gitops_guard.github.comment_on_issue`).
 
-:func:`compose` is pure; the senders do one HTTP call each. This module must not
+:func:`compose` is pure; the senders do one call each. This module must not
 decide whether to roll back or read any file.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from gitops_guard import actions
+from gitops_guard import actions, credentials, errors, github, http
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_ENV = "SLACK_WEBHOOK_URL"
+WEBHOOK_ENV = credentials.WEBHOOK_VARS[0]
+WEBHOOK_DEADLINE_SECONDS = 30.0
+"""A notification (every retry included) gives up after this long: the rollback is done."""
 
 
 @dataclass(frozen=True)
@@ -86,55 +95,93 @@ def compose(
     )
 
 
-def send_webhook(message: Message, *, url: str | None = None, timeout_seconds: float = 10) -> bool:
-    """POST the message to the incoming webhook; False (and a warning) when it fails."""
-    target = url if url is not None else os.environ.get(WEBHOOK_ENV, "")
-    if not target:
-        return False
-    actions.register_secret(target)
+def post_json(
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    channel: str,
+    env_name: str,
+    timeout_seconds: float = 10,
+    deadline: http.Deadline | None = None,
+    transport: httpx.BaseTransport | None = None,
+    retry: http.RetryPolicy | None = None,
+) -> bool:
+    """POST ``payload`` to a webhook through the one HTTP base (retries, one deadline).
+
+    The URL is a secret (it carries the webhook's key): masked, never printed. On
+    failure: False and a warning naming ``channel`` and ``env_name``, saying the
+    deploy is not affected.
+    """
+    credentials.register(url)
+    # httpx ends a base URL with "/": post to the path itself, as the service gave it
+    # (Slack and Teams answer 404 for ".../secret/").
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}"
+    path = url[len(base) :] or "/"
+    credentials.register(path)  # the path carries the webhook's key: never in a message
     try:
-        response = httpx.post(target, json={"text": message.text()}, timeout=timeout_seconds)
-    except httpx.HTTPError as exc:
+        with http.Client(
+            base,
+            service=f"the {channel} webhook",
+            url_source=env_name,
+            timeouts=http.Timeouts(
+                connect_seconds=min(5.0, timeout_seconds), request_seconds=timeout_seconds
+            ),
+            retry=retry,
+            deadline=deadline or http.Deadline(WEBHOOK_DEADLINE_SECONDS, source=env_name),
+            transport=transport,
+        ) as client:
+            client.request("POST", path, json=dict(payload))
+    except errors.GitopsGuardError as exc:
         actions.warning(
-            f"the chat notification was not sent: {type(exc).__name__}",
-            title="Notification failed",
-        )
-        return False
-    if response.status_code >= 300:
-        actions.warning(
-            f"the chat webhook answered {response.status_code}; check {WEBHOOK_ENV}",
+            f"the {channel} notification was not sent: {exc.message}; check {env_name}. "
+            "The deploy is not affected.",
             title="Notification failed",
         )
         return False
     return True
 
 
+def send_webhook(
+    message: Message,
+    *,
+    url: str | None = None,
+    timeout_seconds: float = 10,
+    deadline: http.Deadline | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> bool:
+    """POST the message to the incoming webhook; False (and a warning) when it fails."""
+    if url is None:
+        found = credentials.webhook_url()
+        target = found.value if found else ""
+    else:
+        target = url
+    if not target:
+        return False
+    return post_json(
+        target,
+        {"text": credentials.redact(message.text())},
+        channel="chat",
+        env_name=WEBHOOK_ENV,
+        timeout_seconds=timeout_seconds,
+        deadline=deadline,
+        transport=transport,
+    )
+
+
 def comment_on_github(
     message: Message, *, repository: str, number: int, token: str, base_url: str | None = None
 ) -> str:
     """Comment on issue or pull request ``number``; returns the comment URL ("" on failure)."""
-    from github import Auth, Github, GithubException
-
-    actions.register_secret(token)
-    client = Github(
-        auth=Auth.Token(token), base_url=base_url or "https://api.github.com", lazy=True
+    settings = github.ApiSettings(
+        token=token, api_url=(base_url or github.DEFAULT_API_URL).rstrip("/")
     )
     try:
-        issue = client.get_repo(repository).get_issue(number)
-        comment = issue.create_comment(message.markdown())
-        return str(comment.html_url)
-    except GithubException as exc:
+        return github.comment_on_issue(repository, number, message.markdown(), settings=settings)
+    except errors.GitopsGuardError as exc:
         actions.warning(
-            f"the GitHub comment on {repository}#{number} was not posted ({exc.status}); "
+            f"the GitHub comment on {repository}#{number} was not posted: {exc.message}; "
             "the token needs issues: write",
             title="Notification failed",
         )
         return ""
-    except Exception as exc:  # best effort: the rollback is done, a comment must not undo it
-        actions.warning(
-            f"the GitHub comment on {repository}#{number} was not posted: {type(exc).__name__}",
-            title="Notification failed",
-        )
-        return ""
-    finally:
-        client.close()

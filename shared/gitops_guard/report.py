@@ -1,7 +1,9 @@
 """Evidence a person can read: JSON reports, Markdown tables, Mermaid charts.
 
 Pure formatting plus one atomic file write; it decides nothing and knows no
-runner (``actions`` appends what it renders to the job summary).
+runner (``actions`` appends what it renders to the job summary). Every file written
+here passes :func:`gitops_guard.credentials.redact` first: a server's error body that
+echoes a token never reaches a report.
 """
 
 from __future__ import annotations
@@ -15,25 +17,32 @@ from pathlib import Path
 from typing import Any
 
 import gitops_guard
+from gitops_guard import credentials
 
 VERSION_KEY = "gitops_guard_version"
 """Every JSON report names the gitops-guard that wrote it, first."""
 
 
 def write_json(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as indented JSON, atomically (temp file + rename).
+    """Write ``data`` as indented JSON, atomically (temp file + rename), secrets redacted.
 
     The report opens with ``gitops_guard_version`` (``gitops-guard --version``), so a
     report read months later says which release decided it.
     """
     data = {VERSION_KEY: gitops_guard.__version__, **data}
+    text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+    return write_text(path, text)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` atomically (temp file + rename), secrets redacted."""
+    text = credentials.redact(text)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False, default=str)
-            fh.write("\n")
+            fh.write(text)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -187,7 +187,8 @@ def fake_github() -> Iterator[FakeGitHub]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            if not self.headers.get("Authorization", "").startswith("Bearer "):
+            # GitHub takes both schemes; PyGithub sends "token".
+            if not self.headers.get("Authorization", "").startswith(("Bearer ", "token ")):
                 self._reply(401, {"message": "Requires authentication"})
                 return
             parts = self.path.strip("/").split("/")

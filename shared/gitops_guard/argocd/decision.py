@@ -194,7 +194,10 @@ def decide(
         )
     if elapsed_seconds >= timing.timeout_seconds:
         return end(
-            "timed-out", f"timed out after {timing.timeout_seconds:g}s; last: {reason}", since
+            "timed-out",
+            f"timed out after {round(elapsed_seconds, 1):g}s (timeout "
+            f"{timing.timeout_seconds:g}s) waiting for our revision; last: {reason}",
+            since,
         )
     return end("waiting", reason, since)
 

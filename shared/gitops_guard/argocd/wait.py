@@ -62,7 +62,8 @@ log = logging.getLogger(__name__)
 class ApplicationReader(Protocol):
     """What the flow needs from a client (``client.ArgoClient`` fits)."""
 
-    request_count: int
+    @property
+    def request_count(self) -> int: ...
 
     def get_application(
         self, name: str, *, refresh: Literal["normal", "hard"] | None = None

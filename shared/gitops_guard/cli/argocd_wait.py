@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from gitops_guard import actions, durations, errors, report
+from gitops_guard import actions, credentials, durations, errors, http, report
 from gitops_guard.argocd import client as argo_client
 from gitops_guard.argocd import wait
 from gitops_guard.cli import InputSpec
@@ -46,6 +45,11 @@ INPUTS = (
     InputSpec("argocd-report", "--report"),
 )
 """Action inputs (kebab-case) -> flags; see docs/argocd-wait.md."""
+
+LAST_READ_GRACE_SECONDS = 2.0
+"""Requests may run this long past ``--timeout``: the last poll, sent at the timeout,
+gets time to answer, so a slow last answer reads as "timed out" (1), and a server that
+does not answer at all as "unreachable" (3)."""
 
 _SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
 
@@ -80,7 +84,9 @@ def _positive_int(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``argocd-wait``."""
-    parser.add_argument("--server", required=True, help="ArgoCD API server URL")
+    parser.add_argument(
+        "--server", help="ArgoCD API server URL (default: $ARGOCD_SERVER, as the argocd CLI)"
+    )
     parser.add_argument("--app", required=True, help="ArgoCD application name")
     parser.add_argument("--revision", required=True, help="the commit SHA to wait for")
     parser.add_argument(
@@ -269,14 +275,19 @@ def _raise_for(result: wait.WaitResult, *, app: str) -> None:
 # ---------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     """Wait, report, and return 0, or raise the outcome's error (exit 1 or 3)."""
-    token = os.environ.get(argo_client.TOKEN_ENV) or None
-    actions.register_secret(token)
+    deadline = http.Deadline(
+        args.timeout + LAST_READ_GRACE_SECONDS,
+        source=f"--timeout {args.timeout:g}s + {LAST_READ_GRACE_SECONDS:g}s for the last answer",
+    )
+    token = credentials.argocd_token()
     repo = _check_repo(args.repo) if args.repo else None
     revision = _resolve_revision(args.revision, repo)
-    server = argo_client.normalize_server(args.server)
-    if not token:
+    server_arg = args.server or credentials.argocd_server() or ""
+    server_url = argo_client.normalize_server(server_arg)
+    server = argo_client.display_server(server_url)
+    if not token and server == server_url:
         actions.warning(
-            f"{argo_client.TOKEN_ENV} is not set: calling ArgoCD without a token",
+            f"{' and '.join(credentials.ARGOCD_VARS)} are not set: calling ArgoCD without a token",
             title="No ArgoCD token",
         )
     timing = wait.Timing(
@@ -292,8 +303,9 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         with argo_client.ArgoClient(
-            server,
+            server_url,
             token=token,
+            deadline=deadline,
             insecure=args.insecure,
             ca_bundle=args.ca_bundle,
             app_namespace=args.app_namespace,

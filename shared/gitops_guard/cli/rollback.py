@@ -14,17 +14,18 @@ a JSON report (``--report FILE``) and an exit code. It decides nothing itself.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 from gitops_guard import (
     actions,
     config,
+    credentials,
     durations,
     errors,
     github,
     gitops,
+    http,
     notify,
     quarantine,
     report,
@@ -137,14 +138,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 # ---------------------------------------------------------------- helpers
 def _api_settings() -> github.ApiSettings | None:
-    for name in ("GITOPS_TOKEN", "GITHUB_TOKEN"):
-        token = os.environ.get(name, "")
-        if token:
-            actions.register_secret(token)
-            return github.ApiSettings(
-                token=token, token_env=name, api_url=github.api_url_from_env()
-            )
-    return None
+    token = credentials.github_token()
+    if token is None:
+        return None
+    return github.ApiSettings(
+        token=token.value, token_env=token.source, api_url=github.api_url_from_env()
+    )
 
 
 def _settings(args: argparse.Namespace) -> publish.PublishSettings:
@@ -197,7 +196,8 @@ def _checkout(args: argparse.Namespace) -> gitops.WorkingCopy:
 
 def _wait_in_argocd(args: argparse.Namespace, result: models.RollbackResult) -> int:
     """Wait for the rollback commit in ArgoCD when asked; the exit code."""
-    if not (args.argocd_server and args.argocd_app):
+    server = args.argocd_server or credentials.argocd_server()
+    if not (server and args.argocd_app):
         return errors.EXIT_OK
     # A rerun that finds the deploy already reverted on the branch still waits for that
     # revert: the first run may have pushed it and then timed out waiting.
@@ -214,14 +214,14 @@ def _wait_in_argocd(args: argparse.Namespace, result: models.RollbackResult) -> 
     from gitops_guard.argocd import wait
     from gitops_guard.rollback import argo
 
-    token = os.environ.get("ARGOCD_TOKEN") or None
-    actions.register_secret(token)
+    token = credentials.argocd_token()
     timeout = durations.parse_duration(args.argocd_timeout, source="--argocd-timeout")
     with (
         actions.group(f"ArgoCD: wait for {args.argocd_app} at {result.rollback_sha[:12]}"),
         argo_client.ArgoClient(
-            args.argocd_server,
+            server,
             token=token,
+            deadline=http.Deadline(timeout + 2.0, source="--argocd-timeout"),
             insecure=args.argocd_insecure,
             app_namespace=args.argocd_app_namespace,
         ) as client,
@@ -347,9 +347,7 @@ class _Metrics:
     def __init__(self, url: str) -> None:
         from gitops_guard.prometheus import client as prom_client
 
-        token = os.environ.get("PROMETHEUS_TOKEN") or None
-        actions.register_secret(token)
-        self._client = prom_client.PrometheusClient(url, token=token)
+        self._client = prom_client.PrometheusClient(url, token=credentials.prometheus_token())
 
     def values(self, promql: str) -> list[float]:
         result = self._client.query(promql)
@@ -393,9 +391,9 @@ def _watch(args: argparse.Namespace) -> int:
     past = watch.past_rollbacks(gitrepo.log(wc, "HEAD"))
     alerts = None
     if needs_alerts:
-        token = os.environ.get(alertmanager.TOKEN_ENV) or None
-        actions.register_secret(token)
-        alerts = alertmanager.AlertmanagerClient(args.alertmanager_url, token=token)
+        alerts = alertmanager.AlertmanagerClient(
+            args.alertmanager_url, token=credentials.alertmanager_token()
+        )
     metrics = _Metrics(args.prometheus_url) if needs_metrics else None
 
     fired: list[rules.WatchDecision] = []

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, durations, errors, report
+from gitops_guard import actions, credentials, durations, errors, report
 from gitops_guard.cli import InputSpec
 from gitops_guard.prometheus import client as prom
 from gitops_guard.slo import config, evidence, gate, models, verdict
@@ -291,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
         args.query_timeout, source="--query-timeout", minimum=0.001, maximum=3600.0
     )
     history_seconds = durations.parse_duration(args.history or 0, source="--history")
-    token = os.environ.get(prom.TOKEN_ENV) or None
+    token = credentials.prometheus_token()
     report_path = str(args.report or "")
     mode = "live" if cfg.live and at is None and not args.once else "once"
     with prom.PrometheusClient(
@@ -302,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
     ) as client:
         actions.info(
             f"slo-gate {cfg.name}: {len(cfg.objectives)} objectives, {mode} mode, "
-            f"Prometheus {args.prometheus_url}" + (f", at {at.isoformat()}" if at else "")
+            f"Prometheus {client.base_url}" + (f", at {at.isoformat()}" if at else "")
         )
 
         def progress(m: models.Measurement) -> None:

@@ -9,11 +9,10 @@ decides nothing itself.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, images, promote, report
+from gitops_guard import actions, credentials, errors, images, promote, report
 from gitops_guard.cli import InputSpec
 
 HELP = "Set image tags/digests in a GitOps repository; commit, push or open a pull request."
@@ -176,16 +175,8 @@ def _request(args: argparse.Namespace) -> promote.UpdateRequest:
 
 
 def _token() -> tuple[str, str] | None:
-    value = actions.get_input("token")
-    if value:
-        actions.register_secret(value)
-        return TOKEN_INPUT, value
-    for name in TOKEN_ENVS:
-        value = os.environ.get(name, "")
-        if value:
-            actions.register_secret(value)
-            return name, value
-    return None
+    found = credentials.github_token()
+    return (found.source, found.value) if found is not None else None
 
 
 # ---------------------------------------------------------------- output

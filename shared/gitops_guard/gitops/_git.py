@@ -4,20 +4,31 @@
 our tree. :func:`auth_env` builds the ``GIT_CONFIG_*`` environment that carries the
 token to git; :func:`redact_url` hides user info in every URL we print.
 
+Every network command (clone, fetch, push, ls-remote) runs under one deadline
+(:attr:`RetryPolicy.network_timeout_seconds`, retries included): git is killed with
+its helpers (``git-remote-https``) when it expires, and the error says how long it
+waited and for which remote. A stalled transfer is cut earlier by git itself
+(``http.lowSpeedLimit``/``lowSpeedTime``).
+
 This module must not know about checkouts, branches or what is being changed.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import logging
 import os
 import random
 import re
+import signal
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tenacity import (
@@ -25,14 +36,19 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_any,
+    stop_before_delay,
     wait_random_exponential,
 )
 
-from gitops_guard import actions, errors
+from gitops_guard import actions, credentials, errors
+
+if TYPE_CHECKING:  # http loads httpx and pydantic: only a network command needs it
+    from gitops_guard import http
 
 log = logging.getLogger(__name__)
 
-TOKEN_ENVS = ("GITOPS_TOKEN", "GITHUB_TOKEN")
+TOKEN_ENVS = credentials.GITHUB_VARS
 """Where the token for an HTTPS remote is read from, first set wins."""
 
 DEFAULT_IDENTITY = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
@@ -104,6 +120,8 @@ class RetryPolicy:
     when it is longer); each later wait may be up to twice as long."""
     wait_max_seconds: float = 8.0
     """No single wait is longer than this."""
+    network_timeout_seconds: float = 300.0
+    """One network command (clone, fetch, push), every retry included, ends within this."""
 
 
 class ScaledJitter:
@@ -139,12 +157,9 @@ class PushRace(Exception):
 
 
 def token_from_env(token_env: str | None, environ: Mapping[str, str]) -> tuple[str, str] | None:
-    names = (token_env,) if token_env else ()
-    for name in (*names, *TOKEN_ENVS):
-        value = environ.get(name, "")
-        if value:
-            return name, value
-    return None
+    """``(variable, token)`` for git over HTTPS, read by the one token resolver."""
+    found = credentials.github_token(environ, prefer=token_env)
+    return (found.source, found.value) if found is not None else None
 
 
 def auth_env(url: str, token: str, environ: Mapping[str, str]) -> dict[str, str]:
@@ -224,6 +239,15 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+_network_deadline: contextvars.ContextVar[http.Deadline | None] = contextvars.ContextVar(
+    "network_deadline", default=None
+)
+"""Set by :func:`network` while a network command runs: :func:`run` obeys it."""
+
+_LOW_SPEED = {"GIT_HTTP_LOW_SPEED_LIMIT": "1000", "GIT_HTTP_LOW_SPEED_TIME": "30"}
+"""Let git abort an HTTP transfer slower than 1 kB/s for 30 s by itself."""
+
+
 def run(
     args: Sequence[str],
     *,
@@ -232,21 +256,59 @@ def run(
     input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     log.debug("git %s", clean(" ".join(args)))
+    if input_text is not None and {"commit", "tag", "notes"} & set(args[:6]):
+        # A commit message lands in git objects, which are pushed: never a secret there.
+        input_text = credentials.redact(input_text)
+    deadline = _network_deadline.get()
+    timeout = None
+    full_env = dict(env)
+    if deadline is not None:
+        timeout = max(0.1, deadline.remaining())
+        for key, value in _LOW_SPEED.items():
+            full_env.setdefault(key, value)
     try:
-        return subprocess.run(
+        proc = subprocess.Popen(
             ["git", *args],
             cwd=cwd,
-            env=dict(env),
-            input=input_text,
-            capture_output=True,
+            env=full_env,
+            stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
+            start_new_session=deadline is not None,  # so a timeout kills git's helpers too
         )
     except FileNotFoundError as exc:
         raise errors.ConfigError(
             "git is not installed or not on PATH",
             hint="Install git (apt-get install git) on the runner.",
         ) from exc
+    try:
+        out, err = proc.communicate(input_text, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill(proc)
+        assert deadline is not None
+        raise _Timeout(deadline) from exc
+    except BaseException:
+        _kill(proc)
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
+        proc.communicate(timeout=5)
+
+
+class _Timeout(Exception):
+    """Internal: the network deadline expired while git ran."""
+
+    def __init__(self, deadline: http.Deadline) -> None:
+        super().__init__("git timed out")
+        self.deadline = deadline
 
 
 def network(
@@ -263,9 +325,47 @@ def network(
     With ``check`` a failure that is not transient raises its translated error;
     without, the caller inspects the result (a rejected push is not an error yet).
     """
+    from gitops_guard import http
+
+    deadline = _network_deadline.get() or http.Deadline(
+        policy.network_timeout_seconds, source="the git network timeout"
+    )
+    token = _network_deadline.set(deadline)
+    started = time.monotonic()
+    try:
+        return _network(
+            fn, args=args, where=where, token_name=token_name, policy=policy, check=check
+        )
+    except _Timeout as exc:
+        command = "git " + " ".join(clean(a) for a in args[:2])
+        raise errors.DependencyUnavailable(
+            f"{command} did not finish within {exc.deadline.describe()}: waited "
+            f"{time.monotonic() - started:.1f}s for {where}",
+            hint="Check that the remote is reachable and healthy from the runner; "
+            "the command can be re-run safely.",
+        ) from None
+    finally:
+        _network_deadline.reset(token)
+
+
+def _network(
+    fn: Callable[[], subprocess.CompletedProcess[str]],
+    *,
+    args: Sequence[str],
+    where: str,
+    token_name: str | None,
+    policy: RetryPolicy,
+    check: bool,
+) -> subprocess.CompletedProcess[str]:
+    deadline = _network_deadline.get()
+    assert deadline is not None
+
+    # Retry only while a wait leaves the next attempt at least a second.
+    out_of_time = stop_before_delay(max(0.0, deadline.remaining() - 1.0))
+
     try:
         for attempt in Retrying(
-            stop=stop_after_attempt(max(1, policy.network_attempts)),
+            stop=stop_any(stop_after_attempt(max(1, policy.network_attempts)), out_of_time),
             wait=wait_random_exponential(
                 multiplier=policy.wait_initial_seconds, max=policy.wait_max_seconds
             ),

@@ -5,26 +5,30 @@ returns the alerts Alertmanager holds (the ``gettableAlerts`` of its OpenAPI
 description). :meth:`AlertmanagerClient.post_alerts` sends alerts the way
 Prometheus does (used by tests and the lab).
 
-Failures are translated in one place (:meth:`AlertmanagerClient._send`): 401/403 is a
+It sits on the one HTTP base (:class:`gitops_guard.http.Client`: timeouts, token,
+retries, deadline). Failures are translated there and in
+:meth:`AlertmanagerClient._on_status`: 401/403 is a
 :class:`~gitops_guard.errors.ConfigError` naming ``ALERTMANAGER_TOKEN``, 400 a
-ConfigError naming the filter, an unreachable server after retries
-:class:`~gitops_guard.errors.DependencyUnavailable`.
+ConfigError naming the filter, an unreachable server after retries and an answer that
+is not an alert list :class:`~gitops_guard.errors.DependencyUnavailable`.
 
 This module must not decide anything: it never judges whether an alert matters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import ssl
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+import pydantic
 
-from gitops_guard import actions, errors
+from gitops_guard import credentials, errors, http
 
-TOKEN_ENV = "ALERTMANAGER_TOKEN"  # noqa: S105 (the variable's name, not a token)
+TOKEN_ENV = credentials.ALERTMANAGER_VARS[0]
 
 
 @dataclass(frozen=True)
@@ -50,37 +54,50 @@ class Alert:
         return f"{self.name}{{{rest}}}" if rest else self.name
 
 
+class _AlertStatus(pydantic.BaseModel):
+    state: str = "active"
+
+
+class _GettableAlert(pydantic.BaseModel):
+    """One ``gettableAlert`` of Alertmanager's OpenAPI description (the fields we read)."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str] = pydantic.Field(default_factory=dict)
+    status: _AlertStatus = _AlertStatus()
+    starts_at: str = pydantic.Field(default="", alias="startsAt")
+    fingerprint: str = ""
+    generator_url: str = pydantic.Field(default="", alias="generatorURL")
+
+
+_ALERTS = pydantic.TypeAdapter(list[_GettableAlert])
+
+
 def parse_alerts(payload: Any) -> list[Alert]:
     """Parse a ``gettableAlerts`` JSON array; raises ValueError on another shape."""
     if not isinstance(payload, list):
         raise ValueError("expected a JSON array of alerts")
-    found = []
-    for item in payload:
-        if not isinstance(item, dict) or not isinstance(item.get("labels"), dict):
-            raise ValueError("an alert without labels")
-        status = item.get("status") or {}
-        found.append(
-            Alert(
-                labels={str(k): str(v) for k, v in item["labels"].items()},
-                annotations={str(k): str(v) for k, v in (item.get("annotations") or {}).items()},
-                state=str(status.get("state", "active")),
-                starts_at=str(item.get("startsAt", "")),
-                fingerprint=str(item.get("fingerprint", "")),
-                generator_url=str(item.get("generatorURL", "")),
-            )
+    try:
+        items = _ALERTS.validate_python(payload)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"an alert that does not parse ({where}: {first['msg']})") from exc
+    return [
+        Alert(
+            labels=dict(item.labels),
+            annotations=dict(item.annotations),
+            state=item.status.state,
+            starts_at=item.starts_at,
+            fingerprint=item.fingerprint,
+            generator_url=item.generator_url,
         )
-    return found
+        for item in items
+    ]
 
 
 def _matcher(name: str, value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'{name}="{escaped}"'
-
-
-class _Transient(Exception):
-    def __init__(self, error: errors.GitopsGuardError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class AlertmanagerClient:
@@ -90,25 +107,34 @@ class AlertmanagerClient:
         self,
         base_url: str,
         *,
-        token: str | None = None,
+        token: str | credentials.Token | None = None,
         timeout_seconds: float = 10.0,
         attempts: int = 3,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
+        deadline: http.Deadline | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        if isinstance(token, str):
+            token = credentials.Token(token, TOKEN_ENV) if token else None
         self.attempts = max(1, attempts)
-        headers = {"Accept": "application/json", "User-Agent": "gitops-guard"}
-        if token:
-            actions.register_secret(token)
-            headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
+        self._http = http.Client(
+            base_url,
+            service="Alertmanager",
+            url_source="--alertmanager-url",
+            token=token,
+            timeouts=http.Timeouts(
+                connect_seconds=min(5.0, timeout_seconds), request_seconds=timeout_seconds
+            ),
+            retry=http.RetryPolicy(
+                attempts=self.attempts, initial_wait_seconds=0.2, max_wait_seconds=3.0
+            ),
+            deadline=deadline,
             verify=verify,
             transport=transport,
+            sleep=sleep,
         )
+        self.base_url = self._http.base_url
 
     def alerts(
         self,
@@ -129,10 +155,8 @@ class AlertmanagerClient:
         try:
             return parse_alerts(response.json())
         except ValueError as exc:
-            raise errors.DependencyUnavailable(
-                f"{self.base_url}/api/v2/alerts answered something that is not an alert list: "
-                f"{exc}",
-                hint="Check that --alertmanager-url points at Alertmanager (v0.16 or later).",
+            raise self._http.not_api(
+                "GET /api/v2/alerts", f"something that is not an alert list ({exc})", response
             ) from exc
 
     def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
@@ -151,60 +175,24 @@ class AlertmanagerClient:
     def _send(
         self, method: str, path: str, *, params: Any = None, json: Any = None
     ) -> httpx.Response:
-        try:
-            for attempt in Retrying(
-                stop=stop_after_attempt(self.attempts),
-                wait=wait_random_exponential(multiplier=0.2, max=3),
-                retry=retry_if_exception_type(_Transient),
-                reraise=True,
-            ):
-                with attempt:
-                    return self._once(method, path, params=params, json=json)
-        except _Transient as exc:
-            raise exc.error from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._http.request(method, path, params=params, json=json, on_status=self._on_status)
 
-    def _once(self, method: str, path: str, *, params: Any, json: Any) -> httpx.Response:
-        url = f"{self.base_url}{path}"
-        try:
-            response = self._http.request(method, path, params=params, json=json)
-        except httpx.TimeoutException as exc:
-            raise _Transient(
-                errors.DependencyUnavailable(
-                    f"Alertmanager at {url} did not answer in time ({type(exc).__name__})",
-                    hint="Check --alertmanager-url and the network; the call was retried.",
-                )
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise _Transient(
-                errors.DependencyUnavailable(
-                    f"cannot reach Alertmanager at {url}: {type(exc).__name__}",
-                    hint="Check --alertmanager-url and the network; the call was retried.",
-                )
-            ) from exc
+    def _on_status(self, response: httpx.Response) -> Exception | None:
+        url = f"{self.base_url}{response.request.url.path}"
         if response.status_code in (401, 403):
-            raise errors.ConfigError(
+            return errors.ConfigError(
                 f"Alertmanager at {url} refused the request ({response.status_code})",
                 source=TOKEN_ENV,
                 hint=f"Set {TOKEN_ENV} to a token the proxy in front of Alertmanager accepts.",
             )
         if response.status_code == 400:
-            raise errors.ConfigError(
-                f"Alertmanager rejected the request: {response.text.strip()[:300]}",
+            return errors.ConfigError(
+                f"Alertmanager rejected the request: {http.body_detail(response, limit=300)}",
                 source="--rules",
                 hint="Check the alert names and labels of the rules.",
             )
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _Transient(
-                errors.DependencyUnavailable(
-                    f"Alertmanager at {url} answered {response.status_code}",
-                    hint="The call was retried; check Alertmanager's health.",
-                )
-            )
-        if response.status_code >= 300:
-            raise errors.ConfigError(
-                f"Alertmanager at {url} answered {response.status_code}",
-                source="--alertmanager-url",
-                hint="Point --alertmanager-url at Alertmanager's base URL (without /api/v2).",
-            )
-        return response
+        return errors.ConfigError(
+            f"Alertmanager at {url} answered {response.status_code}",
+            source="--alertmanager-url",
+            hint="Point --alertmanager-url at Alertmanager's base URL (without /api/v2).",
+        )

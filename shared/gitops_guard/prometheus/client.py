@@ -1,27 +1,30 @@
-"""An httpx client for the Prometheus query API: instant and range queries.
+"""A client for the Prometheus query API: instant and range queries.
 
-Our exception hierarchy (what callers see)::
+It sits on the one HTTP base (:class:`gitops_guard.http.Client`): timeouts, the
+bearer token (or basic auth from user info in the URL), retries and the deadline are
+its. Our exception hierarchy (what callers see)::
 
-    errors.DependencyUnavailable   Prometheus unreachable, 5xx, or not the Prometheus API,
-                                   still so after the retry budget
+    errors.DependencyUnavailable   Prometheus unreachable, 5xx, 429, a slow or broken
+                                   answer, or not the Prometheus API (invalid JSON,
+                                   ``"result": "oops"``), still so after retries (3)
     errors.ConfigError             401/403 (names PROMETHEUS_TOKEN), 404 (names the URL)
     QueryError                     Prometheus answered and refused or could not run the
                                    query: bad PromQL (400 bad_data), execution error (422),
                                    query timeout; ``retryable`` tells timeouts apart
 
-Foreign exceptions (httpx's) are translated in exactly one place,
-:meth:`PrometheusClient._call`, most specific first and chained. Transient
-failures (connection errors, timeouts, 5xx, query timeouts) are retried with
-jittered exponential back-off within an error budget: at most ``attempts`` tries
-and at most ``budget_seconds`` of waiting per call.
+Each attempt gets ``timeout_seconds`` (``--query-timeout``, also sent to Prometheus as
+its own evaluation timeout) plus one second for the whole answer, a slow drip
+included; each call, retries and waits included, at most ``RetryPolicy.budget_seconds``
+(three query timeouts unless set).
 
-The bearer token comes from ``PROMETHEUS_TOKEN`` (read by the caller) and is
-registered as a secret the moment the client holds it. The client returns
-parsed models and never judges a value: that is :mod:`gitops_guard.slo`'s job.
+The bearer token comes from :func:`gitops_guard.credentials.prometheus_token` and is
+registered as a secret the moment the client holds it. The client returns parsed
+models and never judges a value: that is :mod:`gitops_guard.slo`'s job.
 """
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,19 +33,14 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-import tenacity
+import pydantic
 
-from gitops_guard import actions, errors
+from gitops_guard import credentials, errors, http
 from gitops_guard.prometheus import models
 
-TOKEN_ENV = "PROMETHEUS_TOKEN"  # noqa: S105 (a variable name, not a secret)
+TOKEN_ENV = credentials.PROMETHEUS_VARS[0]
 """The environment variable that holds the bearer token, if Prometheus needs one."""
 
-_UNREACHABLE = "Prometheus at {url} could not be reached after {attempts} attempts: {cause}"
-_UNREACHABLE_HINT = (
-    "Check --prometheus-url (scheme, host, port, path prefix) and that the runner can reach "
-    "it; a gate without data can never pass, so this exits 3 (undecided)."
-)
 _AUTH = "Prometheus at {url} refused the request with HTTP {status}"
 _AUTH_HINT = (
     "Set PROMETHEUS_TOKEN to a bearer token Prometheus (or its proxy) accepts, "
@@ -53,6 +51,9 @@ _NOT_FOUND_HINT = (
     "Check --prometheus-url: it is the server's base URL including any path prefix "
     "(e.g. https://prom.example.com/prometheus), without /api/v1."
 )
+_ANSWER_GRACE_SECONDS = 1.0
+"""An attempt may take the query timeout plus this: Prometheus's own timeout error
+needs a moment to arrive."""
 
 
 class QueryError(errors.Undecided):
@@ -75,26 +76,23 @@ class QueryError(errors.Undecided):
         self.retryable = retryable
 
 
-class _Transient(Exception):
-    """Internal: a failure worth another try (connection, 5xx, query timeout)."""
-
-    def __init__(self, cause: str, final: errors.GitopsGuardError | None = None) -> None:
-        super().__init__(cause)
-        self.cause = cause
-        self.final = final
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard one call tries before giving up."""
 
     attempts: int = 4
     """Tries per call, the first included."""
-    budget_seconds: float = 30.0
-    """Most time spent waiting between tries of one call, in seconds."""
+    budget_seconds: float | None = None
+    """The whole call, every attempt and wait included, in seconds (default: three
+    times the query timeout)."""
     initial_wait_seconds: float = 0.5
     """First back-off; it doubles (with jitter) up to ``max_wait_seconds``."""
     max_wait_seconds: float = 8.0
+
+
+def _is_query_timeout(response: httpx.Response) -> bool:
+    body = _json(response)
+    return body is not None and body.get("errorType") == "timeout"
 
 
 class PrometheusClient:
@@ -104,31 +102,51 @@ class PrometheusClient:
         self,
         base_url: str,
         *,
-        token: str | None = None,
+        token: str | credentials.Token | None = None,
         timeout_seconds: float = 10.0,
         retry: RetryPolicy | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         headers: Mapping[str, str] | None = None,
+        deadline: http.Deadline | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        if isinstance(token, str):
+            token = credentials.Token(token, TOKEN_ENV) if token else None
         self.timeout_seconds = timeout_seconds
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        all_headers = {"Accept": "application/json", "User-Agent": "gitops-guard"}
-        all_headers.update(headers or {})
-        if token:
-            actions.register_secret(token)
-            all_headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=all_headers,
-            timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
+        budget = self.retry.budget_seconds
+        if budget is None:
+            budget = 3 * (timeout_seconds + _ANSWER_GRACE_SECONDS)
+        self._http = http.Client(
+            base_url,
+            service="Prometheus",
+            url_source="--prometheus-url",
+            token=token,
+            timeouts=http.Timeouts(
+                connect_seconds=min(5.0, timeout_seconds),
+                request_seconds=timeout_seconds + _ANSWER_GRACE_SECONDS,
+            ),
+            retry=http.RetryPolicy(
+                attempts=max(1, self.retry.attempts),
+                initial_wait_seconds=self.retry.initial_wait_seconds,
+                max_wait_seconds=self.retry.max_wait_seconds,
+            ),
+            deadline=deadline,
+            call_budget_seconds=budget,
+            call_budget_source="--query-timeout (a query and its retries: 3 x (timeout + 1s))"
+            if self.retry.budget_seconds is None
+            else "the query budget",
             verify=verify,
-            transport=transport,
+            headers=headers,
             follow_redirects=True,
+            transport=transport,
+            sleep=sleep or time.sleep,
+            clock=clock,
         )
+        self.base_url = self._http.base_url
+        """The URL without user info: what may be printed and stored."""
 
     # ------------------------------------------------------------ public API
     def query(
@@ -163,8 +181,8 @@ class PrometheusClient:
     def ready(self) -> bool:
         """True when ``/-/ready`` answers 200 (one try, no retries)."""
         try:
-            return self._http.get("/-/ready").status_code == 200
-        except httpx.HTTPError:
+            return self._http.request("GET", "/-/ready", retry=False).status_code == 200
+        except errors.GitopsGuardError:
             return False
 
     def close(self) -> None:
@@ -182,96 +200,82 @@ class PrometheusClient:
         self.close()
 
     # ------------------------------------------------------------ the one seam
-    def _call(self, path: str, params: Mapping[str, str], promql: str) -> models.QueryResult:
-        retrying = tenacity.Retrying(
-            stop=(
-                tenacity.stop_after_attempt(max(1, self.retry.attempts))
-                | tenacity.stop_after_delay(self.retry.budget_seconds)
-            ),
-            wait=tenacity.wait_exponential_jitter(
-                multiplier=self.retry.initial_wait_seconds,
-                max=self.retry.max_wait_seconds,
-                jitter=self.retry.initial_wait_seconds,
-            ),
-            retry=tenacity.retry_if_exception_type(_Transient),
-            reraise=True,
-            sleep=self._sleep or time.sleep,
-        )
-        try:
-            return retrying(self._once, path, params, promql)
-        except _Transient as exc:
-            if exc.final is not None:
-                raise exc.final from exc
-            raise errors.DependencyUnavailable(
-                _UNREACHABLE.format(
-                    url=self.base_url, attempts=self.retry.attempts, cause=exc.cause
-                ),
-                source="--prometheus-url",
-                hint=_UNREACHABLE_HINT,
-            ) from exc
-
-    def _once(self, path: str, params: Mapping[str, str], promql: str) -> models.QueryResult:
-        try:
-            response = self._http.post(path, data=dict(params))
-        except httpx.TimeoutException as exc:
-            raise _Transient(
-                f"timed out after {self.timeout_seconds:g}s ({type(exc).__name__})"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
-        status = response.status_code
-        if status in (401, 403):
-            raise errors.ConfigError(
-                _AUTH.format(url=self.base_url, status=status),
-                source=TOKEN_ENV,
-                hint=_AUTH_HINT,
-            )
-        if status == 404:
-            raise errors.ConfigError(
-                _NOT_FOUND.format(url=self.base_url, path=path),
-                source="--prometheus-url",
-                hint=_NOT_FOUND_HINT,
-            )
-        body = _json(response)
-        if body is None:
-            if status >= 500 or status == 429:
-                raise _Transient(f"HTTP {status}")
-            raise _Transient(
-                f"HTTP {status} with a body that is not the Prometheus API's JSON",
-                final=errors.DependencyUnavailable(
-                    f"{self.base_url}{path} answered HTTP {status} with something that is "
-                    "not the Prometheus API",
+    def _on_status(self, path: str) -> http.StatusHandler:
+        def translate(response: httpx.Response) -> Exception | None:
+            status = response.status_code
+            if status in (401, 403):
+                return errors.ConfigError(
+                    _AUTH.format(url=self.base_url, status=status)
+                    + f": {http.body_detail(response)}",
+                    source=TOKEN_ENV,
+                    hint=_AUTH_HINT,
+                )
+            if status == 404:
+                return errors.ConfigError(
+                    _NOT_FOUND.format(url=self.base_url, path=path),
                     source="--prometheus-url",
                     hint=_NOT_FOUND_HINT,
-                ),
+                )
+            return None
+
+        return translate
+
+    def _call(self, path: str, params: Mapping[str, str], promql: str) -> models.QueryResult:
+        try:
+            response = self._http.request(
+                "POST",
+                path,
+                data=dict(params),
+                ok_statuses=(400, 422),
+                on_status=self._on_status(path),
+                transient=_is_query_timeout,
             )
-        if body.get("status") == "success" and status < 400:
-            try:
-                return models.parse_data(body["data"], body.get("warnings") or ())
-            except (KeyError, TypeError, ValueError, IndexError) as exc:
-                raise errors.DependencyUnavailable(
-                    f"{self.base_url}{path} answered with an unexpected shape: {exc!r}",
-                    source="--prometheus-url",
+        except (http.Unavailable, http.DeadlineExceeded) as exc:
+            last = exc.last_response
+            if last is not None and _is_query_timeout(last):
+                body = _json(last) or {}
+                message = credentials.redact(str(body.get("error") or "query timed out"))
+                raise QueryError(
+                    f"Prometheus could not finish the query: {message}",
+                    query=promql,
+                    error_type="timeout",
+                    status=last.status_code,
+                    retryable=True,
                 ) from exc
-        error_type = str(body.get("errorType") or "")
-        message = str(body.get("error") or f"HTTP {status}")
-        if error_type == "timeout" or (status == 503 and error_type in ("", "unavailable")):
-            final = QueryError(
-                f"Prometheus could not finish the query: {message}",
-                query=promql,
-                error_type=error_type or None,
-                status=status,
-                retryable=True,
-            )
-            raise _Transient(f"{error_type or 'unavailable'}: {message}", final=final)
-        if status >= 500 and error_type not in ("bad_data", "execution"):
-            raise _Transient(f"HTTP {status}: {message}")
+            raise
+        what = f"POST {path}"
+        try:
+            answer = models.ApiAnswer.model_validate(response.json())
+        except ValueError as exc:  # JSONDecodeError and pydantic's ValidationError are both
+            raise self._http.not_api(
+                what, "something that is not the Prometheus API", response
+            ) from exc
+        status = response.status_code
+        if answer.status == "success" and status < 400:
+            try:
+                return models.parse_data(answer.data or {}, answer.warnings or ())
+            except (ValueError, pydantic.ValidationError) as exc:
+                raise self._http.not_api(
+                    what,
+                    f"a result that is not the Prometheus API's: {_first_problem(exc)}",
+                    response,
+                ) from exc
+        error_type = answer.error_type or ""
+        message = credentials.redact(answer.error or f"HTTP {status}")
         raise QueryError(
             f"Prometheus rejected the query ({error_type or status}): {message}",
             query=promql,
             error_type=error_type or None,
             status=status,
         )
+
+
+def _first_problem(exc: Exception) -> str:
+    if isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "data"
+        return f"{where}: {first['msg']}"
+    return str(exc).splitlines()[0][:200]
 
 
 def _json(response: httpx.Response) -> dict[str, Any] | None:

@@ -6,6 +6,8 @@ The shapes follow the API's own words: a ``vector`` is one sample per series, a
 ``"-Inf"`` become the float values they name, and :attr:`Sample.finite` tells
 them apart from numbers a gate may judge.
 
+Every answer is validated with pydantic before it becomes one of these values.
+
 This module must not do I/O and must not judge anything.
 """
 
@@ -16,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 ResultType = Literal["vector", "matrix", "scalar", "string"]
 
@@ -75,24 +79,56 @@ class QueryResult:
         return not any(s.samples for s in self.series)
 
 
+class _Api(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ApiAnswer(_Api):
+    """The envelope of every Prometheus API answer."""
+
+    status: Literal["success", "error"]
+    data: Any = None
+    error_type: str | None = Field(default=None, alias="errorType")
+    error: str | None = None
+    warnings: tuple[str, ...] | None = None
+
+
+class _VectorItem(_Api):
+    metric: dict[str, str] = Field(default_factory=dict)
+    value: tuple[float, str]
+
+
+class _MatrixItem(_Api):
+    metric: dict[str, str] = Field(default_factory=dict)
+    values: tuple[tuple[float, str], ...]
+
+
+class _Data(_Api):
+    result_type: ResultType = Field(alias="resultType")
+    result: Any
+
+
+_VECTOR = TypeAdapter(tuple[_VectorItem, ...])
+_MATRIX = TypeAdapter(tuple[_MatrixItem, ...])
+_SCALAR = TypeAdapter(tuple[float, str])
+
+
 def parse_data(data: Mapping[str, Any], warnings: Sequence[str] = ()) -> QueryResult:
     """Build a :class:`QueryResult` from the ``data`` object of an API answer.
 
-    Raises ``ValueError`` (or ``KeyError``/``TypeError``) when the shape is not
-    the Prometheus API's.
+    Every shape is validated (pydantic): a ``result`` that is not the API's
+    (``"result": "oops"``), a value that is not a number, an unknown ``resultType``
+    raise ``ValueError`` (pydantic's ``ValidationError`` is one), never anything else.
     """
-    kind = data["resultType"]
-    result = data["result"]
+    parsed = _Data.model_validate(data)
+    kind = parsed.result_type
     warns = tuple(str(w) for w in warnings)
     if kind == "vector":
         return QueryResult(
             "vector",
             tuple(
-                Series(
-                    labels=dict(item.get("metric") or {}),
-                    samples=(Sample(float(item["value"][0]), _to_float(item["value"][1])),),
-                )
-                for item in result
+                Series(labels=dict(item.metric), samples=(_sample(*item.value),))
+                for item in _VECTOR.validate_python(parsed.result)
             ),
             warnings=warns,
         )
@@ -100,19 +136,19 @@ def parse_data(data: Mapping[str, Any], warnings: Sequence[str] = ()) -> QueryRe
         return QueryResult(
             "matrix",
             tuple(
-                Series(
-                    labels=dict(item.get("metric") or {}),
-                    samples=tuple(Sample(float(ts), _to_float(val)) for ts, val in item["values"]),
-                )
-                for item in result
+                Series(labels=dict(item.metric), samples=tuple(_sample(*v) for v in item.values))
+                for item in _MATRIX.validate_python(parsed.result)
             ),
             warnings=warns,
         )
+    ts, val = _SCALAR.validate_python(parsed.result)
     if kind == "scalar":
-        ts, val = result
-        return QueryResult(
-            "scalar", (Series({}, (Sample(float(ts), _to_float(val)),)),), warnings=warns
-        )
-    if kind == "string":
-        return QueryResult("string", (), text=str(result[1]), warnings=warns)
-    raise ValueError(f"unknown resultType {kind!r}")
+        return QueryResult("scalar", (Series({}, (_sample(ts, val),)),), warnings=warns)
+    return QueryResult("string", (), text=val, warnings=warns)
+
+
+def _sample(ts: float, value: str) -> Sample:
+    try:
+        return Sample(float(ts), _to_float(value))
+    except ValueError as exc:
+        raise ValueError(f"the sample value {value[:40]!r} is not a number") from exc

@@ -375,7 +375,14 @@ def start_pushgateway(
     """Start the real Pushgateway on a free loopback port."""
     workdir = _workdir("pushgateway")
     port = free_port()
-    args = [f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn", *extra_args]
+    # Debian's build persists to /var/lib/prometheus/pushgateway.data by default, a
+    # file every Pushgateway on the machine would share: keep ours in memory.
+    args = [
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--persistence.file=",
+        "--log.level=warn",
+        *extra_args,
+    ]
     return _launch(
         "pushgateway",
         PUSHGATEWAY_BIN,

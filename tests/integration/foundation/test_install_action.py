@@ -7,8 +7,9 @@ Covers:
 - the ``kube`` extra gets a venv of its own with kubernetes in it;
 - every action-*/action.yml installs through this one script, first;
 - bad input stops with one ``::error`` that says what to do, exit 1, and leaves no
-  venv behind: Windows, a Python older than 3.10, a ref without uv.lock, and a lock
-  whose hash does not match the downloaded file.
+  venv behind: Windows, a Python older than requires-python (3.11), a ref without
+  uv.lock, and a lock whose hash does not match the downloaded file; the script's
+  floor is requires-python's.
 
 uv comes from .venv (scripts/setup installed it from the same hashed requirements)
 and the packages from uv's cache, so nothing is downloaded when the cache is warm.
@@ -136,13 +137,13 @@ def test_windows_is_refused_with_what_to_use_instead(tmp_path: Path) -> None:
     assert output == ""
 
 
-def test_a_python_older_than_3_10_is_refused(tmp_path: Path) -> None:
+def test_a_python_older_than_3_11_is_refused(tmp_path: Path) -> None:
     old = tmp_path / "python3"
     old.write_text("#!/bin/sh\nexec python3 -c 'import sys; sys.exit(1)'\n")
     old.chmod(0o755)
     home = _home(tmp_path)
     done, output = _install(home, tmp_path, GITOPS_GUARD_PYTHON=str(old))
-    _refused(done, home, "needs Python 3.10 or later")
+    _refused(done, home, "needs Python 3.11 or later")
     assert "actions/setup-python" in done.stdout and output == ""
 
 
@@ -214,3 +215,12 @@ def test_a_broken_venv_is_replaced_not_reused(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert "installed into" in again.stdout and output_again == output
     assert _modules(output_again.removeprefix("python=").strip()) >= {"gitops_guard"}
+
+
+def test_the_python_floor_is_requires_python() -> None:
+    floor = re.search(r"sys\.version_info < \((\d+), (\d+)\)", SCRIPT.read_text())
+    declared = re.search(
+        r'^requires-python = ">=(\d+)\.(\d+)"', (ROOT / "pyproject.toml").read_text(), re.M
+    )
+    assert floor and declared and floor.groups() == declared.groups()
+    assert f"needs Python {floor.group(1)}.{floor.group(2)} or later" in SCRIPT.read_text()

@@ -1,5 +1,8 @@
-"""A stateful stand-in for the parts of GitHub's API that update-manifest uses,
-served through ``responses`` (PyGithub speaks ``requests``).
+"""A stateful stand-in for the parts of GitHub's API that update-manifest and
+record use, served through ``responses`` (PyGithub speaks ``requests``).
+
+Deployments follow ``POST/GET /repos/{owner}/{repo}/deployments`` and
+``POST /repos/{owner}/{repo}/deployments/{id}/statuses``.
 
 Payloads follow GitHub's REST API (``GET/POST /repos/{owner}/{repo}/pulls``,
 ``PATCH /repos/{owner}/{repo}/pulls/{number}``,
@@ -56,6 +59,8 @@ class FakeGitHub:
     repository: str = "acme/gitops"
     token: str = "ghs_fakeGitHubToken0001"
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     auto_merge_error: str | None = None
     fail_status: int | None = None
@@ -71,6 +76,13 @@ class FakeGitHub:
         rsps.add_callback(responses.PATCH, re.compile(rf"{base}/pulls/\d+$"), self._edit)
         rsps.add_callback(responses.POST, re.compile(rf"{base}/issues/\d+/labels$"), self._labels)
         rsps.add_callback(responses.POST, re.compile(rf"{host}/graphql$"), self._graphql)
+        rsps.add_callback(responses.POST, re.compile(rf"{base}/deployments$"), self._deploy)
+        rsps.add_callback(
+            responses.GET, re.compile(rf"{base}/deployments(\?.*)?$"), self._deployments
+        )
+        rsps.add_callback(
+            responses.POST, re.compile(rf"{base}/deployments/\d+/statuses$"), self._status
+        )
 
     # ------------------------------------------------------------ helpers
     def _record(self, request: Any) -> dict[str, Any] | None:
@@ -314,6 +326,80 @@ class FakeGitHub:
                 }
             ),
         )
+
+    def _deploy(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        number = 7000 + len(self.deployments) + 1
+        url = f"{API}/repos/{self.repository}/deployments/{number}"
+        ref = body["ref"]
+        environment = body.get("environment", "production")
+        self.deployments[number] = {
+            "url": url,
+            "id": number,
+            "node_id": f"DE_kwDOAAAQks{number}",
+            "task": body.get("task", "deploy"),
+            "original_environment": environment,
+            "environment": environment,
+            "description": body.get("description"),
+            "created_at": f"2026-11-26T06:{len(self.deployments):02d}:00Z",
+            "updated_at": f"2026-11-26T06:{len(self.deployments):02d}:00Z",
+            "statuses_url": f"{url}/statuses",
+            "repository_url": f"{API}/repos/{self.repository}",
+            "creator": _user("github-actions[bot]", 41898282),
+            "sha": ref if re.fullmatch(r"[0-9a-f]{40}", ref) else "c" * 40,
+            "ref": ref,
+            "payload": body.get("payload", {}),
+            "transient_environment": body.get("transient_environment", False),
+            "production_environment": environment == "production",
+            "performed_via_github_app": None,
+        }
+        return 201, {}, json.dumps(self.deployments[number])
+
+    def _deployments(self, request: Any) -> tuple[int, dict[str, str], str]:
+        self._record(request)
+        if denied := self._denied(request):
+            return denied
+        query = parse_qs(urlsplit(request.url).query)
+        found = [
+            d
+            for d in sorted(self.deployments.values(), key=lambda d: -int(d["id"]))
+            if ("environment" not in query or d["environment"] == query["environment"][0])
+            and ("task" not in query or d["task"] == query["task"][0])
+        ]
+        return 200, {}, json.dumps(found)
+
+    def _status(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        number = int(urlsplit(request.url).path.split("/")[-2])
+        deployment = self.deployments.get(number)
+        if deployment is None:
+            return 404, {}, json.dumps({"message": "Not Found", "status": "404"})
+        statuses = self.statuses.setdefault(number, [])
+        sid = 8000 + sum(len(v) for v in self.statuses.values()) + 1
+        log_url = body.get("log_url") or body.get("target_url") or ""
+        status = {
+            "url": f"{deployment['url']}/statuses/{sid}",
+            "id": sid,
+            "node_id": f"DES_kwDOAAAQks{sid}",
+            "state": body["state"],
+            "creator": _user("github-actions[bot]", 41898282),
+            "description": body.get("description", ""),
+            "environment": body.get("environment", deployment["environment"]),
+            "target_url": log_url,
+            "log_url": log_url,
+            "created_at": "2026-11-26T06:30:00Z",
+            "updated_at": "2026-11-26T06:30:00Z",
+            "deployment_url": deployment["url"],
+            "repository_url": deployment["repository_url"],
+            "environment_url": body.get("environment_url", ""),
+            "performed_via_github_app": None,
+        }
+        statuses.append(status)
+        return 201, {}, json.dumps(status)
 
     def requests_to(self, method: str, suffix: str) -> list[Any]:
         return [body for m, path, body in self.calls if m == method and path.endswith(suffix)]

@@ -237,7 +237,17 @@ def test_normalize_server(given: str, expected: str) -> None:
     assert client.normalize_server(given) == expected
 
 
-@pytest.mark.parametrize("given", ["", "ftp://argocd.example.com"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "",
+        "ftp://argocd.example.com",
+        "http://",
+        "http://argo cd.example.com",
+        "http://argocd.example.com:99999",
+        "http://[::1",
+    ],
+)
 def test_bad_server_is_input_error(given: str) -> None:
     with pytest.raises(errors.InputError) as caught:
         client.normalize_server(given)
@@ -268,3 +278,47 @@ def test_a_refresh_read_may_take_longer() -> None:
     argo.get_application("web", refresh="normal")
     argo.get_application("web")
     assert timeouts == [60, 10]
+
+
+def test_user_info_is_stripped_and_becomes_the_bearer() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=APP)
+
+    argo = client.ArgoClient(
+        "https://admin:p%40ss-t0ken@argocd.example.com",
+        token=None,
+        transport=httpx.MockTransport(handler),
+    )
+    argo.get_application("web")
+    assert argo.server == "https://argocd.example.com"
+    assert seen[0].headers["Authorization"] == "Bearer p@ss-t0ken"
+    assert client.display_server("https://admin:x-y-z@h:1/") == "https://h:1"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"metadata": {"name": "web"}}, {"metadata": {"name": "web"}, "status": {}}],
+    ids=["empty", "no-status", "empty-status"],
+)
+def test_an_app_without_status_is_undecided_not_waiting(body: dict[str, Any]) -> None:
+    argo = make(lambda request: httpx.Response(200, json=body))
+    with pytest.raises(errors.DependencyUnavailable) as caught:
+        argo.get_application("web")
+    assert caught.value.exit_code == 3
+    assert "ArgoCD at https://argocd.example.com answered GET" in caught.value.message
+
+
+def test_429_is_retried_with_retry_after() -> None:
+    sleeps: list[float] = []
+    answers = [httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200, json=APP)]
+    argo = client.ArgoClient(
+        "https://argocd.example.com",
+        token=TOKEN,
+        transport=httpx.MockTransport(lambda request: answers.pop(0)),
+        sleep=sleeps.append,
+    )
+    argo.get_application("web")
+    assert sleeps == [3.0]

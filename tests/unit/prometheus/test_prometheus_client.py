@@ -216,3 +216,45 @@ def test_naive_datetime_refused() -> None:
     client, _ = make(Recorder(ok("vector", [])))
     with pytest.raises(ValueError, match="timezone-aware"):
         client.query("up", at=datetime(2026, 1, 1))
+
+
+def test_429_with_a_json_body_is_retried_honouring_retry_after() -> None:
+    limited = httpx.Response(
+        429,
+        headers={"Retry-After": "2"},
+        json={"status": "error", "errorType": "unavailable", "error": "too many requests"},
+    )
+    handler = Recorder(limited, ok("vector", []))
+    client, sleeps = make(handler)
+    assert client.query("up").empty
+    assert len(handler.requests) == 2 and sleeps == [2.0]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"resultType": "vector", "result": "oops"},
+        {"resultType": "vector", "result": [{"metric": {}, "value": [1, "not-a-number"]}]},
+        {"resultType": "matrix", "result": [{"values": "x"}]},
+        {"resultType": "histogram", "result": []},
+        {"result": []},
+    ],
+    ids=["oops", "not-a-number", "matrix-values", "unknown-type", "no-type"],
+)
+def test_a_result_of_the_wrong_shape_is_dependency_unavailable(data: dict[str, Any]) -> None:
+    client, _ = make(Recorder(httpx.Response(200, json={"status": "success", "data": data})))
+    with pytest.raises(errors.DependencyUnavailable) as info:
+        client.query("up")
+    assert "Prometheus at http://prom.test/prefix answered POST" in info.value.message
+    assert info.value.exit_code == 3
+
+
+def test_user_info_becomes_basic_auth_and_leaves_the_url() -> None:
+    handler = Recorder(ok("vector", []))
+    client = prom.PrometheusClient(
+        "http://reader:s%2Fcret-pass@prom.test/", transport=httpx.MockTransport(handler)
+    )
+    client.query("up")
+    assert client.base_url == "http://prom.test"
+    assert handler.requests[0].headers["Authorization"].startswith("Basic ")
+    assert actions.redact("s/cret-pass s%2Fcret-pass") == "*** ***"
