@@ -10,31 +10,21 @@ from __future__ import annotations
 
 from gitops_guard.errors import (
     ConfigError,
-    Degraded,
     DependencyUnavailable,
-    GateFailed,
     GitopsGuardError,
-    Inconclusive,
     InputError,
     Rejected,
-    SyncFailed,
     Undecided,
-    WaitTimedOut,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
-    "Degraded",
     "DependencyUnavailable",
-    "GateFailed",
     "GitopsGuardError",
-    "Inconclusive",
     "InputError",
     "Rejected",
-    "SyncFailed",
     "Undecided",
-    "WaitTimedOut",
     "__version__",
 ]

@@ -108,11 +108,15 @@ def get_input(name: str, default: str = "", environ: Mapping[str, str] | None = 
 
 
 def parse_bool(value: str, *, name: str) -> bool:
-    """Parse a boolean input strictly: ``true`` or ``false``, anything else is exit 2."""
+    """Parse a boolean input strictly: ``true`` or ``false``, anything else is exit 2.
+
+    As ``core.getBooleanInput`` of @actions/toolkit: any case of ``true``/``false``;
+    ``yes``, ``1`` or ``on`` are refused, not guessed. Empty (an unset input) is false.
+    """
     lowered = value.strip().lower()
-    if lowered in ("true", "yes", "1", "on"):
+    if lowered == "true":
         return True
-    if lowered in ("false", "no", "0", "off", ""):
+    if lowered in ("false", ""):
         return False
     raise errors.InputError(
         f"expected true or false, got {value!r}",

@@ -5,18 +5,15 @@ Our exception hierarchy::
     GitopsGuardError                 (exit_code 3 unless a subclass says otherwise)
     ├── InputError                   2  bad input; nothing was changed
     │   └── ConfigError              2  bad configuration (file, token, server settings)
-    ├── Rejected                     1  the answer is no
-    │   ├── GateFailed               1  an SLO gate failed
-    │   ├── SyncFailed               1  ArgoCD's sync operation failed
-    │   ├── Degraded                 1  health stayed Degraded past the grace period
-    │   └── WaitTimedOut             1  the expected state did not arrive in time
+    ├── Rejected                     1  the answer is no, where no outcome value can carry it
     └── Undecided                    3  could not decide
-        ├── Inconclusive             3  no data, too little traffic
         └── DependencyUnavailable    3  a server was unreachable after retries
 
-An *outcome* (a gate verdict, a wait result) is a value, not an exception; these
-classes mean "the job could not be done" or carry a refusal through layers that
-return nothing else. Only :mod:`gitops_guard.cli` turns them into exit codes.
+An *outcome* (a gate verdict ``fail``/``inconclusive``, a wait result ``sync-failed``,
+``degraded``, ``timed-out``) is a value, not an exception: flows return it and the
+one table in :mod:`gitops_guard.cli.outcomes` maps it to an exit code. These
+classes mean "the job could not be done". Only :mod:`gitops_guard.cli` turns them
+into exit codes.
 
 This module must not import anything from the package: everything imports it.
 """
@@ -27,6 +24,21 @@ EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_INPUT = 2
 EXIT_UNDECIDED = 3
+
+DOCS_BASE = "https://github.com/gitops-guard/gitops-guard/blob"
+"""Where the documentation lives; hints link it at the running version."""
+
+
+def docs_url(page: str, anchor: str = "") -> str:
+    """A link to ``docs/<page>`` at the running version, for hints.
+
+    An action user has no checkout of this repository: a hint saying
+    ``docs/slo-gate.md`` points nowhere, this link does.
+    """
+    from gitops_guard import __version__  # the package is loaded whenever errors is
+
+    page = page.removeprefix("docs/")
+    return f"{DOCS_BASE}/v{__version__}/docs/{page}" + (f"#{anchor}" if anchor else "")
 
 
 class GitopsGuardError(Exception):
@@ -88,30 +100,10 @@ class Rejected(GitopsGuardError):
     exit_code = EXIT_REJECTED
 
 
-class GateFailed(Rejected):
-    """Raised when an SLO gate fails."""
-
-
-class SyncFailed(Rejected):
-    """Raised when ArgoCD's sync operation for our revision failed or errored."""
-
-
-class Degraded(Rejected):
-    """Raised when the application stays Degraded past the grace period."""
-
-
-class WaitTimedOut(Rejected):
-    """Raised when the expected state did not arrive before the timeout."""
-
-
 class Undecided(GitopsGuardError):
     """Could not decide: neither "yes" nor "no" can be said."""
 
     exit_code = EXIT_UNDECIDED
-
-
-class Inconclusive(Undecided):
-    """Raised when a gate has too little evidence: no data, too little traffic."""
 
 
 class DependencyUnavailable(Undecided):

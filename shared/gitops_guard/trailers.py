@@ -42,11 +42,14 @@ __all__ = [
     "IMAGE",
     "KEYS",
     "PREFIX",
+    "PREVIOUS_COLOR",
     "PREVIOUS_IMAGE",
     "PROMOTED_AT",
+    "REPLICAS",
     "REVERTS",
     "RULE",
     "RUN",
+    "SERVICE",
     "VERDICT",
     "Action",
     "Trailers",
@@ -78,6 +81,12 @@ COLOR = "Gitops-Guard-Color"
 """Blue-green: the colour a commit prepares, switches to or scales down (``blue``/``green``)."""
 VERDICT = "Gitops-Guard-Verdict"
 """The gate verdict that led to the commit: ``pass``, ``warn``, ``fail``, ``inconclusive``."""
+SERVICE = "Gitops-Guard-Service"
+"""Blue-green: the service whose colours the commit is about (Deployments SERVICE-blue/green)."""
+PREVIOUS_COLOR = "Gitops-Guard-Previous-Color"
+"""Blue-green: the colour that was live (switch) or that traffic left (switch-back)."""
+REPLICAS = "Gitops-Guard-Replicas"
+"""Blue-green: the replicas a prepare or scale-down commit set."""
 PROMOTED_AT = "Gitops-Guard-Promoted-At"
 """RFC 3339 UTC time the image was promoted (for lead time when the commit is rebased)."""
 
@@ -93,6 +102,9 @@ KEYS: tuple[str, ...] = (
     COLOR,
     VERDICT,
     PROMOTED_AT,
+    SERVICE,
+    PREVIOUS_COLOR,
+    REPLICAS,
 )
 """Every key of the vocabulary, in the order :func:`render` writes them."""
 

@@ -47,7 +47,7 @@ from typing import Any, Literal
 import httpx
 import pydantic
 
-from gitops_guard import credentials, errors, http
+from gitops_guard import credentials, errors, http, urls
 from gitops_guard.argocd import models
 from gitops_guard.argocd.exceptions import (
     OperationInProgress,
@@ -106,44 +106,11 @@ def _detail(response: httpx.Response) -> str:
 def normalize_server(server: str) -> str:
     """``argocd.example.com`` -> ``https://argocd.example.com``; trailing slash removed.
 
-    User info is kept here (the client strips it and registers it as a secret); use
-    :func:`display_server` for anything printed or stored.
+    Checked by the one URL check (:func:`gitops_guard.urls.check_url`): exit 2 naming
+    ``--server``. User info is kept here (the client strips it and registers it as a
+    secret); use :func:`display_server` for anything printed or stored.
     """
-    given = server.strip()
-    text = given.rstrip("/")
-    if "://" in given and "://" not in text:
-        text = given  # "http://": a scheme and nothing else
-    if not text:
-        raise errors.InputError(
-            "the ArgoCD server URL is empty",
-            source="--server",
-            hint="Pass the ArgoCD API server, e.g. --server https://argocd.example.com "
-            "(or set ARGOCD_SERVER).",
-        )
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        url = httpx.URL(text)
-        port = url.port
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise errors.InputError(
-            f"not a valid URL: {display_server(server)!r} ({exc})",
-            source="--server",
-            hint="Pass the ArgoCD API server, e.g. --server https://argocd.example.com.",
-        ) from exc
-    if (
-        url.scheme not in ("http", "https")
-        or not url.host
-        or " " in url.host
-        or "%" in url.host
-        or (port is not None and not 0 < port < 65536)
-    ):
-        raise errors.InputError(
-            f"not an http(s) URL: {display_server(server)!r}",
-            source="--server",
-            hint="Pass the ArgoCD API server, e.g. --server https://argocd.example.com.",
-        )
-    return text
+    return urls.check_url(server, "--server", default_scheme="https")
 
 
 def display_server(server: str) -> str:

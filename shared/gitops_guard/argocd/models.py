@@ -82,12 +82,27 @@ class SyncPolicyAutomated(_Model):
 
     enabled: bool | None = None
     """Newer ArgoCD can keep the block but switch it off with ``enabled: false``."""
+    self_heal: bool | None = Field(default=None, alias="selfHeal")
+    """ArgoCD undoes changes made in the cluster (blue-green's cluster mode checks it)."""
 
 
 class SyncPolicy(_Model):
     """``v1alpha1SyncPolicy``."""
 
     automated: SyncPolicyAutomated | None = None
+    sync_options: Many[str] = Field(default=(), alias="syncOptions")
+
+
+class ResourceIgnoreDifferences(_Model):
+    """``v1alpha1ResourceIgnoreDifferences``: fields ArgoCD does not compare."""
+
+    group: str = ""
+    kind: str = ""
+    name: str = ""
+    namespace: str = ""
+    json_pointers: Many[str] = Field(default=(), alias="jsonPointers")
+    jq_path_expressions: Many[str] = Field(default=(), alias="jqPathExpressions")
+    managed_fields_managers: Many[str] = Field(default=(), alias="managedFieldsManagers")
 
 
 class ApplicationSpec(_Model):
@@ -96,6 +111,9 @@ class ApplicationSpec(_Model):
     source: ApplicationSource | None = None
     sources: Many[ApplicationSource] = ()
     sync_policy: SyncPolicy | None = Field(default=None, alias="syncPolicy")
+    ignore_differences: Many[ResourceIgnoreDifferences] = Field(
+        default=(), alias="ignoreDifferences"
+    )
 
     @property
     def auto_sync(self) -> bool:

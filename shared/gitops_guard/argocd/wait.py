@@ -132,15 +132,6 @@ class WaitResult:
     sync_requested: bool
     timeline: tuple[TimelineEntry, ...] = field(default=())
 
-    @property
-    def exit_code(self) -> int:
-        """0 done; 1 sync-failed, degraded, timed-out; 3 unreachable."""
-        if self.outcome == "done":
-            return errors.EXIT_OK
-        if self.outcome == "unreachable":
-            return errors.EXIT_UNDECIDED
-        return errors.EXIT_REJECTED
-
     def to_report(self) -> dict[str, Any]:
         """The JSON report (``--report``)."""
         return {

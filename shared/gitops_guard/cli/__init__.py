@@ -8,10 +8,19 @@ Each subcommand module defines:
 
 * ``HELP``: one line for the top-level help;
 * ``add_arguments(parser)``: its flags;
-* ``run(args) -> int``: the work, returning an exit code;
+* ``run(args) -> str``: the work, returning an *outcome* (``succeeded``,
+  ``failed``, a verdict...) that :mod:`gitops_guard.cli.outcomes` maps to the exit
+  code (an ``int`` is still accepted from older modules);
 * ``INPUTS``: optional, a tuple of :class:`InputSpec` that maps action inputs
   (``INPUT_*`` variables set through ``env:`` by an action.yml) to flags; used by
   ``gitops-guard <subcommand> --from-action-inputs``.
+* ``build(parser)``: optional, instead of ``add_arguments``, for a subcommand with
+  sub-subcommands of its own (``rollback revert|to|watch|quarantine``).
+
+A bad flag value is an :class:`errors.InputError` like any other: exit 2, the
+``::error`` annotation and the job summary, not just argparse's stderr line. Under
+``--from-action-inputs`` every message names the action input the user set
+(``argocd-timeout``), not the flag it became (``--argocd-timeout``).
 """
 
 from __future__ import annotations
@@ -20,13 +29,15 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Literal
+from typing import Literal, NoReturn
 
 from gitops_guard import __version__, actions, errors
+from gitops_guard.cli import outcomes
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "update-manifest": ("update_manifest", "Set image tags/digests in a GitOps repository."),
@@ -39,6 +50,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("schema", "Print the JSON Schema of slo.yaml, rollback rules or quarantine.yaml."),
     "preflight": ("preflight", "Check a deploy offline before promoting: images, paths, SLO file."),
     "init": ("init", "Start a new service: ArgoCD Application, manifests, SLO file, workflows."),
+    "blue-green": ("blue_green", "Blue-green: prove the idle colour, switch, switch back on a no."),
     "lab": ("lab", "A local rehearsal: real git, real Prometheus, a demo app, an ArgoCD stand-in."),
 }
 """Subcommand name -> (module under gitops_guard.cli, one-line help)."""
@@ -52,10 +64,15 @@ class InputSpec:
     """The input's kebab-case name, as in action.yml (read from ``INPUT_<NAME>``)."""
     flag: str
     """The flag it becomes, e.g. ``--image``; empty for a positional word."""
-    kind: Literal["str", "bool", "list", "lines"] = "str"
-    """``str``: one value; ``bool``: the flag alone when true; ``list``: repeated flag,
-    values split on whitespace, commas and newlines; ``lines``: repeated flag, one value
-    per non-empty line."""
+    kind: Literal["str", "bool", "list", "items", "lines"] = "str"
+    """``str``: one value; ``bool``: the flag alone when ``true`` (strictly ``true`` or
+    ``false``); ``list``: repeated flag, values split on whitespace, commas and newlines
+    (for values that never hold a space: images, paths); ``items``: repeated flag, split
+    on commas and newlines only (labels: "needs review" is one label); ``lines``:
+    repeated flag, one value per non-empty line."""
+    commands: tuple[str, ...] = ()
+    """For a subcommand with commands of its own (``rollback``): the commands that take
+    this input; empty means all. The command is the first input without a flag."""
 
 
 def argv_from_inputs(
@@ -64,7 +81,10 @@ def argv_from_inputs(
     """Translate action inputs into flags; booleans are parsed strictly (exit 2)."""
     env = dict(os.environ) if environ is None else environ
     argv: list[str] = []
+    command = next((actions.get_input(s.name, environ=env) for s in specs if not s.flag), "")
     for spec in specs:
+        if spec.commands and command not in spec.commands:
+            continue
         value = actions.get_input(spec.name, environ=env)
         if spec.kind == "bool":
             if actions.parse_bool(value, name=f"input '{spec.name}'"):
@@ -77,6 +97,10 @@ def argv_from_inputs(
         elif spec.kind == "list":
             for item in value.replace(",", " ").split():
                 argv += [spec.flag, item]
+        elif spec.kind == "items":
+            for item in re.split(r"[,\n]", value):
+                if item.strip():
+                    argv += [spec.flag, item.strip()]
         else:
             for line in value.splitlines():
                 if line.strip():
@@ -109,17 +133,88 @@ def _top_help() -> str:
     return "\n".join(lines)
 
 
-def build_parser(name: str, module: ModuleType) -> argparse.ArgumentParser:
-    """The parser of one subcommand."""
-    parser = argparse.ArgumentParser(prog=f"gitops-guard {name}", description=module.HELP)
+_ARGPARSE_ARGUMENT = re.compile(r"^argument (?P<names>[^:]+): (?P<message>.*)$", re.DOTALL)
+_ARGPARSE_LISTS = re.compile(
+    r"^(?:the following arguments are required|unrecognized arguments|"
+    r"one of the arguments [^:]+ is required): (?P<names>.+)$"
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are :class:`errors.InputError` naming the flag.
+
+    argparse prints a bad flag value to stderr and exits 2; raised instead, it reaches
+    :func:`main` and every runner channel (annotation, job summary) like any input error.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        source = self.prog
+        match = _ARGPARSE_ARGUMENT.match(message)
+        if match:
+            source = match.group("names").split("/")[0].strip()
+            message = match.group("message")
+        else:
+            listed = _ARGPARSE_LISTS.match(message)
+            if listed:
+                first = listed.group("names").replace(",", " ").split()
+                source = first[0] if first else source
+        raise errors.InputError(message, source=source, hint=f"See `{self.prog} --help`.")
+
+
+def add_common_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags every subcommand (and sub-subcommand) has."""
     parser.add_argument(
         "--from-action-inputs",
         action="store_true",
         help="read the action's inputs (INPUT_* variables) instead of more flags",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def build_parser(name: str, module: ModuleType) -> argparse.ArgumentParser:
+    """The parser of one subcommand."""
+    parser = Parser(prog=f"gitops-guard {name}", description=module.HELP)
+    if hasattr(module, "build"):
+        module.build(parser)
+        return parser
+    add_common_flags(parser)
     module.add_arguments(parser)
     return parser
+
+
+def _flag_pattern(flag: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(flag)}(?![\w-])")
+
+
+def name_inputs(exc: errors.InputError, specs: Sequence[InputSpec]) -> errors.InputError:
+    """The error, now speaking of action inputs instead of the flags they became.
+
+    ``--argocd-timeout: not a number`` becomes ``input 'argocd-timeout': not a number``,
+    in the source, the message and the hint.
+    """
+    renames = {s.flag: s.name for s in specs if s.flag}
+    for spec in specs:  # positional words, as argparse names them (COMMAND, quarantine_action)
+        if not spec.flag:
+            renames[spec.name.upper().replace("-", "_")] = spec.name
+            renames[spec.name.replace("-", "_")] = spec.name
+    if not renames:
+        return exc
+
+    def rename(text: str | None) -> str | None:
+        if not text:
+            return text
+        for flag in sorted(renames, key=len, reverse=True):
+            text = _flag_pattern(flag).sub(f"input '{renames[flag]}'", text)
+        return text
+
+    if exc.source in renames:
+        exc.source = f"input '{renames[exc.source]}'"
+    else:
+        exc.source = rename(exc.source)
+    exc.message = rename(exc.message) or ""
+    exc.hint = rename(exc.hint)
+    exc.args = (exc.message,)
+    return exc
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -148,21 +243,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in SUBCOMMANDS:
         print(f"error: unknown subcommand {name!r}\n\n{_top_help()}", file=sys.stderr)
         return errors.EXIT_INPUT
+    specs: Sequence[InputSpec] = ()
     try:
         module = _load(name)
         parser = build_parser(name, module)
         if "--from-action-inputs" in rest:
+            specs = getattr(module, "INPUTS", ())
             rest = [a for a in rest if a != "--from-action-inputs"]
-            rest = argv_from_inputs(getattr(module, "INPUTS", ())) + rest
+            rest = argv_from_inputs(specs) + rest
         try:
             args = parser.parse_args(rest)
-        except SystemExit as exc:  # argparse: 0 for --help, 2 for bad flags
+        except SystemExit as exc:  # argparse: 0 for --help (errors raise InputError)
             return int(exc.code or 0)
         _setup_logging(args.verbose)
-        return int(module.run(args))
+        outcome = module.run(args)
+        if isinstance(outcome, str):
+            return outcomes.exit_code(outcome)
+        return int(outcome)
     except errors.GitopsGuardError as exc:
+        if specs and isinstance(exc, errors.InputError):
+            exc = name_inputs(exc, specs)
         actions.report_failure(exc)
-        return exc.exit_code
+        return outcomes.exit_code_for_error(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return errors.EXIT_UNDECIDED

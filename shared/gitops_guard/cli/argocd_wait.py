@@ -19,10 +19,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from gitops_guard import actions, credentials, durations, errors, http, report
+from gitops_guard import actions, credentials, errors, http, report
 from gitops_guard.argocd import client as argo_client
 from gitops_guard.argocd import wait
-from gitops_guard.cli import InputSpec
+from gitops_guard.cli import InputSpec, checks
 
 log = logging.getLogger(__name__)
 
@@ -62,36 +62,20 @@ _RESULT_TITLES = {
 }
 
 
-def _duration(flag: str, *, minimum: float = 0.0) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            return durations.parse_duration(text, minimum=minimum)
-        except durations.DurationError as exc:
-            raise argparse.ArgumentTypeError(f"{flag}: {exc.render()}") from None
-
-    return parse
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {text!r}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``argocd-wait``."""
     parser.add_argument(
-        "--server", help="ArgoCD API server URL (default: $ARGOCD_SERVER, as the argocd CLI)"
+        "--server",
+        # Checked in run(): the value may come from ARGOCD_SERVER instead.
+        help="ArgoCD API server URL (default: $ARGOCD_SERVER, as the argocd CLI)",
     )
-    parser.add_argument("--app", required=True, help="ArgoCD application name")
+    parser.add_argument(
+        "--app", required=True, type=checks.nonempty_arg("--app"), help="ArgoCD application name"
+    )
     parser.add_argument("--revision", required=True, help="the commit SHA to wait for")
     parser.add_argument(
         "--timeout",
-        type=_duration("--timeout"),
+        type=checks.duration_arg("--timeout"),
         default=600.0,
         help="give up after this long (seconds or a duration: 90s, 10m, 1h30m; default 600)",
     )
@@ -104,24 +88,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sync", action="store_true", help="sync our revision when auto-sync is off"
     )
     parser.add_argument("--insecure", action="store_true", help="skip TLS verification")
-    parser.add_argument("--ca-bundle", metavar="FILE", help="PEM CA bundle for the server")
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        type=checks.ca_bundle_arg("--ca-bundle"),
+        help="PEM CA bundle for the server",
+    )
     parser.add_argument("--app-namespace", metavar="NS", help="the application's namespace")
-    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        type=checks.report_arg("--report"),
+        help="write the JSON report here",
+    )
     parser.add_argument(
         "--degraded-grace",
-        type=_duration("--degraded-grace"),
+        type=checks.duration_arg("--degraded-grace", allow_zero=True),
         default=60.0,
         help="tolerate Degraded at our revision this long (default 60s)",
     )
     parser.add_argument(
         "--poll-interval",
-        type=_duration("--poll-interval", minimum=0.1),
+        type=checks.duration_arg("--poll-interval", minimum=0.1),
         default=2.0,
         help="seconds between polls (default 2: 30 requests a minute)",
     )
     parser.add_argument(
         "--refresh-interval",
-        type=_duration("--refresh-interval", minimum=0.1),
+        type=checks.duration_arg("--refresh-interval", minimum=0.1),
         default=30.0,
         help="while ArgoCD is not at our revision, ask it to refresh this often (default 30s)",
     )
@@ -130,13 +124,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--attempts",
-        type=_positive_int,
+        type=checks.int_arg("--attempts", minimum=1, maximum=100),
         default=4,
         help="tries per request on connect errors, timeouts and 5xx (default 4)",
     )
     parser.add_argument(
         "--source-position",
-        type=_positive_int,
+        type=checks.int_arg("--source-position", minimum=1),
         metavar="N",
         help="multi-source apps: the 1-based position of the GitOps source (default: any)",
     )
@@ -246,35 +240,28 @@ def _outputs(result: wait.WaitResult, report_path: str | None) -> dict[str, obje
     }
 
 
-def _raise_for(result: wait.WaitResult, *, app: str) -> None:
-    hints = {
-        "sync-failed": (
-            errors.SyncFailed,
-            f"Look at the sync result in ArgoCD (argocd app get {app} --show-operation); "
-            "the deploy commit is bad or the cluster refused it.",
-        ),
-        "degraded": (
-            errors.Degraded,
-            f"Look at the unhealthy resources (argocd app get {app}); raise --degraded-grace "
-            "if the app needs longer to settle.",
-        ),
-        "timed-out": (
-            errors.WaitTimedOut,
-            "Check the last state above; raise --timeout if ArgoCD needs longer, or pass "
-            "--sync when auto-sync is off.",
-        ),
-        "unreachable": (
-            errors.DependencyUnavailable,
-            "ArgoCD stopped answering while we waited; the wait can be re-run safely.",
-        ),
-    }
-    cls, hint = hints[result.outcome]
-    raise cls(f"{app}: {result.reason}", source="--app", hint=hint)
+_HINTS = {
+    "sync-failed": "Look at the sync result in ArgoCD (argocd app get {app} --show-operation); "
+    "the deploy commit is bad or the cluster refused it.",
+    "degraded": "Look at the unhealthy resources (argocd app get {app}); raise --degraded-grace "
+    "if the app needs longer to settle.",
+    "timed-out": "Check the last state above; raise --timeout if ArgoCD needs longer, or pass "
+    "--sync when auto-sync is off.",
+    "unreachable": "ArgoCD stopped answering while we waited; the wait can be re-run safely.",
+}
+"""What to do next, per outcome other than ``done``."""
+
+
+def _announce_outcome(result: wait.WaitResult, *, app: str) -> None:
+    """The two channels for an outcome that is not ``done``: annotation and log."""
+    hint = _HINTS.get(result.outcome, "").format(app=app)
+    title = _RESULT_TITLES.get(result.outcome, result.outcome)
+    actions.error(f"{app}: {result.reason} {hint}".strip(), title=title)
 
 
 # ---------------------------------------------------------------- run
-def run(args: argparse.Namespace) -> int:
-    """Wait, report, and return 0, or raise the outcome's error (exit 1 or 3)."""
+def run(args: argparse.Namespace) -> str:
+    """Wait, report, and return the wait's outcome (``done``, ``timed-out``...)."""
     deadline = http.Deadline(
         args.timeout + LAST_READ_GRACE_SECONDS,
         source=f"--timeout {args.timeout:g}s + {LAST_READ_GRACE_SECONDS:g}s for the last answer",
@@ -283,6 +270,8 @@ def run(args: argparse.Namespace) -> int:
     repo = _check_repo(args.repo) if args.repo else None
     revision = _resolve_revision(args.revision, repo)
     server_arg = args.server or credentials.argocd_server() or ""
+    if server_arg and not args.server:  # ARGOCD_SERVER: the same check, named as such
+        checks.check_url(server_arg, "ARGOCD_SERVER", default_scheme="https")
     server_url = argo_client.normalize_server(server_arg)
     server = argo_client.display_server(server_url)
     if not token and server == server_url:
@@ -347,5 +336,5 @@ def run(args: argparse.Namespace) -> int:
         f"({result.elapsed_seconds:.1f}s, {result.requests} requests, {result.mode})"
     )
     if result.outcome != "done":
-        _raise_for(result, app=args.app)
-    return errors.EXIT_OK
+        _announce_outcome(result, app=args.app)
+    return result.outcome

@@ -35,9 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bad", default=None, help="demo: the bad version (default 1.2.0)")
     parser.add_argument("--keep", action="store_true", help="demo: leave the lab up afterwards")
     parser.add_argument("--report", metavar="FILE", help="demo: write the timeline as JSON")
+    parser.add_argument(
+        "--strategy",
+        choices=("rolling", "blue-green"),
+        default="rolling",
+        help="demo: the story to tell (default rolling; blue-green: docs/blue-green.md)",
+    )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> str:
     """Dispatch to up, demo or down."""
     try:
         from gitops_guard_lab import demo, up
@@ -55,11 +61,13 @@ def run(args: argparse.Namespace) -> int:
             shown = f"(in {env['LAB_DIR']}/lab.env)" if key == "ARGOCD_TOKEN" else value
             print(f"  {key}={shown}")
         print(f"Use it: set -a; . {env['LAB_DIR']}/lab.env; set +a")
-        return errors.EXIT_OK
+        return "succeeded"
     if args.action == "down":
         stopped = up.down(args.dir)
         print(f"lab down: stopped {', '.join(stopped) if stopped else 'nothing (not running)'}")
-        return errors.EXIT_OK
+        return "succeeded"
+    if args.strategy == "blue-green":
+        return _blue_green(args)
     story = None
     try:
         story = demo.run_story(
@@ -74,4 +82,17 @@ def run(args: argparse.Namespace) -> int:
     print(demo.render(story))
     if args.report:
         demo.write_report(story, args.report)
-    return errors.EXIT_OK if story.ok else errors.EXIT_REJECTED
+    return "succeeded" if story.ok else "failed"
+
+
+def _blue_green(args: argparse.Namespace) -> str:
+    """``lab demo --strategy blue-green``: a lab of its own, started and stopped here."""
+    from gitops_guard_lab import bluegreen_demo
+
+    story = bluegreen_demo.run_story(
+        args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps
+    )
+    print(bluegreen_demo.render(story))
+    if args.report:
+        bluegreen_demo.write_report(story, args.report)
+    return "succeeded" if story.ok else "failed"

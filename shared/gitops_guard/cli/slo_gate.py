@@ -1,29 +1,25 @@
 """`gitops-guard slo-gate`: judge SLOs in Prometheus: pass, warn, fail or inconclusive.
 
-Loads the SLO file (exit 2 naming FILE:LINE on any problem), wires a
-:class:`prometheus.client.PrometheusClient` into :func:`slo.gate.run_gate`, and
-turns the run into human output, the ``--report`` JSON, ``$GITHUB_OUTPUT``
-outputs (``verdict``, ``score``, ``report-path``, ``failed-objectives``,
-``no-data-objectives``), a job summary with a table and a Mermaid chart per
-objective, and annotations (``::error`` per failing objective, ``::warning`` for
-warn and inconclusive). Exit codes: 0 pass or warn, 1 fail, 3 inconclusive or
-Prometheus unreachable (a report saying ``inconclusive`` is still written), 2 bad
-input. It decides nothing itself.
+Parses the flags, calls the one flow :func:`gitops_guard.slo.run.run` (load,
+measure, judge, history, report), and renders its outcome: human output, the
+``--report`` JSON, ``$GITHUB_OUTPUT`` outputs (``verdict``, ``score``,
+``report-path``, ``failed-objectives``, ``no-data-objectives``), a job summary
+with a table and a Mermaid chart per objective, and annotations (``::error`` per
+failing objective, ``::warning`` for warn and inconclusive). The verdict is the
+outcome; :mod:`gitops_guard.cli.outcomes` maps it: 0 pass or warn, 1 fail, 3
+inconclusive or Prometheus unreachable (a report saying ``inconclusive`` is still
+written), 2 bad input. It decides nothing itself.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import time
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from datetime import datetime, timezone
 
-from gitops_guard import actions, credentials, durations, errors, report
-from gitops_guard.cli import InputSpec
-from gitops_guard.prometheus import client as prom
-from gitops_guard.slo import config, evidence, gate, models, verdict
+from gitops_guard import actions, credentials, errors, report
+from gitops_guard.cli import InputSpec, checks
+from gitops_guard.slo import config, evidence, gate, models
+from gitops_guard.slo import run as slo_run
 
 HELP = "Judge SLOs in Prometheus: pass, warn, fail or inconclusive (exit 0/0/1/3)."
 
@@ -47,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prometheus-url",
         metavar="URL",
+        type=checks.url_arg("--prometheus-url"),
         help="Prometheus base URL incl. any path prefix (bearer token from PROMETHEUS_TOKEN); "
         "required unless --check",
     )
@@ -62,7 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="set or override a ${KEY} variable of the SLO file (repeatable)",
     )
-    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        type=checks.report_arg("--report"),
+        help="write the JSON report here",
+    )
     parser.add_argument(
         "--at",
         metavar="TIME",
@@ -75,18 +77,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query-timeout",
         metavar="SECONDS",
-        default="10",
+        type=checks.duration_arg("--query-timeout", maximum=3600.0),
+        default=10.0,
         help="per-request timeout, seconds or a duration (10, 2s, 500ms); also sent to "
         "Prometheus as its query timeout (default 10)",
     )
     parser.add_argument(
         "--history",
         metavar="DURATION",
-        default="30m",
+        type=checks.duration_arg("--history", allow_zero=True),
+        default=1800.0,
         help="when measuring once, also chart each objective over this period before the "
         "measurement (range query; not judged). 0 turns it off (default 30m)",
     )
-    parser.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an HTTPS Prometheus")
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        type=checks.ca_bundle_arg("--ca-bundle"),
+        help="CA bundle for an HTTPS Prometheus",
+    )
     parser.add_argument(
         "--insecure", action="store_true", help="do not verify Prometheus's TLS certificate"
     )
@@ -96,9 +105,19 @@ def parse_time(text: str, *, source: str = "--at") -> datetime:
     """RFC 3339 (``Z`` or an offset) or Unix seconds -> an aware UTC datetime."""
     value = text.strip()
     try:
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise errors.InputError(
+                f"the time {text!r} is out of range",
+                source=source,
+                hint="Write Unix seconds between 0 and year 9999, or RFC 3339 such as "
+                "2026-01-01T00:30:00Z.",
+            ) from exc
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
@@ -116,84 +135,10 @@ def parse_time(text: str, *, source: str = "--at") -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def make_query(client: prom.PrometheusClient, cfg: config.SloConfig | None = None) -> gate.Query:
-    """Adapt the client to the gate's :class:`gate.Query`: query errors become values.
-
-    A query Prometheus rejects as ``bad_data`` (HTTP 400) is a configuration error,
-    exit 2 naming the file and line of the query: never "inconclusive", which the
-    reusable workflow would answer with a rollback.
-    """
-
-    def query(promql: str, at: datetime | None) -> models.QueryOutcome:
-        try:
-            result = client.query(promql, at=at)
-        except prom.QueryError as exc:
-            if exc.error_type == "bad_data" or (exc.status == 400 and not exc.retryable):
-                where = cfg.where(promql) if cfg is not None else ""
-                raise errors.ConfigError(
-                    f"Prometheus rejected a query of the SLO file as bad_data: {exc.message}",
-                    source=where or "--config",
-                    hint=f"Fix the query (sent as: {' '.join(promql.split())}); check the "
-                    "file offline with `gitops-guard slo-gate --check --config FILE`.",
-                ) from exc
-            return models.QueryOutcome(error=exc.message)
-        if result.result_type == "string":
-            return models.QueryOutcome(error="the query returns a string, not a number")
-        if result.result_type == "matrix":
-            return models.QueryOutcome(
-                error="the query returns a range vector; wrap it in a function such as "
-                "rate(...[5m]) or avg_over_time(...[5m])"
-            )
-        samples = tuple(
-            models.Sample(dict(s.labels), s.samples[-1].value) for s in result.series if s.samples
-        )
-        return models.QueryOutcome(samples)
-
-    return query
-
-
-HISTORY_POINTS = 30
-"""About this many points per history chart: readable in a job summary."""
-
-
-def fetch_history(
-    client: prom.PrometheusClient, run: gate.GateRun, seconds: float
-) -> evidence.History:
-    """Each objective's values over ``seconds`` before a single measurement (best effort).
-
-    The chart follows the series the verdict named (the worst), else the only one.
-    Failures only cost the chart: the verdict is already made.
-    """
-    if run.mode != "once" or seconds <= 0:
-        return {}
-    end = run.measurements[0].at
-    start = end - timedelta(seconds=seconds)
-    step = max(1.0, round(seconds / HISTORY_POINTS))
-    out: dict[str, list[tuple[datetime, float]]] = {}
-    for r in run.results:
-        try:
-            result = client.query_range(r.query, start=start, end=end, step_seconds=step)
-        except errors.DependencyUnavailable:
-            break
-        except errors.GitopsGuardError as exc:
-            logging.getLogger(__name__).debug("no history for %s: %s", r.name, exc.message)
-            continue
-        series = [s for s in result.series if dict(s.labels) == dict(r.worst_labels)]
-        if not series and len(result.series) == 1:
-            series = list(result.series)
-        if series:
-            out[r.name] = [(sample.time, sample.value) for sample in series[0].samples]
-    return out
-
-
 def _verify(args: argparse.Namespace) -> bool | str:
     if args.insecure:
         return False
-    if args.ca_bundle:
-        if not Path(args.ca_bundle).is_file():
-            raise errors.InputError(
-                f"the CA bundle {args.ca_bundle} does not exist", source="--ca-bundle"
-            )
+    if args.ca_bundle:  # checked while parsing: a PEM bundle with a CA certificate
         return str(args.ca_bundle)
     return True
 
@@ -228,55 +173,24 @@ def _announce(cfg: config.SloConfig, run: gate.GateRun, config_path: str) -> Non
         actions.error(v.reason, title=f"SLO gate {cfg.name}: fail", file=config_path)
 
 
-def _unreachable_report(cfg: config.SloConfig, exc: errors.GitopsGuardError) -> dict[str, Any]:
-    now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-    return {
-        "verdict": "inconclusive",
-        "score": 0,
-        "reason": f"Prometheus could not be queried: {exc.message}",
-        "name": cfg.name,
-        "mode": "once",
-        "started_at": now,
-        "ended_at": now,
-        "stopped_early": True,
-        "measurement_count": 0,
-        "failed_objectives": [],
-        "no_data_objectives": [o.name for o in cfg.objectives],
-        "objectives": [
-            {
-                "name": o.name,
-                "key": o.key,
-                "weight": o.weight,
-                "query": o.promql,
-                "baseline_query": o.baseline,
-                "window": {"range": o.display_window, "start": None, "end": None},
-                "value": None,
-                "threshold": None,
-                "baseline": None,
-                "state": "error",
-                "reason": "Prometheus unreachable",
-                "series": [],
-                "measurements": [],
-            }
-            for o in cfg.objectives
-        ],
-    }
+_unreachable_report = slo_run.unreachable_report
+"""Kept for callers of the old name."""
 
 
-def _check(cfg: config.SloConfig, path: str) -> int:
+def _check(cfg: config.SloConfig, path: str) -> str:
     """``--check``: the file loaded (every key and query valid), so say what it holds."""
     queries = cfg.queries
     actions.info(
         f"{path}: valid SLO file {cfg.name!r}: {len(cfg.objectives)} objectives, "
         f"{len(queries)} PromQL queries parsed, {'live' if cfg.live else 'once'} mode"
     )
-    return errors.EXIT_OK
+    return "succeeded"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Load, measure, judge, report; return the verdict's exit code."""
+def run(args: argparse.Namespace) -> str:
+    """Call the slo-gate flow once and render its outcome; the verdict is the outcome."""
     overrides = config.parse_overrides(args.var)
-    cfg = config.load(args.config, overrides=overrides)
+    cfg = slo_run.load(args.config, overrides)
     if args.check:
         return _check(cfg, str(args.config))
     if not args.prometheus_url:
@@ -285,62 +199,52 @@ def run(args: argparse.Namespace) -> int:
             source="--prometheus-url",
             hint="Pass --prometheus-url URL, or --check to validate the file offline.",
         )
-    at = parse_time(args.at) if args.at else None
-    query_timeout = durations.parse_duration(
-        args.query_timeout, source="--query-timeout", minimum=0.001, maximum=3600.0
-    )
-    history_seconds = durations.parse_duration(args.history or 0, source="--history")
-    token = credentials.prometheus_token()
-    report_path = str(args.report or "")
-    mode = "live" if cfg.live and at is None and not args.once else "once"
-    with prom.PrometheusClient(
-        args.prometheus_url,
-        token=token,
-        timeout_seconds=query_timeout,
+    request = slo_run.GateRequest(
+        config_path=args.config,
+        prometheus_url=args.prometheus_url,
+        overrides=overrides,
+        token=credentials.prometheus_token(),
+        query_timeout_seconds=float(args.query_timeout),
         verify=_verify(args),
-    ) as client:
+        at=parse_time(args.at) if args.at else None,
+        once=args.once,
+        history_seconds=float(args.history),
+    )
+    at = request.at
+
+    def started(cfg: config.SloConfig, mode: str, base_url: str) -> None:
         actions.info(
             f"slo-gate {cfg.name}: {len(cfg.objectives)} objectives, {mode} mode, "
-            f"Prometheus {client.base_url}" + (f", at {at.isoformat()}" if at else "")
+            f"Prometheus {base_url}" + (f", at {at.isoformat()}" if at else "")
         )
 
-        def progress(m: models.Measurement) -> None:
-            if mode == "live":
-                actions.info(
-                    f"  measurement {m.index + 1} at {m.at:%H:%M:%S}: {m.verdict.verdict} "
-                    f"(score {m.verdict.score:g}%) {m.verdict.reason}"
-                )
+    def progress(m: models.Measurement) -> None:
+        if slo_run.mode_of(cfg, request) == "live":
+            actions.info(
+                f"  measurement {m.index + 1} at {m.at:%H:%M:%S}: {m.verdict.verdict} "
+                f"(score {m.verdict.score:g}%) {m.verdict.reason}"
+            )
 
-        once_cfg = cfg
-        if args.once and cfg.live:
-            once_cfg = cfg.model_copy(
-                update={"analysis": cfg.analysis.model_copy(update={"duration_seconds": None})}
-            )
-        try:
-            result = gate.run_gate(
-                once_cfg,
-                query=make_query(client, once_cfg),
-                clock=lambda: datetime.now(timezone.utc),
-                sleep=time.sleep,
-                at=at,
-                on_measurement=progress,
-            )
-        except errors.DependencyUnavailable as exc:
-            data = _unreachable_report(cfg, exc)
-            if report_path:
-                report.write_json(report_path, data)
-            _outputs("inconclusive", 0.0, report_path, [], data["no_data_objectives"])
-            actions.append_summary(
-                f"## ❔ SLO gate `{cfg.name}`: **inconclusive**\n\n{data['reason']}"
-            )
-            raise
-        history = fetch_history(client, result, history_seconds)
-    data = evidence.build_report(cfg, result, history)
+    done = slo_run.run(request, cfg=cfg, on_start=started, on_measurement=progress)
+    return _render(args, done)
+
+
+def _render(args: argparse.Namespace, done: slo_run.GateOutcome) -> str:
+    """Report, outputs, summary and annotations of one gate run; its verdict."""
+    report_path = str(args.report or "")
     if report_path:
-        report.write_json(report_path, data)
+        report.write_json(report_path, done.report)
+    if done.run is None:  # Prometheus unreachable: inconclusive, and the error says why
+        _outputs("inconclusive", 0.0, report_path, [], done.report["no_data_objectives"])
+        actions.append_summary(
+            f"## ❔ SLO gate `{done.cfg.name}`: **inconclusive**\n\n{done.report['reason']}"
+        )
+        assert done.unreachable is not None
+        raise done.unreachable
+    result = done.run
     actions.info(evidence.one_line(result))
-    _announce(cfg, result, str(args.config))
-    actions.append_summary(evidence.summary_markdown(cfg, result, history))
+    _announce(done.cfg, result, str(args.config))
+    actions.append_summary(evidence.summary_markdown(done.cfg, result, done.history))
     _outputs(
         result.verdict.verdict,
         result.verdict.score,
@@ -348,4 +252,4 @@ def run(args: argparse.Namespace) -> int:
         list(result.verdict.failed),
         list(result.verdict.no_data),
     )
-    return verdict.EXIT_CODES[result.verdict.verdict]
+    return result.verdict.verdict

@@ -1,19 +1,18 @@
 """`gitops-guard update-manifest`: set image tags/digests in a GitOps repository.
 
-Translates flags (or action inputs) into a :class:`promote.UpdateRequest`, opens or
-clones the repository, runs :func:`promote.update`, and turns the result into human
-output, ``$GITHUB_OUTPUT`` outputs, a job summary and the ``--report`` JSON. It
-decides nothing itself.
+Translates flags (or action inputs) into a :class:`promote.UpdateRequest`, calls the
+flow once (:func:`gitops_guard.promote.run.run`: open or clone the repository, plan,
+publish), and turns the result into human output, ``$GITHUB_OUTPUT`` outputs, a job
+summary and the ``--report`` JSON. It decides nothing itself.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, credentials, errors, images, promote, report
-from gitops_guard.cli import InputSpec
+from gitops_guard.cli import InputSpec, checks
 
 HELP = "Set image tags/digests in a GitOps repository; commit, push or open a pull request."
 
@@ -31,7 +30,7 @@ INPUTS = (
     InputSpec("branch", "--branch"),
     InputSpec("base", "--base"),
     InputSpec("message", "--message"),
-    InputSpec("labels", "--label", "list"),
+    InputSpec("labels", "--label", "items"),
     InputSpec("auto-merge", "--auto-merge", "bool"),
     InputSpec("merge-method", "--merge-method"),
     InputSpec("force", "--force", "bool"),
@@ -76,15 +75,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pull-request", action="store_true", help="push a branch and open/update a PR"
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan and diff only")
-    parser.add_argument("--report", metavar="FILE", help="write a JSON report")
     parser.add_argument(
-        "--repo-url", metavar="URL", help="clone this repository (token from GITOPS_TOKEN)"
+        "--report", metavar="FILE", type=checks.report_arg("--report"), help="write a JSON report"
     )
-    parser.add_argument("--branch", help="branch to push to, or the pull request's head branch")
-    parser.add_argument("--base", help="the pull request's base branch")
+    parser.add_argument(
+        "--repo-url",
+        metavar="URL",
+        type=checks.repo_url_arg("--repo-url"),
+        help="clone this repository (token from GITOPS_TOKEN)",
+    )
+    parser.add_argument(
+        "--branch",
+        type=checks.branch_arg("--branch"),
+        help="branch to push to, or the pull request's head branch",
+    )
+    parser.add_argument(
+        "--base", type=checks.branch_arg("--base"), help="the pull request's base branch"
+    )
     parser.add_argument("--message", help="commit subject / PR title instead of the generated one")
     parser.add_argument(
-        "--label", action="append", default=[], metavar="NAME", help="PR label (repeatable)"
+        "--label",
+        action="append",
+        default=[],
+        metavar="NAME",
+        type=checks.nonempty_arg("--label"),
+        help="PR label (repeatable)",
     )
     parser.add_argument("--auto-merge", action="store_true", help="enable auto-merge on the PR")
     parser.add_argument(
@@ -100,6 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--github-repository",
         metavar="OWNER/NAME",
+        type=checks.repository_arg("--github-repository"),
         help="repository for the PR (default: from the remote URL)",
     )
 
@@ -112,7 +128,7 @@ def _parse_images(texts: list[str]) -> tuple[images.ImageRef, ...]:
         try:
             ref = images.parse_update(text, source="--image")
         except errors.InputError as exc:
-            problems.append(exc.render())
+            problems.append(exc.message)  # the source and the hint are said once, below
             continue
         clash = next((r for r in refs if r.same_repository(ref)), None)
         if clash is not None and str(clash) != str(ref):
@@ -174,11 +190,6 @@ def _request(args: argparse.Namespace) -> promote.UpdateRequest:
     )
 
 
-def _token() -> tuple[str, str] | None:
-    found = credentials.github_token()
-    return (found.source, found.value) if found is not None else None
-
-
 # ---------------------------------------------------------------- output
 def _print_human(result: promote.UpdateResult) -> None:
     for path, reason in result.skipped:
@@ -218,8 +229,8 @@ def _write_report(path: str | None, data: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------- run
-def run(args: argparse.Namespace) -> int:
-    """Plan, apply, commit, push or open a pull request; exit 0 also when nothing changed."""
+def run(args: argparse.Namespace) -> str:
+    """Plan, apply, commit, push or open a pull request; ``skipped`` when nothing changed."""
     try:
         result = _run(args)
     except errors.GitopsGuardError as exc:
@@ -240,79 +251,21 @@ def run(args: argparse.Namespace) -> int:
     actions.set_outputs(result.outputs())
     actions.append_summary(promote.summary_markdown(result))
     _write_report(args.report, result.to_report())
-    return errors.EXIT_OK
+    return "succeeded" if result.changed else "skipped"
 
 
 def _run(args: argparse.Namespace) -> promote.UpdateResult:
-    from gitops_guard import gitops
+    from gitops_guard.promote import run as promote_run
 
     request = _request(args)
     input_token = actions.get_input("token")
-    token_env = TOKEN_INPUT if input_token else None
     actions.register_secret(input_token)
-    policy = gitops.RetryPolicy(attempts=_max_retries(args.max_retries) + 1)
-    github_settings = None
-    if request.pull_request and not request.dry_run:
-        from gitops_guard import github
-
-        token = _token()
-        if token is None:
-            raise errors.ConfigError(
-                "no token to open the pull request with",
-                source="GITHUB_TOKEN",
-                hint=(
-                    "Set GITOPS_TOKEN or GITHUB_TOKEN in the step's env: (a token with "
-                    "contents: write and pull-requests: write on the GitOps repository)."
-                ),
-            )
-        github_settings = github.ApiSettings(
-            token=token[1], token_env=token[0], api_url=github.api_url_from_env()
-        )
-    working_copy = None
-    if args.repo_url:
-        dest = Path(args.dir) if args.dir else gitops.temporary_clone_dir()
-        # Check out the branch the change is made on: the PR's base, or the push target.
-        start = request.base if request.pull_request else request.branch
-        working_copy = gitops.clone(
-            args.repo_url, dest, branch=start, token_env=token_env, policy=policy
-        )
-        root = working_copy.root
-    else:
-        root = Path(args.dir or ".")
-        if not root.is_dir():
-            raise errors.InputError(
-                f"{root} is not a directory",
-                source="--dir",
-                hint="Point --dir at the GitOps checkout, or pass --repo-url to clone it.",
-            )
-    if request.commits and not request.dry_run and working_copy is None:
-        working_copy = gitops.open_checkout(root, token_env=token_env, policy=policy)
-    open_pr = None
-    repository = None
-    if github_settings is not None and working_copy is not None:
-        from gitops_guard import github
-
-        repository = args.github_repository or github.repository_from_remote(
-            working_copy.remote_url()
-        )
-        if not repository:
-            raise errors.ConfigError(
-                f"cannot tell the GitHub repository from the remote "
-                f"{gitops.redact_url(working_copy.remote_url())!r}",
-                source="--github-repository",
-                hint="Pass --github-repository OWNER/NAME.",
-            )
-        settings = github_settings
-        if not request.dry_run:
-            github.check_repository(repository, settings=settings)
-
-        def open_pr(spec: github.PullRequestSpec) -> github.PullRequestResult:
-            return github.open_or_update_pull_request(spec, settings=settings)
-
-    return promote.update(
-        root,
-        request,
-        working_copy=working_copy,
-        open_pull_request=open_pr,
-        github_repository=repository,
+    where = promote_run.Where(
+        directory=args.dir,
+        repo_url=args.repo_url,
+        github_repository=args.github_repository,
+        token=credentials.github_token(),
+        token_env=TOKEN_INPUT if input_token else None,
+        max_retries=_max_retries(args.max_retries),
     )
+    return promote_run.run(request, where)

@@ -79,7 +79,7 @@ class Problems:
             f"the {self.kind.title} is invalid ({count} problem{'s' if count > 1 else ''}):\n"
             + "\n".join(lines),
             source=f"{self.source}:{first}" if first else self.source,
-            hint=f"Fix each line above; {self.kind.docs} describes every key.",
+            hint=f"Fix each line above; {errors.docs_url(self.kind.docs)} describes every key.",
         )
 
 
@@ -189,8 +189,8 @@ def validate(model: type[M], doc: Document, problems: Problems, *, data: Any = N
             message = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = (
-                    f"unknown key '{loc[-1]}'; see {problems.kind.docs} for the keys "
-                    "this level takes"
+                    f"unknown key '{loc[-1]}'; see {errors.docs_url(problems.kind.docs)} "
+                    "for the keys this level takes"
                 )
             elif err["type"] == "missing":
                 message = f"'{loc[-1]}' is required"

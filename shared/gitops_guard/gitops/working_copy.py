@@ -264,21 +264,27 @@ def open_checkout(
     remote: str = "origin",
     token_env: str | None = None,
     policy: _git.RetryPolicy | None = None,
+    clone_flag: str | None = None,
 ) -> WorkingCopy:
-    """Open an existing checkout; ``InputError`` naming ``--dir`` when it is not one."""
+    """Open an existing checkout; ``InputError`` naming ``--dir`` when it is not one.
+
+    ``clone_flag`` is the caller's flag that clones instead (update-manifest's
+    ``--repo-url``), named in the hint; a command without one is not told of it.
+    """
     path = Path(root)
+    instead = f", or pass {clone_flag}" if clone_flag else ""
     if not path.is_dir():
         raise errors.InputError(
             f"{path} is not a directory",
             source="--dir",
-            hint="Point --dir at a checkout of the GitOps repository, or pass --repo-url.",
+            hint=f"Point --dir at a checkout of the GitOps repository{instead}.",
         )
     proc = _git.run(["rev-parse", "--show-toplevel"], cwd=path, env=_git.git_env())
     if proc.returncode != 0:
         raise errors.InputError(
             f"{path} is not inside a git checkout",
             source="--dir",
-            hint="Check out the GitOps repository first (actions/checkout), or pass --repo-url.",
+            hint=f"Check out the GitOps repository first (actions/checkout){instead}.",
         )
     top = Path(proc.stdout.strip())
     branch = _git.run(["symbolic-ref", "-q", "--short", "HEAD"], cwd=top, env=_git.git_env())

@@ -7,9 +7,13 @@ The steps, in order, each one only after the previous one succeeded::
       -> dry run: stop here, the caller prints the plan and the diff
       -> apply (atomic writes)  -> commit (trailers)  -> push, or push a branch + PR
 
-With a push, the edit is recomputed on the remote's tip for every attempt
-(:meth:`gitops.WorkingCopy.push_with_retry`), never merged as text. A failure
-before the push leaves the working tree and the remote as they were.
+Every Git write goes through the one publish engine
+(:mod:`gitops_guard.gitops.publish`): with a push or a pull request the edit is
+made in a throw-away worktree at the remote's tip and recomputed there for every
+attempt, never merged as text; the user's checkout is never switched (after a
+push it is fast-forwarded to the deploy commit when it can be). ``--commit``
+alone commits in the checkout itself. A failure before the push leaves the
+working tree and the remote as they were.
 
 The commit message, the trailers and the summary table come from the pure
 :mod:`~gitops_guard.promote.render`. This module must not parse flags, read
@@ -21,8 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ from gitops_guard.promote.render import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from gitops_guard import github, gitops
+    from gitops_guard.gitops import publish as engine
     from gitops_guard.manifests import EditPlan
 
 
@@ -83,10 +86,11 @@ def update(
     request: UpdateRequest,
     *,
     working_copy: gitops.WorkingCopy | None = None,
-    open_pull_request: Callable[[github.PullRequestSpec], github.PullRequestResult] | None = None,
+    api: github.ApiSettings | None = None,
     github_repository: str | None = None,
 ) -> UpdateResult:
-    """Run the flow; ``working_copy`` is required when the request commits."""
+    """Run the flow; ``working_copy`` is required when the request commits, ``api`` (the
+    GitHub token) when it opens a pull request."""
     plan = _plan(root, request)
     overridden = _check_quarantine(root, request)
     skipped = tuple((s.path, s.reason) for s in plan.skipped)
@@ -114,56 +118,63 @@ def update(
         raise errors.InputError(
             f"{root} must be a git checkout to commit", source="--dir"
         )  # pragma: no cover (the CLI opens one)
+    prefix = _prefix(working_copy, root)
+    _refuse_dirty(working_copy, prefix, plan)
     if request.pull_request:
-        if open_pull_request is None or not github_repository:
+        if api is None or not github_repository:
             raise errors.ConfigError(
                 "cannot open a pull request without a GitHub repository",
                 source="--github-repository",
             )
-        return _via_pull_request(
-            working_copy, root, request, base, open_pull_request, github_repository
-        )
-    return _via_commit(working_copy, root, request, base)
+        return _via_pull_request(working_copy, prefix, request, base, api, github_repository)
+    return _via_commit(working_copy, prefix, request, base)
 
 
 def _replace(result: UpdateResult, **changes: Any) -> UpdateResult:
     return dataclasses.replace(result, **changes)
 
 
-def _make_mutate(
-    root: Path, request: UpdateRequest, state: dict[str, Any]
-) -> Callable[[gitops.WorkingCopy], str | None]:
-    """The edit as a function of the current tip: replan, apply, commit.
+def _prefix(wc: gitops.WorkingCopy, root: Path) -> Path:
+    """``root`` (the --dir) relative to the checkout's top: it may be a folder inside it."""
+    return root.resolve().relative_to(wc.root.resolve())
 
-    ``root`` (the --dir) may be a folder inside the checkout; git paths are made
-    relative to the checkout's top.
-    """
 
-    def mutate(wc: gitops.WorkingCopy) -> str | None:
-        prefix = root.resolve().relative_to(wc.root.resolve())
+def _refuse_dirty(wc: gitops.WorkingCopy, prefix: Path, plan: EditPlan) -> None:
+    """Uncommitted edits in a file the deploy changes: exit 2 before any write."""
+    dirty = wc.dirty_paths([(prefix / f).as_posix() for f in plan.files])
+    if dirty:
+        raise errors.InputError(
+            f"uncommitted changes in {', '.join(dirty)} would be swept into the deploy commit",
+            source=dirty[0],
+            hint="Commit or discard them first, or run without --commit.",
+        )
+
+
+def _make_change(
+    prefix: Path, request: UpdateRequest, state: dict[str, Any]
+) -> engine.MakeChange[engine.Change]:
+    """The edit as a function of the working copy it is made in: replan, apply, commit."""
+    from gitops_guard.gitops import publish as engine
+
+    def make_change(wc: gitops.WorkingCopy) -> engine.Change:
+        root = wc.root / prefix
         plan = _plan(root, request)
         state["overridden"] = _check_quarantine(root, request)
         state["plan"] = plan
         if not plan.changed:
-            return None
-        dirty = wc.dirty_paths([(prefix / f).as_posix() for f in plan.files])
-        if dirty:
-            raise errors.InputError(
-                f"uncommitted changes in {', '.join(dirty)} would be swept into the deploy commit",
-                source=dirty[0],
-                hint="Commit or discard them first, or run without --commit.",
-            )
+            return engine.Change(skip_reason="every image is already in place")
         from gitops_guard import manifests
 
         written = manifests.apply(root, plan)
         message = commit_message(_changes(plan), subject=request.message, run_url=request.run_url)
         try:
-            return wc.commit(message, [(prefix / f).as_posix() for f in written])
+            sha = wc.commit(message, [(prefix / f).as_posix() for f in written])
         except BaseException:
             _restore(wc, root, plan)
             raise
+        return engine.Change(sha=sha, files=tuple(written))
 
-    return mutate
+    return make_change
 
 
 def _restore(wc: gitops.WorkingCopy, root: Path, plan: EditPlan) -> None:
@@ -189,43 +200,46 @@ def _from_plan(base: UpdateResult, state: dict[str, Any]) -> UpdateResult:
 
 
 def _via_commit(
-    wc: gitops.WorkingCopy, root: Path, request: UpdateRequest, base: UpdateResult
+    wc: gitops.WorkingCopy, prefix: Path, request: UpdateRequest, base: UpdateResult
 ) -> UpdateResult:
-    state: dict[str, Any] = {}
-    mutate = _make_mutate(root, request, state)
-    if not request.push:
-        sha = mutate(wc)
-        return _replace(_from_plan(base, state), commit_sha=sha, changed=sha is not None)
+    from gitops_guard.gitops import publish as engine
+
     branch = request.branch or wc.tracked_branch()
-    if not branch:
+    if request.push and not branch:
         raise errors.InputError(
             "the checkout is on no branch that tracks a remote branch",
             source="--branch",
             hint="Pass --branch to name the branch to push to.",
         )
-    start = wc.head()
-    try:
-        sha, attempts = wc.push_with_retry(mutate, branch=branch)
-    except BaseException:
-        with contextlib.suppress(errors.GitopsGuardError):  # the first error is the one to see
-            if wc.head() != start:
-                wc.reset_to(start)  # nothing landed: leave the checkout as it was
-        raise
+    state: dict[str, Any] = {}
+    settings = engine.PublishSettings(
+        mode="commit", branch=branch or wc.current_branch(), push=request.push
+    )
+    done = engine.publish(wc, _make_change(prefix, request, state), settings)
     result = _from_plan(base, state)
-    if sha is None:  # someone else set the same image meanwhile
-        return _replace(result, changed=False, changed_files=(), push_attempts=attempts)
-    return _replace(result, commit_sha=sha, branch=branch, pushed=True, push_attempts=attempts)
+    if done.status == "committed":
+        return _replace(result, commit_sha=done.sha, changed=True)
+    if done.status == "skipped":  # someone else set the same image meanwhile
+        return _replace(result, changed=False, changed_files=(), push_attempts=done.attempts)
+    return _replace(
+        result,
+        commit_sha=done.sha,
+        branch=done.branch,
+        pushed=True,
+        push_attempts=done.attempts,
+        warnings=tuple(n for n in done.change.notes if "checkout was not moved" in n),
+    )
 
 
 def _via_pull_request(
     wc: gitops.WorkingCopy,
-    root: Path,
+    prefix: Path,
     request: UpdateRequest,
     base: UpdateResult,
-    open_pull_request: Callable[[github.PullRequestSpec], github.PullRequestResult],
+    api: github.ApiSettings,
     repository: str,
 ) -> UpdateResult:
-    from gitops_guard import github as gh
+    from gitops_guard.gitops import publish as engine
 
     base_branch = request.base or wc.tracked_branch() or wc.current_branch()
     if not base_branch:
@@ -241,61 +255,41 @@ def _via_pull_request(
             source="--branch",
             hint="Name another --branch for the pull request, or drop --branch.",
         )
-    original = wc.current_branch() or wc.head()
-    tip = wc.fetch(base_branch)
-    wc.git("switch", "-q", "--detach", tip)
     state: dict[str, Any] = {}
-    did_push = False
-    try:
-        sha = _make_mutate(root, request, state)(wc)
-        if sha is None:
-            _switch_back(wc, original)
-            return _replace(_from_plan(base, state), changed=False, changed_files=())
-        existing = wc.remote_branch(head)
-        if existing and wc.same_change(existing, sha):
-            # A rerun of the same update: keep the commit already pushed, push nothing.
-            wc.git("switch", "-q", "--detach", existing)
-            sha = existing
-        else:
-            pushed = wc.push(head, force=True)
-            if not pushed.ok:
-                raise errors.DependencyUnavailable(
-                    f"the push of {head} was rejected: {pushed.detail}",
-                    hint="Rerun the job.",
-                )
-            did_push = True
-    except BaseException:
-        with contextlib.suppress(errors.GitopsGuardError):  # the first error is the one to see
-            _switch_back(wc, original)
-        raise
-    wc.git("switch", "-q", "-C", head)
-    changes = _changes(state["plan"])
-    spec = gh.PullRequestSpec(
-        repository=repository,
-        head=head,
-        base=base_branch,
-        title=request.message or commit_subject(changes),
-        body=pull_request_body(changes, run_url=request.run_url),
+
+    def title(_: engine.Change) -> str:
+        return request.message or commit_subject(_changes(state["plan"]))
+
+    def body(_: engine.Change) -> str:
+        return pull_request_body(_changes(state["plan"]), run_url=request.run_url)
+
+    settings = engine.PublishSettings(
+        mode="pull-request",
+        branch=base_branch,
+        github_repository=repository,
         labels=request.labels,
         auto_merge=request.auto_merge,
         merge_method=request.merge_method,
+        api=api,
     )
-    pr = open_pull_request(spec)
+    done = engine.publish(
+        wc,
+        _make_change(prefix, request, state),
+        settings,
+        pull_request=engine.PullRequestText(head_branch=head, title=title, body=body),
+    )
+    result = _from_plan(base, state)
+    if done.status == "skipped" or done.pull_request is None:
+        return _replace(result, changed=False, changed_files=())
+    pr = done.pull_request
     return _replace(
-        _from_plan(base, state),
-        commit_sha=sha,
+        result,
+        commit_sha=done.sha,
         branch=head,
-        pushed=did_push,
-        push_attempts=1 if did_push else 0,
+        pushed=not done.reused,
+        push_attempts=done.attempts,
         pull_request_url=pr.url,
         pull_request_created=pr.created,
         auto_merge=pr.auto_merge,
         warnings=pr.warnings,
     )
-
-
-def _switch_back(wc: gitops.WorkingCopy, original: str) -> None:
-    if re.fullmatch(r"[0-9a-f]{40,64}", original):
-        wc.git("switch", "-q", "--detach", original)
-    else:
-        wc.git("switch", "-q", original)

@@ -11,12 +11,10 @@ This module must not decide anything: the flows ask, the policy decides.
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-from gitops_guard import actions, errors, gitops
+from gitops_guard import errors, gitops
+from gitops_guard.gitops import publish as publish_engine
 from gitops_guard.rollback import history, models
 
 
@@ -92,32 +90,6 @@ def unstage_all(wc: gitops.WorkingCopy, paths: Sequence[str]) -> None:
             wc.git("checkout", "-q", "HEAD", "--", *paths)
 
 
-def sync_to_remote(wc: gitops.WorkingCopy, branch: str) -> str:
-    """Fetch ``branch`` and fast-forward to it when the checkout is behind; returns the tip.
-
-    Local commits that are not on the remote are kept (push_with_retry resets when it
-    must); only a fast-forward moves HEAD here.
-    """
-    tip = wc.fetch(branch)
-    if is_ancestor(wc, "HEAD", tip):
-        wc.reset_to(tip)
-    return tip
-
-
-@contextlib.contextmanager
-def worktree(wc: gitops.WorkingCopy, commit: str) -> Iterator[gitops.WorkingCopy]:
-    """A detached worktree at ``commit`` sharing the repository; removed afterwards."""
-    # Under $RUNNER_TEMP inside a runner: cleaned with the job, never inside the workspace.
-    base = Path(tempfile.mkdtemp(prefix="gitops-guard-rollback-", dir=actions.runner_temp()))
-    path = base / "tree"
-    wc.git("worktree", "add", "-q", "--detach", str(path), commit)
-    try:
-        yield gitops.WorkingCopy(
-            root=path, remote=wc.remote, token_env=wc.token_env, policy=wc.policy
-        )
-    finally:
-        with contextlib.suppress(errors.GitopsGuardError):
-            wc.git("worktree", "remove", "--force", str(path))
-        shutil.rmtree(base, ignore_errors=True)
-        with contextlib.suppress(errors.GitopsGuardError):
-            wc.git("worktree", "prune")
+# The publish engine owns these; rollback reads them here as before.
+sync_to_remote = publish_engine.sync_to_remote
+worktree = publish_engine.worktree

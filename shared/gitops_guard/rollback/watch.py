@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from gitops_guard.rollback import models, rules
 
@@ -108,6 +108,30 @@ def past_rollbacks(history: Sequence[models.CommitRecord]) -> list[rules.PastRol
     ]
 
 
+Step = Literal["roll-back", "stop", "wait"]
+
+
+def next_step(
+    *,
+    elapsed_seconds: float,
+    interval_seconds: float,
+    duration_seconds: float,
+    firing: bool,
+    dry_run: bool,
+) -> Step:
+    """The watch's stop rule, pure: what to do after one look at the signals.
+
+    ``roll-back`` when a rule fires (the watch ends with the rollback; a dry run
+    only records it and goes on); ``stop`` when the next look would fall past
+    ``duration_seconds``; else ``wait`` one interval.
+    """
+    if firing and not dry_run:
+        return "roll-back"
+    if elapsed_seconds + interval_seconds > duration_seconds:
+        return "stop"
+    return "wait"
+
+
 def run(
     config: rules.RulesFile,
     *,
@@ -146,17 +170,23 @@ def run(
         if on_tick is not None:
             on_tick(tick)
         firing = next((d for d in decisions if d.action == "rollback"), None)
-        if firing is not None:
-            if dry_run:
-                outcome.would_roll_back.append(firing)
-                known.append(rules.PastRollback(rule=firing.rule, at=now))
-            else:
-                outcome.result = rollback(firing)
-                return outcome
         held = [d for d in decisions if d.action in ("cooldown", "limit")]
         if held:
             outcome.reason = held[-1].reason
-        if now - start + interval_seconds > duration_seconds:
+        step = next_step(
+            elapsed_seconds=now - start,
+            interval_seconds=interval_seconds,
+            duration_seconds=duration_seconds,
+            firing=firing is not None,
+            dry_run=dry_run,
+        )
+        if step == "roll-back" and firing is not None:
+            outcome.result = rollback(firing)
+            return outcome
+        if firing is not None:  # a dry run: what would have been rolled back
+            outcome.would_roll_back.append(firing)
+            known.append(rules.PastRollback(rule=firing.rule, at=now))
+        if step == "stop":
             break
         sleep(interval_seconds)
     if not outcome.reason and not outcome.would_roll_back:

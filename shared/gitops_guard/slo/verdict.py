@@ -12,7 +12,8 @@ nothing. The verdict, first rule that applies:
 5. some objective has no data -> inconclusive (missing evidence never passes);
 6. score >= ``scoring.pass`` -> pass; score >= ``scoring.warn`` -> warn; else fail.
 
-This module is pure: results in, a :class:`GateVerdict` out.
+This module is pure: results in, a :class:`GateVerdict` out. The exit code of a
+verdict is not decided here but in ``cli.outcomes``.
 """
 
 from __future__ import annotations
@@ -91,7 +92,3 @@ def decide(
             f"{scoring.warn_percent:g}%",
         )
     return verdict("fail", f"score {points:g}% is below warn {scoring.warn_percent:g}%")
-
-
-EXIT_CODES: dict[models.Verdict, int] = {"pass": 0, "warn": 0, "fail": 1, "inconclusive": 3}
-"""How a verdict becomes an exit code (DESIGN's table)."""

@@ -36,6 +36,9 @@ class Behaviour(BaseModel):
     """Share of business operations that end with result="failure"."""
     fail_health_checks: bool = False
     """When true, /healthz answers 503: ArgoCD would report the app Degraded."""
+    user_error_ratio: float = Field(0.0, ge=0.0, le=1.0)
+    """Extra share of HTTP 500 for requests with a user session (``X-Lab-User``): a
+    release that fails only under user traffic, not under a preview's smoke traffic."""
     startup_seconds: float = Field(0.0, ge=0.0, le=60.0)
     """Time before /healthz answers at all (the pod is starting)."""
 

@@ -44,6 +44,10 @@ OPERATIONS = ("checkout", "search")
 _BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0)
 
 
+USER_HEADER = "X-Lab-User"
+"""Set by the lab's user traffic (the load generator behind the active Service)."""
+
+
 class DemoApp:
     """Metrics and behaviour of one running version (no sockets: see :func:`serve`)."""
 
@@ -99,8 +103,14 @@ class DemoApp:
             return False
         return not self.behaviour.fail_health_checks
 
-    def handle(self, operation: str | None = None) -> tuple[int, dict[str, object]]:
-        """Serve one business request: returns (status code, JSON body)."""
+    def handle(
+        self, operation: str | None = None, *, user: bool = False
+    ) -> tuple[int, dict[str, object]]:
+        """Serve one business request: returns (status code, JSON body).
+
+        ``user``: the request carries a user session (header ``X-Lab-User``), as the
+        lab's user traffic does and a preview's smoke traffic does not.
+        """
         with self._lock:
             roll_latency = self._rng.lognormvariate(0.0, 0.35)
             roll_error = self._rng.random()
@@ -109,7 +119,8 @@ class DemoApp:
         latency = self.behaviour.latency_seconds * roll_latency
         if self._sleep and latency > 0:
             time.sleep(min(latency, 5.0))
-        failed = roll_error < self.behaviour.error_ratio
+        ratio = self.behaviour.error_ratio + (self.behaviour.user_error_ratio if user else 0.0)
+        failed = roll_error < min(1.0, ratio)
         code = 500 if failed else 200
         business_failed = failed or roll_business < self.behaviour.business_failure_ratio
         result = "failure" if business_failed else "success"
@@ -148,7 +159,8 @@ def _handler(app: DemoApp) -> type[BaseHTTPRequestHandler]:
             elif path == "/version":
                 self._json(200, {"app": app.app, "version": app.version})
             elif path in ("/", "/checkout", "/search"):
-                code, body = app.handle(path.strip("/") or None)
+                user = bool(self.headers.get(USER_HEADER))
+                code, body = app.handle(path.strip("/") or None, user=user)
                 self._json(code, body)
             else:
                 self._json(404, {"error": "not found"})

@@ -31,7 +31,15 @@ MAX_CONCURRENCY = 32
 class LoadGenerator:
     """``concurrency`` workers sending ``rps`` requests per second in total to ``url``."""
 
-    def __init__(self, *, url: str, rps: float, concurrency: int, timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        rps: float,
+        concurrency: int,
+        timeout: float = 2.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         net.require_loopback_url(url, source="--url")
         if not 0 < rps <= MAX_RPS:
             raise errors.InputError(
@@ -50,17 +58,22 @@ class LoadGenerator:
         self.concurrency = concurrency
         self.timeout = timeout
         self.stopped = threading.Event()
+        self.headers = dict(headers or {})
         self.outcomes: Counter[str] = Counter()
+        self.failures: list[tuple[float, str]] = []
+        """(time.time(), outcome) of every failed request: a 5xx or no answer."""
         self._lock = threading.Lock()
 
     def _record(self, outcome: str) -> None:
         with self._lock:
             self.outcomes[outcome] += 1
+            if outcome == "error" or outcome.startswith("5"):
+                self.failures.append((time.time(), outcome))
 
     def _worker(self, index: int) -> None:
         interval = self.concurrency / self.rps
         next_at = time.monotonic() + interval * index / self.concurrency
-        with httpx.Client(timeout=self.timeout) as client:
+        with httpx.Client(timeout=self.timeout, headers=self.headers) as client:
             while not self.stopped.is_set():
                 delay = next_at - time.monotonic()
                 if delay > 0 and self.stopped.wait(delay):

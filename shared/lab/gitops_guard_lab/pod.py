@@ -19,8 +19,12 @@ from gitops_guard_lab import net
 class Deployer:
     """Runs the demo app as one process on a fixed loopback port ("Recreate" strategy)."""
 
-    def __init__(self, *, port: int, pid_file: Path, log_file: Path) -> None:
+    def __init__(
+        self, *, port: int, pid_file: Path, log_file: Path, app: str | None = None
+    ) -> None:
         self.port = port
+        self.app = app
+        """The demo app's ``app`` label (default: the demo app's own, sre-demo-app)."""
         self.pid_file = pid_file
         self.log_file = log_file
         self.version: str | None = None
@@ -45,6 +49,7 @@ class Deployer:
                     version,
                     "--port",
                     str(self.port),
+                    *(["--app", self.app] if self.app else []),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

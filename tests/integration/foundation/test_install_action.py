@@ -224,3 +224,10 @@ def test_the_python_floor_is_requires_python() -> None:
     )
     assert floor and declared and floor.groups() == declared.groups()
     assert f"needs Python {floor.group(1)}.{floor.group(2)} or later" in SCRIPT.read_text()
+
+
+def test_the_reusable_workflows_install_through_the_same_script() -> None:
+    for name in ("gitops-deploy.yml", "rollback.yml"):
+        text = (ROOT / ".github" / "workflows" / name).read_text()
+        assert "pip install" not in text, f"{name} installs gitops-guard a second way"
+        assert "python3 -m venv" not in text, name

@@ -181,3 +181,37 @@ def test_load_generator_refuses_bad_input(kwargs: dict[str, object], source: str
 def test_demo_app_binds_loopback_only() -> None:
     with pytest.raises(errors.InputError):
         demoapp.serve(_app("1.0.0"), host="0.0.0.0", port=0)  # noqa: S104
+
+
+def test_a_user_traffic_only_failure_shows_only_with_a_user_session() -> None:
+    """1.4.0 (blue-green's post-switch story): fine for smoke traffic, bad for users."""
+    app = _app("1.4.0")
+    smoke = [app.handle()[0] for _ in range(400)]
+    users = [app.handle(user=True)[0] for _ in range(400)]
+    assert smoke.count(500) / len(smoke) < 0.03
+    assert 0.25 < users.count(500) / len(users) < 0.45
+    good = _app("1.1.0")
+    assert [good.handle(user=True)[0] for _ in range(200)].count(500) < 6
+
+
+def test_the_load_generator_sends_its_headers_and_keeps_failure_times() -> None:
+    behaviour = catalogue.load().behaviour("1.4.0")
+    app = demoapp.DemoApp(version="1.4.0", behaviour=behaviour, sleep=False)
+    server = demoapp.serve(app, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        generator = loadgen.LoadGenerator(
+            url=f"http://127.0.0.1:{port}/",
+            rps=40,
+            concurrency=4,
+            headers={demoapp.USER_HEADER: "u1"},
+        )
+        outcomes = generator.run(1.5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcomes["500"] > 0
+    assert len(generator.failures) == outcomes["500"] + outcomes.get("error", 0)
+    assert all(isinstance(at, float) for at, _ in generator.failures)

@@ -23,6 +23,7 @@ import pytest
 from rollbackrepo import GitopsRepo, gate_report, git, outputs
 
 from gitops_guard import quarantine
+from gitops_guard.gitops import publish as publish_engine
 from gitops_guard.rollback import gitrepo
 
 WEB1, WEB2, WEB3 = (f"ghcr.io/acme/web:1.{n}.0" for n in (0, 1, 2))
@@ -134,6 +135,7 @@ def test_stale_checkout_reapplies_on_new_tip(
     gitops.commit_file("notes.txt", "x\n", "someone else pushed first", clone="other")
     # Our checkout does not fetch before working: the first push must be rejected.
     monkeypatch.setattr(gitrepo, "sync_to_remote", lambda wc, branch: wc.head())
+    monkeypatch.setattr(publish_engine, "remote_tip", lambda wc, branch: wc.head())
     code, out = run_cli("revert", "--dir", gitops.work, "--commit", deploy)
     assert code == 0, out
     subjects = gitops.remote_log()

@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from gitrepo import Remote, build_remote, deployment, git, tree_state
+
+from gitops_guard.gitops import publish as publish_engine
 
 KUSTOMIZATION = """\
 apiVersion: kustomize.config.k8s.io/v1beta1
@@ -47,6 +50,27 @@ def test_stale_checkout_is_recomputed(
 ) -> None:
     other = remote.clone(tmp_path / "other")
     assert run_cli("--dir", str(other), "--image", "ghcr.io/acme/app3:9.9.9", "--push").code == 0
+    report = tmp_path / "r.json"
+    result = run_cli(
+        "--dir", str(checkout), "--image", "nginx:1.25.1", "--push", "--report", str(report)
+    )
+    assert result.code == 0, result.err
+    # The publish engine starts from the remote's tip, not the stale checkout: one push.
+    assert json.loads(report.read_text())["push_attempts"] == 1
+    assert "app3:9.9.9" in remote.show("apps/app3/deployment.yaml")
+    assert "nginx:1.25.1" in remote.show("apps/web/deployment.yaml")
+    # ... and the checkout is fast-forwarded to the deploy commit, still on its branch.
+    assert git(checkout, "rev-parse", "HEAD").strip() == remote.tip()
+    assert git(checkout, "symbolic-ref", "--short", "HEAD").strip() == "main"
+
+
+def test_someone_pushing_first_is_recomputed_on_the_new_tip(
+    checkout: Path, remote: Remote, run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = remote.clone(tmp_path / "other")
+    assert run_cli("--dir", str(other), "--image", "ghcr.io/acme/app3:9.9.9", "--push").code == 0
+    # The engine sees the old tip (as if the other push landed right after the fetch).
+    monkeypatch.setattr(publish_engine, "remote_tip", lambda wc, branch: wc.head())
     report = tmp_path / "r.json"
     result = run_cli(
         "--dir", str(checkout), "--image", "nginx:1.25.1", "--push", "--report", str(report)

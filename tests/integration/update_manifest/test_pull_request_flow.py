@@ -4,6 +4,9 @@ Behaviours covered:
 - the branch is pushed from the base's tip, the base is untouched, a PR is opened with
   the generated title, the change table in the body, labels and auto-merge;
 - outputs carry the pull-request-url and the head commit;
+- the user's checkout stays on its branch, at its commit, with its files (the change is
+  made in a throw-away worktree by the publish engine);
+- a "needs review" label from the labels input stays one label;
 - a rerun of the same update pushes nothing new and updates the same PR (no duplicate);
 - an update already in place on the base opens no PR (exit 0, changed=false);
 - no token: exit 2 naming GITHUB_TOKEN, before anything is pushed;
@@ -69,6 +72,38 @@ def test_opens_pull_request(
     assert "pull-request-url=https://github.com/acme/gitops/pull/1" in outputs
     assert f"commit-sha={head_sha}" in outputs
     assert "pull request opened" in result.out
+
+
+def test_checkout_is_never_switched(
+    checkout: Path, remote: Remote, run_cli, fake_github: FakeGitHub
+) -> None:
+    branch_before = git(checkout, "symbolic-ref", "--short", "HEAD").strip()
+    head_before = git(checkout, "rev-parse", "HEAD").strip()
+    result = run_cli(*_pr_args(checkout))
+    assert result.code == 0, result.err
+    assert git(checkout, "symbolic-ref", "--short", "HEAD").strip() == branch_before
+    assert git(checkout, "rev-parse", "HEAD").strip() == head_before
+    assert git(checkout, "status", "--porcelain") == ""
+    assert "nginx:1.25.0" in (checkout / "apps/web/deployment.yaml").read_text()
+    assert git(checkout, "worktree", "list").count("\n") <= 1  # the worktree is gone
+
+
+def test_labels_input_splits_on_commas_only(
+    checkout: Path,
+    remote: Remote,
+    run_cli,
+    fake_github: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INPUT_DIR", str(checkout))
+    monkeypatch.setenv("INPUT_IMAGE", "nginx:1.25.1")
+    monkeypatch.setenv("INPUT_PULL-REQUEST", "true")
+    monkeypatch.setenv("INPUT_GITHUB-REPOSITORY", "acme/gitops")
+    monkeypatch.setenv("INPUT_LABELS", "needs review, deploy")
+    result = run_cli("--from-action-inputs")
+    assert result.code == 0, result.err
+    (pull,) = fake_github.pulls.values()
+    assert [label["name"] for label in pull["labels"]] == ["needs review", "deploy"]
 
 
 def test_rerun_updates_same_pull_request(

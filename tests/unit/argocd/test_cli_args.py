@@ -1,7 +1,7 @@
 """The argocd-wait command line, without running a wait (no sockets, no git).
 
 Behaviours covered:
-- durations in seconds or 90s/10m/1h; bad ones are argparse errors (exit 2);
+- durations in the one grammar (90s, 10m, 1h30m, 500ms, 1d); bad ones are argparse errors;
 - --revision must be a full SHA without --repo (exit 2 naming --revision); case folded;
 - the action inputs are the kebab-case names documented in docs/argocd-wait.md;
 - the job summary has a headline with the outcome and the timeline table.
@@ -16,7 +16,7 @@ from argocd_states import OLD, OURS
 
 from gitops_guard import errors
 from gitops_guard.argocd import wait
-from gitops_guard.cli import argocd_wait
+from gitops_guard.cli import argocd_wait, checks
 
 
 @pytest.mark.parametrize(
@@ -28,18 +28,19 @@ from gitops_guard.cli import argocd_wait
         ("1h", 3600.0),
         ("0.5", 0.5),
         ("1h30m", 5400.0),
-        ("5d", 432000.0),
         ("500ms", 0.5),
+        ("1d", 86400.0),
+        ("5d", 432000.0),
     ],
 )
-def test_durations(text: str, seconds: float) -> None:
-    assert argocd_wait._duration("--timeout")(text) == seconds
+def test_durations_follow_the_one_grammar(text: str, seconds: float) -> None:
+    assert checks.duration_arg("--timeout")(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "ten", "1.5h", "-1", "nan", "inf"])
+@pytest.mark.parametrize("text", ["", "ten", "1.5h", "-1", "nan", "inf", "0", "1x"])
 def test_bad_durations(text: str) -> None:
-    with pytest.raises(argparse.ArgumentTypeError, match="--timeout"):
-        argocd_wait._duration("--timeout")(text)
+    with pytest.raises(argparse.ArgumentTypeError):
+        checks.duration_arg("--timeout")(text)
 
 
 def test_revision_must_be_a_full_sha_without_repo() -> None:

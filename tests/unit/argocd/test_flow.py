@@ -24,6 +24,7 @@ from argocd_states import LATER, OLD, OURS, done_state, snapshot
 
 from gitops_guard import errors
 from gitops_guard.argocd import exceptions, models, wait
+from gitops_guard.cli import outcomes
 
 
 class Clock:
@@ -134,7 +135,7 @@ def test_polls_through_the_race_until_done() -> None:
     client = FakeClient([RACE, RACE, SYNCING, DONE], clock)
     result = run(client, clock)
     assert result.outcome == "done"
-    assert result.exit_code == 0
+    assert outcomes.exit_code(result.outcome) == 0
     assert result.synced_revision == OURS
     assert [t - 1000.0 for t, _ in client.gets] == [0.0, 2.0, 4.0, 6.0]
     notes = [e.note for e in result.timeline]
@@ -166,7 +167,7 @@ def test_timeout_reports_the_last_state() -> None:
     client = FakeClient([RACE], clock)
     result = run(client, clock, timing=wait.Timing(timeout_seconds=7))
     assert result.outcome == "timed-out"
-    assert result.exit_code == 1
+    assert outcomes.exit_code(result.outcome) == 1
     assert clock.now - 1000.0 == pytest.approx(7.0)
     assert f"reports {OLD[:12]}" in result.reason
     assert result.synced_revision is None
@@ -258,7 +259,7 @@ def test_failed_polls_past_the_limit_are_unreachable() -> None:
     down = errors.DependencyUnavailable("connect error")
     result = run(FakeClient([RACE, down, down, down, DONE], clock), clock)
     assert result.outcome == "unreachable"
-    assert result.exit_code == 3
+    assert outcomes.exit_code(result.outcome) == 3
 
 
 def test_a_failed_first_read_raises() -> None:

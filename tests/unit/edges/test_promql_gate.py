@@ -25,7 +25,6 @@ import pytest
 import yaml
 
 from gitops_guard import cli, errors
-from gitops_guard.cli import slo_gate
 from gitops_guard.prometheus import client as prom
 from gitops_guard.rollback import rules
 from gitops_guard.slo import config
@@ -225,7 +224,7 @@ def _gate_step(
 def _prometheus_answering(monkeypatch: pytest.MonkeyPatch, response: httpx.Response) -> None:
     transport = httpx.MockTransport(lambda request: response)
     monkeypatch.setattr(
-        slo_gate.prom,
+        prom,  # the module the slo-gate flow reads the client from
         "PrometheusClient",
         functools.partial(prom.PrometheusClient, transport=transport, sleep=lambda s: None),
     )

@@ -109,9 +109,10 @@ def test_parse_bool_accepts_true_and_false(value: str, expected: bool) -> None:
     assert actions.parse_bool(value, name="push") is expected
 
 
-def test_parse_bool_refuses_typos_naming_the_input() -> None:
+@pytest.mark.parametrize("value", ["ture", "yes", "1", "on", "no", "0", "off", "y"])
+def test_parse_bool_refuses_anything_but_true_and_false(value: str) -> None:
     with pytest.raises(errors.InputError) as info:
-        actions.parse_bool("ture", name="input 'push'")
+        actions.parse_bool(value, name="input 'push'")
     assert info.value.exit_code == 2
     assert "input 'push'" in str(info.value)
 

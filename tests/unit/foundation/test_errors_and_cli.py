@@ -4,18 +4,24 @@ Covers: each error class's exit code; source parsing for annotations; the
 CLI's top-level help, unknown subcommands (2), --version; mapping of raised
 errors to exit codes; unexpected exceptions exit 3 ("internal error"), never 1;
 argparse errors exit 2; action inputs turned into flags with strict booleans;
-the public surface (``__all__``) of the package.
+the public surface (``__all__``) of the package; the one outcome table (every
+outcome of every subcommand, unknown outcomes exit 3); argparse errors reach the
+runner's channels (annotation and summary) naming the flag, and name the action
+input under --from-action-inputs; ``items`` inputs split on commas and newlines
+only; docs links at the running version.
 """
 
 from __future__ import annotations
 
 import argparse
 import types
+from pathlib import Path
 
 import pytest
 
 import gitops_guard
 from gitops_guard import cli, errors
+from gitops_guard.cli import outcomes
 
 
 @pytest.mark.parametrize(
@@ -23,11 +29,7 @@ from gitops_guard import cli, errors
     [
         (errors.InputError, 2),
         (errors.ConfigError, 2),
-        (errors.GateFailed, 1),
-        (errors.SyncFailed, 1),
-        (errors.Degraded, 1),
-        (errors.WaitTimedOut, 1),
-        (errors.Inconclusive, 3),
+        (errors.Rejected, 1),
         (errors.DependencyUnavailable, 3),
         (errors.GitopsGuardError, 3),
     ],
@@ -97,7 +99,7 @@ def _fake_module(run: object) -> types.ModuleType:
 @pytest.mark.parametrize(
     ("raised", "code"),
     [
-        (errors.GateFailed("no"), 1),
+        (errors.Rejected("no"), 1),
         (errors.InputError("bad"), 2),
         (errors.DependencyUnavailable("down"), 3),
         (RuntimeError("bug"), 3),
@@ -126,6 +128,142 @@ def test_argparse_error_is_exit_2(
     monkeypatch.setattr(cli, "_load", lambda name: _fake_module(lambda a: 0))
     assert cli.main(["lab"]) == 2
     assert "--flag" in capsys.readouterr().err
+
+
+def _in_runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    return summary
+
+
+def test_a_bad_flag_value_reaches_the_annotation_and_the_summary(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    summary = _in_runner(monkeypatch, tmp_path)
+    assert (
+        cli.main(
+            [
+                "argocd-wait",
+                "--server",
+                "http://a",
+                "--app",
+                "x",
+                "--revision",
+                "a" * 40,
+                "--timeout",
+                "soon",
+            ]
+        )
+        == 2
+    )
+    out = capsys.readouterr().out
+    assert "::error" in out
+    assert "--timeout" in out
+    assert "--timeout" in summary.read_text()
+
+
+def test_under_action_inputs_the_message_names_the_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    summary = _in_runner(monkeypatch, tmp_path)
+    monkeypatch.setenv("INPUT_ARGOCD-SERVER", "http://a")
+    monkeypatch.setenv("INPUT_ARGOCD-APP", "x")
+    monkeypatch.setenv("INPUT_REVISION", "a" * 40)
+    monkeypatch.setenv("INPUT_TIMEOUT", "soon")
+    assert cli.main(["argocd-wait", "--from-action-inputs"]) == 2
+    captured = capsys.readouterr()
+    text = captured.out + captured.err + summary.read_text()
+    assert "input 'timeout'" in text
+    assert "--timeout" not in text
+
+
+def test_name_inputs_renames_source_message_and_hint() -> None:
+    specs = [cli.InputSpec("argocd-timeout", "--argocd-timeout"), cli.InputSpec("x", "--x")]
+    exc = errors.InputError(
+        "--argocd-timeout is not a number", source="--argocd-timeout", hint="Fix --argocd-timeout."
+    )
+    renamed = cli.name_inputs(exc, specs)
+    assert renamed.render() == (
+        "input 'argocd-timeout': input 'argocd-timeout' is not a number\n"
+        "Fix input 'argocd-timeout'."
+    )
+    # A flag that merely starts like another is left alone.
+    other = cli.name_inputs(errors.InputError("--xy", source="--xy"), specs)
+    assert other.render() == "--xy: --xy"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code"),
+    [
+        ("succeeded", 0),
+        ("skipped", 0),
+        ("failed", 1),
+        ("errored", 3),
+        ("pass", 0),
+        ("warn", 0),
+        ("fail", 1),
+        ("inconclusive", 3),
+        ("done", 0),
+        ("sync-failed", 1),
+        ("degraded", 1),
+        ("timed-out", 1),
+        ("unreachable", 3),
+        ("rolled-back", 0),
+        ("pull-request", 0),
+        ("dry-run", 0),
+        ("no-such-outcome", 3),
+    ],
+)
+def test_the_one_outcome_table(outcome: str, code: int) -> None:
+    assert outcomes.exit_code(outcome) == code
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        ((), "succeeded"),
+        (("rolled-back", "done"), "done"),
+        (("rolled-back", "timed-out"), "timed-out"),
+        (("timed-out", "unreachable"), "unreachable"),
+        (("skipped",), "skipped"),
+    ],
+)
+def test_worst_outcome_decides(steps: tuple[str, ...], expected: str) -> None:
+    assert outcomes.worst(*steps) == expected
+
+
+def test_main_maps_a_returned_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "_load", lambda name: _fake_module(lambda a: "inconclusive"))
+    assert cli.main(["lab", "--flag", "x"]) == 3
+
+
+def test_items_inputs_split_on_commas_and_newlines_only() -> None:
+    specs = [cli.InputSpec("labels", "--label", "items")]
+    env = {"INPUT_LABELS": "needs review, rollback\nsev 1,,"}
+    assert cli.argv_from_inputs(specs, env) == [
+        "--label",
+        "needs review",
+        "--label",
+        "rollback",
+        "--label",
+        "sev 1",
+    ]
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "on", "True!"])
+def test_booleans_from_inputs_are_strictly_true_or_false(value: str) -> None:
+    with pytest.raises(errors.InputError, match="input 'push'"):
+        cli.argv_from_inputs([cli.InputSpec("push", "--push", "bool")], {"INPUT_PUSH": value})
+
+
+def test_docs_links_point_at_the_running_version() -> None:
+    url = errors.docs_url("docs/slo-gate.md", "objectives")
+    assert url == (
+        f"https://github.com/gitops-guard/gitops-guard/blob/v{gitops_guard.__version__}"
+        "/docs/slo-gate.md#objectives"
+    )
 
 
 def test_from_action_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,12 +324,7 @@ def test_exported_members() -> None:
         "InputError",
         "ConfigError",
         "Rejected",
-        "GateFailed",
-        "SyncFailed",
-        "Degraded",
-        "WaitTimedOut",
         "Undecided",
-        "Inconclusive",
         "DependencyUnavailable",
     }
     for name in gitops_guard.__all__:

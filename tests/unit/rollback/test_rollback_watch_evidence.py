@@ -7,6 +7,7 @@
 - suppressed (silenced) alerts do not count
 - evidence: reason line, failing-only table, Mermaid chart as % of threshold, PR body
   with the run link; a report without `verdict` is exit 2
+- the watch's stop rule (roll back, go on, stop at the end of --for) by a table;
 """
 
 from __future__ import annotations
@@ -202,3 +203,37 @@ def test_report_without_verdict_is_input_error() -> None:
     with pytest.raises(errors.InputError):
         evidence.from_report({"objectives": []}, source="gate.json")
     assert not evidence.gate_failed(evidence.from_report({"verdict": "pass"}))
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "interval", "duration", "firing", "dry_run", "expected"),
+    [
+        (0.0, 30.0, 900.0, False, False, "wait"),
+        (0.0, 30.0, 900.0, True, False, "roll-back"),
+        (0.0, 30.0, 900.0, True, True, "wait"),  # a dry run records and goes on
+        (870.0, 30.0, 900.0, False, False, "wait"),  # the last look lands on the end
+        (871.0, 30.0, 900.0, False, False, "stop"),
+        (871.0, 30.0, 900.0, True, False, "roll-back"),  # firing wins over the deadline
+        (871.0, 30.0, 900.0, True, True, "stop"),
+        (0.0, 30.0, 0.0, False, False, "stop"),  # --for 0s: one look
+        (0.0, 30.0, 0.0, True, False, "roll-back"),
+    ],
+)
+def test_the_watch_stop_rule(
+    elapsed: float,
+    interval: float,
+    duration: float,
+    firing: bool,
+    dry_run: bool,
+    expected: str,
+) -> None:
+    from gitops_guard.rollback import watch as watching
+
+    step = watching.next_step(
+        elapsed_seconds=elapsed,
+        interval_seconds=interval,
+        duration_seconds=duration,
+        firing=firing,
+        dry_run=dry_run,
+    )
+    assert step == expected

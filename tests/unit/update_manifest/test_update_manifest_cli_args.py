@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_guard import cli
-from gitops_guard.cli import update_manifest
+from gitops_guard import cli, credentials
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -79,4 +78,5 @@ def test_token_order(
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert update_manifest._token() == expected
+    found = credentials.github_token()  # the one resolver update-manifest reads
+    assert ((found.source, found.value) if found is not None else None) == expected

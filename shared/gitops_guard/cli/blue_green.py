@@ -1,0 +1,312 @@
+"""`gitops-guard blue-green`: switch a service to a new image through an idle colour.
+
+This module translates: flags (or action inputs) into
+:class:`~gitops_guard.strategies.bluegreen.flow.Settings` and the flow's
+dependencies, and the :class:`~gitops_guard.strategies.bluegreen.models.Result`
+into outputs, a job summary, a JSON report and the exit code. Every input is
+validated before the first write (exit 2). See docs/blue-green.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from gitops_guard import actions, errors, gitops, images, report
+from gitops_guard.cli import InputSpec, outcomes
+
+HELP = "Blue-green: prepare the idle colour, prove it, switch, switch back on a failed gate."
+
+INPUTS = (
+    InputSpec("dir", "--dir"),
+    InputSpec("service", "--service"),
+    InputSpec("image", "--image"),
+    InputSpec("mode", "--mode"),
+    InputSpec("path", "--path", "list"),
+    InputSpec("branch", "--branch"),
+    InputSpec("colors", "--colors"),
+    InputSpec("color-label", "--color-label"),
+    InputSpec("active-service", "--active-service"),
+    InputSpec("preview-service", "--preview-service"),
+    InputSpec("namespace", "--namespace"),
+    InputSpec("preview-replicas", "--preview-replicas"),
+    InputSpec("scale-down-delay", "--scale-down-delay"),
+    InputSpec("ready-timeout", "--ready-timeout"),
+    InputSpec("switch-timeout", "--switch-timeout"),
+    InputSpec("preview-test-command", "--preview-test-command"),
+    InputSpec("kubeconfig", "--kubeconfig"),
+    InputSpec("kube-context", "--context"),
+    InputSpec("argocd-server", "--argocd-server"),
+    InputSpec("argocd-app", "--app"),
+    InputSpec("argocd-timeout", "--argocd-timeout"),
+    InputSpec("argocd-insecure", "--argocd-insecure", "bool"),
+    InputSpec("slo-config", "--slo-config"),
+    InputSpec("prometheus-url", "--prometheus-url"),
+    InputSpec("vars", "--var", "lines"),
+    InputSpec("report", "--report"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of blue-green."""
+    parser.add_argument("--dir", default=".", help="the GitOps checkout, or a folder inside it")
+    parser.add_argument(
+        "--service", required=True, help="the service (Deployments NAME-blue/green)"
+    )
+    parser.add_argument("--image", required=True, metavar="REF", help="the image to switch to")
+    parser.add_argument(
+        "--mode",
+        choices=("git", "cluster"),
+        default="git",
+        help="git: every change is a commit (default); cluster: the switch "
+        "patches the Service through the Kubernetes API",
+    )
+    parser.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        help="folders/files (relative to --dir) holding the service's manifests",
+    )
+    parser.add_argument("--branch", help="the branch ArgoCD tracks (default: the tracked one)")
+    parser.add_argument(
+        "--colors", default="blue,green", help="the two colours (default blue,green)"
+    )
+    parser.add_argument(
+        "--color-label", default="color", help="the colour label key (default color)"
+    )
+    parser.add_argument("--active-service", help="the active Service (default: --service)")
+    parser.add_argument("--preview-service", help="the preview Service (default: SERVICE-preview)")
+    parser.add_argument(
+        "--namespace", help="the Kubernetes namespace (default: from the manifests)"
+    )
+    parser.add_argument(
+        "--preview-replicas", help="replicas of the idle colour (default: the live count)"
+    )
+    parser.add_argument(
+        "--scale-down-delay",
+        default="30s",
+        help="scale the old colour to 0 this long after the switch; 0 keeps it",
+    )
+    parser.add_argument("--ready-timeout", default="5m", help="how long the idle colour may take")
+    parser.add_argument(
+        "--switch-timeout",
+        default="60s",
+        help="how long the active endpoints may take to turn over",
+    )
+    parser.add_argument(
+        "--preview-test-command",
+        help="a smoke or load test against the preview (PREVIEW_SERVICE, "
+        "PREVIEW_COLOR, PREVIEW_NAMESPACE set); non-zero rejects",
+    )
+    parser.add_argument("--kubeconfig", help="a kubeconfig file (default: KUBECONFIG, in-cluster)")
+    parser.add_argument("--context", help="the kubeconfig context")
+    parser.add_argument("--argocd-server", help="ArgoCD URL (token from ARGOCD_TOKEN)")
+    parser.add_argument("--app", help="the ArgoCD application")
+    parser.add_argument("--argocd-timeout", default="5m", help="argocd-wait timeout per commit")
+    parser.add_argument("--argocd-insecure", action="store_true", help="skip ArgoCD TLS checks")
+    parser.add_argument("--slo-config", metavar="FILE", help="the SLO file of both gates")
+    parser.add_argument(
+        "--prometheus-url", metavar="URL", help="Prometheus (token: PROMETHEUS_TOKEN)"
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more variables for the SLO file (repeatable)",
+    )
+    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+
+
+def _seconds(text: str, flag: str) -> float:
+    from gitops_guard import durations
+
+    return durations.parse_duration(text, source=flag)
+
+
+def _replicas(text: str | None) -> int | None:
+    if text is None or text == "":
+        return None
+    if not text.strip().isdigit():
+        raise errors.InputError(
+            f"{text!r} is not a number of replicas",
+            source="--preview-replicas",
+            hint="Give a whole number such as 2, or leave it out to use the live colour's count.",
+        )
+    return int(text)
+
+
+def _colours(text: str) -> tuple[str, str]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) != 2 or parts[0] == parts[1]:
+        raise errors.InputError(
+            f"{text!r} does not name two colours", source="--colors", hint="Write e.g. blue,green."
+        )
+    return parts[0], parts[1]
+
+
+def _settings(args: argparse.Namespace, root: Path) -> Any:
+    from gitops_guard.strategies.bluegreen import flow
+
+    image = images.parse(args.image, source="--image")
+    return flow.Settings(
+        dir=root,
+        service=args.service,
+        image=image,
+        mode=args.mode,
+        paths=tuple(args.path),
+        colours=_colours(args.colors),
+        colour_key=args.color_label,
+        active_service=args.active_service,
+        preview_service=args.preview_service,
+        namespace=args.namespace,
+        preview_replicas=_replicas(args.preview_replicas),
+        scale_down_delay_seconds=_seconds(args.scale_down_delay, "--scale-down-delay"),
+        ready_timeout_seconds=_seconds(args.ready_timeout, "--ready-timeout"),
+        switch_timeout_seconds=_seconds(args.switch_timeout, "--switch-timeout"),
+        branch=args.branch,
+        run_url=actions.run_url() or "",
+    )
+
+
+def _kube(args: argparse.Namespace) -> Any:
+    import os
+
+    from gitops_guard.kube import client
+
+    given = args.kubeconfig or os.environ.get("KUBECONFIG")
+    in_cluster = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+    default = Path.home() / ".kube" / "config"
+    if not (given or in_cluster or default.is_file()):
+        if args.mode == "cluster":
+            raise errors.ConfigError(
+                "--mode cluster needs the Kubernetes API, and no credentials were found",
+                source="--kubeconfig",
+                hint="Pass --kubeconfig, set KUBECONFIG, or run inside the cluster.",
+            )
+        return None
+    return client.KubeClient(client.Settings(kubeconfig=args.kubeconfig, context=args.context))
+
+
+def _report(result: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {
+        "service": result.service,
+        "image": result.image,
+        "mode": result.mode,
+        "outcome": result.outcome,
+        "exit_code": outcomes.exit_code(result.outcome),
+        "reason": result.reason,
+        "live_before": result.live_before,
+        "live_after": result.live_after,
+        "commits": result.commits,
+        "verdicts": result.verdicts,
+        "switch_seconds": result.switch_seconds,
+        "switch_back_seconds": result.switch_back_seconds,
+        "timeline": [asdict(e) for e in result.timeline],
+    }
+
+
+def run(args: argparse.Namespace) -> str:
+    """Validate everything, run the flow, report; return the outcome (see cli.outcomes)."""
+    from gitops_guard.slo import config as slo_config
+    from gitops_guard.strategies.bluegreen import flow, plan, render, steps
+
+    wc = gitops.open_checkout(args.dir)
+    settings = _settings(args, Path(args.dir))
+    variables = slo_config.parse_overrides(args.var)
+    if bool(args.slo_config) != bool(args.prometheus_url):
+        raise errors.InputError(
+            "--slo-config and --prometheus-url go together",
+            source="--slo-config",
+            hint="Give both to gate the colours, or neither to switch on readiness alone.",
+        )
+    if args.slo_config:
+        slo_config.load(args.slo_config, overrides={"color": "x", "baseline_color": "y"})
+    if bool(args.argocd_server) != bool(args.app):
+        raise errors.InputError(
+            "--argocd-server and --app go together",
+            source="--app",
+            hint="Give both to wait for ArgoCD after each commit.",
+        )
+    argocd_timeout = _seconds(args.argocd_timeout, "--argocd-timeout")
+    kube_client = _kube(args)
+    report_dir = Path(args.report).parent if args.report else None
+    deps = flow.Deps(
+        wc=wc,
+        kube=kube_client,
+        echo=actions.info,
+        wait=steps.argocd_waiter(
+            server=args.argocd_server,
+            app=args.app,
+            timeout_seconds=argocd_timeout,
+            insecure=args.argocd_insecure,
+        )
+        if args.argocd_server
+        else None,
+        gate=steps.slo_gate(
+            config_path=args.slo_config,
+            prometheus_url=args.prometheus_url,
+            variables=variables,
+            report_dir=report_dir,
+        )
+        if args.slo_config
+        else None,
+    )
+    if args.argocd_server:
+        read_spec = steps.argocd_spec(
+            server=args.argocd_server, app=args.app, insecure=args.argocd_insecure
+        )
+        service = args.active_service or args.service
+        deps.argocd_spec_problem = lambda mode: plan.argocd_problem(
+            read_spec(), service=service, mode=mode
+        )
+    if args.preview_test_command:
+        deps.preview_test = steps.preview_test(
+            args.preview_test_command,
+            service=args.preview_service or f"{args.service}-preview",
+            namespace=args.namespace or "",
+        )
+    if kube_client is None:
+        actions.warning(
+            "no Kubernetes credentials: readiness on the traffic path is not proven "
+            "(pass --kubeconfig)",
+            title="blue-green without the Kubernetes API",
+        )
+    try:
+        result = flow.run(settings, deps)
+    finally:
+        if kube_client is not None:
+            kube_client.close()
+    data = _report(result)
+    if args.report:
+        report.write_json(args.report, data)
+    actions.set_outputs(
+        {
+            "outcome": result.outcome,
+            "live-color-before": result.live_before,
+            "live-color-after": result.live_after,
+            "image": result.image,
+            "prepare-commit": result.commits.get("prepare", ""),
+            "switch-commit": result.commits.get("switch", ""),
+            "switch-back-commit": result.commits.get("switch-back", ""),
+            "scale-down-commit": result.commits.get("scale-down", ""),
+            "preview-verdict": result.verdicts.get("preview", ""),
+            "post-switch-verdict": result.verdicts.get("post-switch", ""),
+            "switch-seconds": "" if result.switch_seconds is None else f"{result.switch_seconds:g}",
+            "switch-back-seconds": ""
+            if result.switch_back_seconds is None
+            else f"{result.switch_back_seconds:g}",
+            "report-path": args.report or "",
+        }
+    )
+    actions.append_summary(render.summary_markdown(result))
+    print(f"blue-green {result.service}: {result.outcome}: {result.reason}")
+    code = outcomes.exit_code(result.outcome)
+    if code == errors.EXIT_REJECTED:
+        actions.error(result.reason, title=f"blue-green {result.service}: {result.outcome}")
+    elif code == errors.EXIT_UNDECIDED:
+        actions.warning(result.reason, title=f"blue-green {result.service}: {result.outcome}")
+    return result.outcome

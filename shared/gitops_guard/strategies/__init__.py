@@ -1,0 +1,9 @@
+"""Delivery strategies beyond a rolling update: pure step planning, then flows.
+
+* :mod:`.bluegreen`: two colours, the idle one proven before the switch, the
+  switch and the switch-back each one commit (or one Service patch).
+
+A strategy's planning modules decide from Git and cluster state alone (never from
+memory), so every step can be rerun; its flow does the I/O through the publish
+engine, argocd-wait, the SLO gate and :mod:`gitops_guard.kube`.
+"""
