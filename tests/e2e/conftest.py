@@ -136,21 +136,23 @@ def install_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     cache = tmp_path_factory.mktemp("uv-cache")
     # Fill uv's cache once with the network (act's steps run offline): a throw-away
     # install from the same lock, through the same script.
-    warmed = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "install-action")],
-        env={
-            **os.environ,
-            "GITOPS_GUARD_HOME": str(warm_home),
-            "UV_CACHE_DIR": str(cache),
-            "GITHUB_OUTPUT": os.devnull,
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    if warmed.returncode != 0:
-        pytest.skip(f"cannot fill uv's cache from the lock: {warmed.stdout[-300:]}")
+    for extras in ("", "kube"):  # every action's set: action-blue-green takes kube
+        warmed = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "install-action")],
+            env={
+                **os.environ,
+                "GITOPS_GUARD_HOME": str(warm_home),
+                "GITOPS_GUARD_EXTRAS": extras,
+                "UV_CACHE_DIR": str(cache),
+                "GITHUB_OUTPUT": os.devnull,
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if warmed.returncode != 0:
+            pytest.skip(f"cannot fill uv's cache from the lock: {warmed.stdout[-300:]}")
     return {"GITOPS_GUARD_HOME": str(home), "UV_CACHE_DIR": str(cache), "UV_OFFLINE": "1"}
 
 
