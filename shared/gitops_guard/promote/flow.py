@@ -166,7 +166,12 @@ def _make_change(
         from gitops_guard import manifests
 
         written = manifests.apply(root, plan)
-        message = commit_message(_changes(plan), subject=request.message, run_url=request.run_url)
+        message = commit_message(
+            _changes(plan),
+            subject=request.message,
+            run_url=request.run_url,
+            exemption=request.exemption,
+        )
         try:
             sha = wc.commit(message, [(prefix / f).as_posix() for f in written])
         except BaseException:
