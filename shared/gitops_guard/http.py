@@ -274,7 +274,32 @@ StatusHandler = Callable[[httpx.Response], Exception | None]
 """Turns a 4xx answer into the caller's error; None leaves it to the default translation."""
 
 
-class Client:
+_Self = TypeVar("_Self", bound="Closing")
+
+
+class Closing:
+    """``with`` for a client: every client on the base (and the base) closes on exit.
+
+    Subclasses define :meth:`close` (close their connection pool).
+    """
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        raise NotImplementedError
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Client(Closing):
     """An HTTP client for one dependency, with the package's one contract.
 
     ``base_url`` may carry ``user:pass@``: it is stripped (``base_url`` shows the URL
@@ -340,20 +365,9 @@ class Client:
             follow_redirects=follow_redirects,
         )
 
-    # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
+        """Close the connection pool."""
         self._http.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ------------------------------------------------------------ deadlines
     def call_deadline(self, deadline: Deadline | None = None) -> Deadline:

@@ -4,8 +4,11 @@
 - ``gitops_guard_source``: this working tree (tracked and new files) committed into a
   scratch git repository, served to act as ``acme/gitops-guard@<sha>``: the reusable
   workflow is read from it and its jobs check it out at that SHA, as on GitHub.
-- ``fake_github``: a loopback stand-in for the GitHub REST endpoints the record job
-  calls (deployments and deployment statuses), keeping every request it received.
+- ``fake_github``: the tests' one fake GitHub (tests/integration/github/fakegithub.py:
+  pull requests, merges, comments, deployments and statuses in the real API's shapes)
+  served on a loopback port for acme/web, keeping every request it received.
+- ``lab``: ``gitops-guard lab up`` in a fresh folder (its lab.env values), and
+  ``lab down`` afterwards.
 - ``act_runner``: writes a calling repository (``acme/web``) with a caller workflow and
   runs act on it with ``-P ubuntu-latest=-self-hosted``, every remote action mapped to
   a local folder (``--local-repository``), ``--action-offline-mode``, a private HOME,
@@ -21,10 +24,8 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,113 +114,75 @@ def gitops_guard_source(tmp_path_factory: pytest.TempPathFactory) -> Source:
 
 @pytest.fixture(scope="session")
 def install_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment for the actions' install step to run for real and offline.
+    """Environment for the actions' install step (scripts/install-action) to run for real.
 
-    The step builds gitops-guard from the checked-out snapshot in a fresh venv; its
-    runtime dependencies are found through PYTHONPATH (this test environment) and
-    the one build dependency, setuptools, through a local wheelhouse filled once per
-    session with the machine's ordinary pip configuration. Skips when that fails.
+    The step installs uv.lock's hash-checked dependencies with uv into a venv under
+    GITOPS_GUARD_HOME, one per session here as one per runner on GitHub. The home is
+    seeded with the uv that scripts/setup installed from the same hashed requirements,
+    and uv's cache is filled once per session, so the jobs install offline, each
+    job's first step cold from that cache. Skips when .venv has no uv.
     """
-    site = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"), None)
-    if site is None:
-        pytest.skip("no .venv site-packages to lend the actions' venv; run scripts/setup")
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    pinned = re.search(r'requires = \["(setuptools==[^"]+)"\]', pyproject)
-    requirement = pinned.group(1) if pinned else "setuptools"
-    wheelhouse = tmp_path_factory.mktemp("wheelhouse")
-    fetched = subprocess.run(
-        [
-            *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
-            *("--only-binary=:all:", requirement, "-d", str(wheelhouse)),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    uv = ROOT / ".venv" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("no uv in .venv; run scripts/setup")
+    pinned = re.search(
+        r"^uv==(\S+)", (ROOT / "scripts" / "uv-requirements.txt").read_text(), re.MULTILINE
     )
-    if fetched.returncode != 0 or not any(wheelhouse.glob("*.whl")):
-        pytest.skip(f"cannot fetch {requirement} for the install step: {fetched.stderr[-300:]}")
-    return {
-        "PYTHONPATH": str(site),
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheelhouse),
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    }
+    assert pinned, "scripts/uv-requirements.txt names no uv version"
+    homes = [tmp_path_factory.mktemp(name) / "gitops-guard" for name in ("tool-cache", "warm")]
+    for home in homes:
+        seeded = home / f"uv-{pinned.group(1)}" / "bin"
+        seeded.mkdir(parents=True)
+        (seeded / "uv").symlink_to(uv)
+    home, warm_home = homes
+    cache = tmp_path_factory.mktemp("uv-cache")
+    # Fill uv's cache once with the network (act's steps run offline): a throw-away
+    # install from the same lock, through the same script.
+    for extras in ("", "kube"):  # every action's set: action-blue-green takes kube
+        warmed = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "install-action")],
+            env={
+                **os.environ,
+                "GITOPS_GUARD_HOME": str(warm_home),
+                "GITOPS_GUARD_EXTRAS": extras,
+                "UV_CACHE_DIR": str(cache),
+                "GITHUB_OUTPUT": os.devnull,
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if warmed.returncode != 0:
+            pytest.skip(f"cannot fill uv's cache from the lock: {warmed.stdout[-300:]}")
+    return {"GITOPS_GUARD_HOME": str(home), "UV_CACHE_DIR": str(cache), "UV_OFFLINE": "1"}
+
+
+sys.path.insert(0, str(ROOT / "tests" / "integration" / "github"))
+import fakegithub  # noqa: E402  (the one fake GitHub, also served over HTTP)
+
+E2E_GITHUB_TOKEN = "e2e-github-token"
 
 
 @dataclass
-class FakeGitHub:
-    """Deployments and deployment statuses, as the GitHub REST API shapes them."""
+class FakeGitHub(fakegithub.FakeGitHub):
+    """The tests' one fake GitHub (pull requests, merges, comments, deployments and
+    statuses, shaped like the real API), for the calling repository, over HTTP."""
 
     url: str = ""
-    requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
 
-    def statuses(self, deployment_id: int) -> list[dict[str, Any]]:
-        return list(self.deployments[deployment_id]["statuses"])
+    def records(self) -> list[dict[str, Any]]:
+        """Every deployment, oldest first, each with its ``statuses`` (oldest first)."""
+        ordered = sorted(self.deployments.values(), key=lambda d: int(d["id"]))
+        return [{**d, "statuses": list(self.statuses.get(int(d["id"]), []))} for d in ordered]
 
 
 @pytest.fixture
 def fake_github() -> Iterator[FakeGitHub]:
-    """A loopback server for POST /repos/{o}/{r}/deployments and .../statuses."""
-    state = FakeGitHub()
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _reply(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            # GitHub takes both schemes; PyGithub sends "token".
-            if not self.headers.get("Authorization", "").startswith(("Bearer ", "token ")):
-                self._reply(401, {"message": "Requires authentication"})
-                return
-            parts = self.path.strip("/").split("/")
-            with lock:
-                state.requests.append(("POST", self.path, body))
-                if len(parts) == 4 and parts[0] == "repos" and parts[3] == "deployments":
-                    new_id = len(state.deployments) + 1
-                    deployment = {
-                        "id": new_id,
-                        "url": f"{state.url}/repos/{parts[1]}/{parts[2]}/deployments/{new_id}",
-                        "sha": body.get("ref"),
-                        "ref": body.get("ref"),
-                        "task": body.get("task", "deploy"),
-                        "payload": body.get("payload", {}),
-                        "environment": body.get("environment"),
-                        "description": body.get("description"),
-                        "auto_merge": body.get("auto_merge"),
-                        "required_contexts": body.get("required_contexts"),
-                        "statuses": [],
-                    }
-                    state.deployments[new_id] = deployment
-                    self._reply(201, {k: v for k, v in deployment.items() if k != "statuses"})
-                    return
-                if len(parts) == 6 and parts[3] == "deployments" and parts[5] == "statuses":
-                    deployment_id = int(parts[4])
-                    if deployment_id not in state.deployments:
-                        self._reply(404, {"message": "Not Found"})
-                        return
-                    status = {"id": len(state.requests), **body}
-                    state.deployments[deployment_id]["statuses"].append(status)
-                    self._reply(201, status)
-                    return
-            self._reply(404, {"message": "Not Found"})
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """The fake GitHub of acme/web on a loopback port; act's steps reach it through
+    GITHUB_API_URL and authenticate with the run's GITHUB_TOKEN."""
+    state = FakeGitHub(repository=CALLER_REPOSITORY, token=E2E_GITHUB_TOKEN)
+    state.url, server = fakegithub.serve(state)
     try:
         yield state
     finally:
@@ -327,7 +290,7 @@ class ActRunner:
             args += ["--local-repository", f"{ref}={STUBS / stub}"]
         for key, value in inputs.items():
             args += ["--input", f"{key}={value}"]
-        all_secrets = {"GITHUB_TOKEN": "e2e-github-token", **(secrets or {})}
+        all_secrets = {"GITHUB_TOKEN": E2E_GITHUB_TOKEN, **(secrets or {})}
         child_env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.home),
@@ -404,6 +367,34 @@ def act_runner(
         fake_github.url,
         tmp_path / "git-root",
     )
+
+
+def _lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "lab", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """``gitops-guard lab up --dir tmp`` and, afterwards, ``lab down``."""
+    lab_dir = tmp_path / "lab"
+    started = _lab_cli("up", "--dir", str(lab_dir))
+    try:
+        if started.returncode != 0:
+            pytest.fail(f"lab up failed ({started.returncode}):\n{started.stdout}{started.stderr}")
+        values: dict[str, str] = {}
+        for line in (lab_dir / "lab.env").read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip()
+        yield values
+    finally:
+        _lab_cli("down", "--dir", str(lab_dir))
 
 
 def job_results(result: ActResult, names: Sequence[str]) -> dict[str, str]:

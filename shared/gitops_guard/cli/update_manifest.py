@@ -34,6 +34,7 @@ INPUTS = (
     InputSpec("auto-merge", "--auto-merge", "bool"),
     InputSpec("merge-method", "--merge-method"),
     InputSpec("force", "--force", "bool"),
+    InputSpec("exemption", "--exemption"),
     InputSpec("max-retries", "--max-retries"),
     InputSpec("github-repository", "--github-repository"),
 )
@@ -106,6 +107,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--merge-method", default="squash", help="auto-merge method: merge, squash or rebase"
     )
     parser.add_argument("--force", action="store_true", help="promote a quarantined image")
+    parser.add_argument(
+        "--exemption",
+        metavar="TEXT",
+        help="record the error-budget exemption the deploy goes out under "
+        "(slo-gate --phase pre's exemption output) as a Gitops-Guard-Exemption trailer",
+    )
     parser.add_argument(
         "--max-retries",
         default="10",
@@ -187,6 +194,7 @@ def _request(args: argparse.Namespace) -> promote.UpdateRequest:
         merge_method=args.merge_method,
         force=args.force,
         run_url=actions.run_url(),
+        exemption=args.exemption or "",
     )
 
 

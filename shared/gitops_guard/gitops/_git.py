@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tenacity import (
@@ -40,7 +41,10 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from gitops_guard import actions, credentials, errors, http
+from gitops_guard import actions, credentials, errors
+
+if TYPE_CHECKING:  # http loads httpx and pydantic: only a network command needs it
+    from gitops_guard import http
 
 log = logging.getLogger(__name__)
 
@@ -321,6 +325,8 @@ def network(
     With ``check`` a failure that is not transient raises its translated error;
     without, the caller inspects the result (a rejected push is not an error yet).
     """
+    from gitops_guard import http
+
     deadline = _network_deadline.get() or http.Deadline(
         policy.network_timeout_seconds, source="the git network timeout"
     )
