@@ -294,14 +294,12 @@ class _Run(session.Session):
         self.result.switch_seconds = round(self.d.clock() - pushed_at, 3)
         self.event("serving", "done" if ok else "fail", started, message)
         self.result.live_after = new
-        if not ok:
-            self.expired(f"the active Service to route to {new}: {message}")
         lay, decision = self.decide()
-        if not ok:
+        if not ok:  # cut by --timeout: undecided, so switched back without quarantine
             return self.switch_back(
                 lay,
                 dataclasses.replace(decision, switch_commit=decision.switch_commit or sha),
-                "fail",
+                "fail" if self.remaining() > 0 else "inconclusive",
                 f"the active Service did not route to {new}: {message}",
             )
         return lay, decision
