@@ -34,6 +34,8 @@ This module must not know any one API: paths, payloads and policy are the caller
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import email.utils
 import logging
 import math
@@ -62,6 +64,10 @@ __all__ = [
     "RetryPolicy",
     "Timeouts",
     "Unavailable",
+    "bounded",
+    "check_overall",
+    "current_overall",
+    "overall",
     "retry_after_seconds",
     "verify_from",
 ]
@@ -126,6 +132,59 @@ class Deadline:
 
     def __repr__(self) -> str:
         return f"Deadline({self.describe()}, {self.remaining():.3f}s left)"
+
+
+_overall: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
+    "overall_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def overall(deadline: Deadline) -> Iterator[Deadline]:
+    """Run a command under ONE overall deadline (``update-manifest --timeout``).
+
+    Inside, :func:`bounded` cuts every other deadline to it: each git network command
+    (:mod:`gitops_guard.gitops._git`), each GitHub operation (:mod:`gitops_guard.github`),
+    each call of a :class:`Client` and any ArgoCD wait never outlive it.
+    """
+    token = _overall.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _overall.reset(token)
+
+
+def current_overall() -> Deadline | None:
+    """The overall deadline of the running command, if it has one."""
+    return _overall.get()
+
+
+def bounded(deadline: Deadline) -> Deadline:
+    """``deadline``, or the running command's overall deadline if that ends first."""
+    return deadline.earliest(_overall.get())
+
+
+def overall_expired(what: str) -> DeadlineExceeded:
+    """The error for the overall deadline having run out while waiting for ``what``."""
+    deadline = _overall.get()
+    assert deadline is not None
+    elapsed = deadline.elapsed()
+    return DeadlineExceeded(
+        f"the command did not finish within {deadline.describe()}: {elapsed:.1f}s elapsed "
+        f"waiting for {what}",
+        elapsed_seconds=elapsed,
+        source=deadline.source,
+        hint=f"Check that {what.split(' (')[0]} is reachable and healthy from the runner; "
+        f"raise {deadline.source.split()[0]} if it is only slow. Nothing was half-written: "
+        "the command can be re-run.",
+    )
+
+
+def check_overall(what: str) -> None:
+    """Raise :func:`overall_expired` when the overall deadline has run out."""
+    deadline = _overall.get()
+    if deadline is not None and deadline.expired():
+        raise overall_expired(what)
 
 
 class DeadlineExceeded(errors.DependencyUnavailable):
@@ -358,7 +417,7 @@ class Client:
     # ------------------------------------------------------------ deadlines
     def call_deadline(self, deadline: Deadline | None = None) -> Deadline:
         """The deadline of one call: the given or the client's, cut by the call budget."""
-        chosen = deadline or self.deadline
+        chosen = bounded(deadline or self.deadline)
         if self.call_budget_seconds is not None:
             chosen = chosen.earliest(
                 Deadline(

@@ -25,7 +25,12 @@ promoted, in-place      0     blue-green: the new colour serves, or nothing to d
 rejected, switched-back 1     blue-green: stopped before the switch / switched back
 switched-back-          3     blue-green: switched back after an inconclusive gate,
 inconclusive, undecided       or nothing switched
+invalid                 2     preflight: the checked inputs are bad, nothing promoted
 ======================  ====  ===============================================
+
+``record``, ``metrics``, ``render``, ``schema``, ``init`` and ``lab`` return the
+generic words (``succeeded``; ``init --dry-run`` returns ``dry-run``, a failed lab
+story ``failed``); their faults are errors (2 or 3), like every flow's.
 
 An outcome missing from the table is a bug, and a bug exits 3, never 1.
 This module must not import flows: outcomes are plain strings here.
@@ -67,6 +72,8 @@ EXIT_CODES: Mapping[str, int] = MappingProxyType(
         "switched-back": errors.EXIT_REJECTED,
         "switched-back-inconclusive": errors.EXIT_UNDECIDED,
         "undecided": errors.EXIT_UNDECIDED,
+        # preflight: the problems it found are bad input (exit 2, nothing promoted).
+        "invalid": errors.EXIT_INPUT,
     }
 )
 """Outcome -> exit code (DESIGN's contract)."""

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from gitops_guard import actions, credentials, errors, images, promote, report
-from gitops_guard.cli import InputSpec, checks
+from gitops_guard.cli import InputSpec, checks, deadline
 
 HELP = "Set image tags/digests in a GitOps repository; commit, push or open a pull request."
 
@@ -35,6 +35,7 @@ INPUTS = (
     InputSpec("merge-method", "--merge-method"),
     InputSpec("force", "--force", "bool"),
     InputSpec("max-retries", "--max-retries"),
+    InputSpec("timeout", "--timeout"),
     InputSpec("github-repository", "--github-repository"),
 )
 
@@ -112,6 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="push retries when someone pushed first (default 10)",
     )
+    deadline.add_flag(parser)
     parser.add_argument(
         "--github-repository",
         metavar="OWNER/NAME",
@@ -232,7 +234,8 @@ def _write_report(path: str | None, data: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> str:
     """Plan, apply, commit, push or open a pull request; ``skipped`` when nothing changed."""
     try:
-        result = _run(args)
+        with deadline.overall(args):
+            result = _run(args)
     except errors.GitopsGuardError as exc:
         _write_report(
             args.report,
