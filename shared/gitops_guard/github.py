@@ -15,7 +15,7 @@ Transport: each operation (open or update a pull request, a comment) has one
 deadline (:attr:`ApiSettings.deadline_seconds`, a :class:`gitops_guard.http.Deadline`):
 the request timeout is cut to what is left of it, and urllib3's retries (5xx, 429 and
 503 with ``Retry-After`` honoured, connection errors) stop when the next wait would
-outlive it. Under a command's overall deadline (:func:`gitops_guard.http.overall`,
+outlive it. Under a command's overall deadline (:func:`gitops_guard.deadline.overall`,
 ``update-manifest --timeout``) each operation's deadline is cut to it, and its expiry
 is a ``DeadlineExceeded`` (3) with the real elapsed time. Titles, bodies and comments
 are redacted before they are sent.

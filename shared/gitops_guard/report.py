@@ -16,11 +16,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import gitops_guard
 from gitops_guard import credentials
+
+VERSION_KEY = "gitops_guard_version"
+"""Every JSON report names the gitops-guard that wrote it, first."""
 
 
 def write_json(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as indented JSON, atomically (temp file + rename), secrets redacted."""
+    """Write ``data`` as indented JSON, atomically (temp file + rename), secrets redacted.
+
+    The report opens with ``gitops_guard_version`` (``gitops-guard --version``), so a
+    report read months later says which release decided it.
+    """
+    data = {VERSION_KEY: gitops_guard.__version__, **data}
     text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
     return write_text(path, text)
 

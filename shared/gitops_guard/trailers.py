@@ -89,6 +89,10 @@ REPLICAS = "Gitops-Guard-Replicas"
 """Blue-green: the replicas a prepare or scale-down commit set."""
 PROMOTED_AT = "Gitops-Guard-Promoted-At"
 """RFC 3339 UTC time the image was promoted (for lead time when the commit is rebased)."""
+STEP = "Gitops-Guard-Step"
+"""Canary: the share of traffic a step commit gives the canary colour (``25%``)."""
+EXEMPTION = "Gitops-Guard-Exemption"
+"""The error-budget exemption a deploy went out under (``who until T: why``)."""
 
 KEYS: tuple[str, ...] = (
     ACTION,
@@ -105,6 +109,8 @@ KEYS: tuple[str, ...] = (
     SERVICE,
     PREVIOUS_COLOR,
     REPLICAS,
+    STEP,
+    EXEMPTION,
 )
 """Every key of the vocabulary, in the order :func:`render` writes them."""
 
@@ -125,6 +131,11 @@ class Action(str, Enum):
     BLUE_GREEN_SWITCH_BACK = "blue-green-switch-back"
     BLUE_GREEN_SCALE_DOWN = "blue-green-scale-down"
     CANARY_STEP = "canary-step"
+    """canary moved a share of traffic to the canary colour (``Gitops-Guard-Step``)."""
+    CANARY_PROMOTE = "canary-promote"
+    """canary gave the canary colour all traffic and scaled the old one to 0."""
+    CANARY_ABORT = "canary-abort"
+    """canary reverted its step commits in one commit (a failed or undecided step)."""
 
     def __str__(self) -> str:
         return self.value

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,38 +112,48 @@ def gitops_guard_source(tmp_path_factory: pytest.TempPathFactory) -> Source:
 
 @pytest.fixture(scope="session")
 def install_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment for the actions' install step to run for real and offline.
+    """Environment for the actions' install step (scripts/install-action) to run for real.
 
-    The step builds gitops-guard from the checked-out snapshot in a fresh venv; its
-    runtime dependencies are found through PYTHONPATH (this test environment) and
-    the one build dependency, setuptools, through a local wheelhouse filled once per
-    session with the machine's ordinary pip configuration. Skips when that fails.
+    The step installs uv.lock's hash-checked dependencies with uv into a venv under
+    GITOPS_GUARD_HOME, one per session here as one per runner on GitHub. The home is
+    seeded with the uv that scripts/setup installed from the same hashed requirements,
+    and uv's cache is filled once per session, so the jobs install offline, each
+    job's first step cold from that cache. Skips when .venv has no uv.
     """
-    site = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"), None)
-    if site is None:
-        pytest.skip("no .venv site-packages to lend the actions' venv; run scripts/setup")
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    pinned = re.search(r'requires = \["(setuptools==[^"]+)"\]', pyproject)
-    requirement = pinned.group(1) if pinned else "setuptools"
-    wheelhouse = tmp_path_factory.mktemp("wheelhouse")
-    fetched = subprocess.run(
-        [
-            *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
-            *("--only-binary=:all:", requirement, "-d", str(wheelhouse)),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    uv = ROOT / ".venv" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("no uv in .venv; run scripts/setup")
+    pinned = re.search(
+        r"^uv==(\S+)", (ROOT / "scripts" / "uv-requirements.txt").read_text(), re.MULTILINE
     )
-    if fetched.returncode != 0 or not any(wheelhouse.glob("*.whl")):
-        pytest.skip(f"cannot fetch {requirement} for the install step: {fetched.stderr[-300:]}")
-    return {
-        "PYTHONPATH": str(site),
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheelhouse),
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    }
+    assert pinned, "scripts/uv-requirements.txt names no uv version"
+    homes = [tmp_path_factory.mktemp(name) / "gitops-guard" for name in ("tool-cache", "warm")]
+    for home in homes:
+        seeded = home / f"uv-{pinned.group(1)}" / "bin"
+        seeded.mkdir(parents=True)
+        (seeded / "uv").symlink_to(uv)
+    home, warm_home = homes
+    cache = tmp_path_factory.mktemp("uv-cache")
+    # Fill uv's cache once with the network (act's steps run offline): a throw-away
+    # install from the same lock, through the same script.
+    for extras in ("", "kube"):  # every action's set: action-blue-green takes kube
+        warmed = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "install-action")],
+            env={
+                **os.environ,
+                "GITOPS_GUARD_HOME": str(warm_home),
+                "GITOPS_GUARD_EXTRAS": extras,
+                "UV_CACHE_DIR": str(cache),
+                "GITHUB_OUTPUT": os.devnull,
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if warmed.returncode != 0:
+            pytest.skip(f"cannot fill uv's cache from the lock: {warmed.stdout[-300:]}")
+    return {"GITOPS_GUARD_HOME": str(home), "UV_CACHE_DIR": str(cache), "UV_OFFLINE": "1"}
 
 
 @dataclass

@@ -41,14 +41,13 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 import httpx
 import pydantic
 
 from gitops_guard import credentials, errors, http, urls
-from gitops_guard.argocd import models
+from gitops_guard.argocd import models, syncwindows
 from gitops_guard.argocd.exceptions import (
     OperationInProgress,
     StreamIdle,
@@ -86,6 +85,13 @@ _NOT_FOUND = (
 )
 
 
+class _ApplicationList(pydantic.BaseModel):
+    """``v1alpha1ApplicationList``: the items are validated one by one."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+    items: list[dict[str, Any]] | None = None
+
+
 class _Present(pydantic.BaseModel):
     """What every Application answer must carry to be judged at all."""
 
@@ -118,7 +124,7 @@ def display_server(server: str) -> str:
     return credentials.split_userinfo(server.strip())[0].rstrip("/")
 
 
-class ArgoClient:
+class ArgoClient(http.Closing):
     """A small synchronous client of the ArgoCD REST API.
 
     Usage::
@@ -194,6 +200,10 @@ class ArgoClient:
             clock=clock,
         )
 
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
     @property
     def request_count(self) -> int:
         """Requests sent (every retry counts), for politeness checks and reports."""
@@ -202,22 +212,6 @@ class ArgoClient:
     @property
     def deadline(self) -> http.Deadline:
         return self._http.deadline
-
-    # ---------------------------------------------------------------- lifecycle
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> ArgoClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ---------------------------------------------------------------- API calls
     def get_application(
@@ -232,6 +226,25 @@ class ArgoClient:
             read_timeout=self._refresh_timeout if refresh else None,
         )
         return self._parse_application(response)
+
+    def list_applications(self, *, selector: str | None = None) -> list[models.Application]:
+        """``GET /api/v1/applications[?selector=KEY=VALUE]``: every (selected) application."""
+        params = self._params()
+        if selector:
+            params["selector"] = selector
+        response = self._send("GET", "/api/v1/applications", app=selector or "*", params=params)
+        listed = self._http.parse(response, _ApplicationList)
+        return [models.Application.model_validate(item) for item in listed.items or []]
+
+    def get_sync_windows(self, name: str) -> syncwindows.SyncWindows:
+        """``GET /api/v1/applications/{name}/syncwindows``: assigned and active windows."""
+        response = self._send(
+            "GET",
+            f"/api/v1/applications/{_quote(name)}/syncwindows",
+            app=name,
+            params=self._params(),
+        )
+        return self._http.parse(response, syncwindows.SyncWindows)
 
     def sync(
         self,

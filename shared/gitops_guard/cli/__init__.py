@@ -51,6 +51,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "preflight": ("preflight", "Check a deploy offline before promoting: images, paths, SLO file."),
     "init": ("init", "Start a new service: ArgoCD Application, manifests, SLO file, workflows."),
     "blue-green": ("blue_green", "Blue-green: prove the idle colour, switch, switch back on a no."),
+    "canary": ("canary", "Canary: move traffic step by step, each step a commit; abort in one."),
     "lab": ("lab", "A local rehearsal: real git, real Prometheus, a demo app, an ArgoCD stand-in."),
 }
 """Subcommand name -> (module under gitops_guard.cli, one-line help)."""

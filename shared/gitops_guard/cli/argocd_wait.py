@@ -30,7 +30,8 @@ HELP = "Wait until ArgoCD runs exactly a revision and it is Healthy."
 
 INPUTS = (
     InputSpec("argocd-server", "--server"),
-    InputSpec("argocd-app", "--app"),
+    InputSpec("argocd-app", "--app", "items"),
+    InputSpec("argocd-selector", "--selector"),
     InputSpec("revision", "--revision"),
     InputSpec("timeout", "--timeout"),
     InputSpec("argocd-app-namespace", "--app-namespace"),
@@ -70,7 +71,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ArgoCD API server URL (default: $ARGOCD_SERVER, as the argocd CLI)",
     )
     parser.add_argument(
-        "--app", required=True, type=checks.nonempty_arg("--app"), help="ArgoCD application name"
+        "--app",
+        action="append",
+        default=[],
+        type=checks.nonempty_arg("--app"),
+        help="ArgoCD application name; repeat it to wait for several (docs/canary.md)",
+    )
+    parser.add_argument(
+        "--selector",
+        metavar="KEY=VALUE",
+        help="wait for every application with these labels (ApplicationSet-generated apps)",
     )
     parser.add_argument("--revision", required=True, help="the commit SHA to wait for")
     parser.add_argument(
@@ -262,6 +272,17 @@ def _announce_outcome(result: wait.WaitResult, *, app: str) -> None:
 # ---------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> str:
     """Wait, report, and return the wait's outcome (``done``, ``timed-out``...)."""
+    apps = list(args.app or [])
+    if not apps and not args.selector:
+        raise errors.InputError(
+            "name the application (--app NAME) or select several (--selector KEY=VALUE)",
+            source="--app",
+        )
+    if args.selector or len(apps) > 1:
+        from gitops_guard.cli import argocd_many
+
+        return argocd_many.run(args, apps)
+    args.app = apps[0]
     deadline = http.Deadline(
         args.timeout + LAST_READ_GRACE_SECONDS,
         source=f"--timeout {args.timeout:g}s + {LAST_READ_GRACE_SECONDS:g}s for the last answer",

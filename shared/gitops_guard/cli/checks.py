@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from gitops_guard import durations, errors, http, urls
+from gitops_guard import durations, errors, urls
 
 T = TypeVar("T")
 
@@ -85,6 +85,8 @@ def check_ca_bundle(text: str, source: str) -> Path:
     (:func:`gitops_guard.http.verify_from`), so the flag and the client agree."""
     if not text.strip():
         raise errors.InputError("the path is empty", source=source)
+    from gitops_guard import http  # httpx and pydantic: not on update-manifest's hot path
+
     context = http.verify_from(ca_bundle=text, source=source)
     if isinstance(context, ssl.SSLContext) and not context.get_ca_certs():
         raise errors.InputError(

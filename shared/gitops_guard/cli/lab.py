@@ -37,9 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="FILE", help="demo: write the timeline as JSON")
     parser.add_argument(
         "--strategy",
-        choices=("rolling", "blue-green"),
+        choices=("rolling", "blue-green", "canary"),
         default="rolling",
-        help="demo: the story to tell (default rolling; blue-green: docs/blue-green.md)",
+        help="demo: the story to tell (default rolling; blue-green: docs/blue-green.md; "
+        "canary: docs/canary.md)",
     )
 
 
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace) -> str:
         return "succeeded"
     if args.strategy == "blue-green":
         return _blue_green(args)
+    if args.strategy == "canary":
+        return _canary(args)
     story = None
     try:
         story = demo.run_story(
@@ -95,4 +98,17 @@ def _blue_green(args: argparse.Namespace) -> str:
     print(bluegreen_demo.render(story))
     if args.report:
         bluegreen_demo.write_report(story, args.report)
+    return "succeeded" if story.ok else "failed"
+
+
+def _canary(args: argparse.Namespace) -> str:
+    """``lab demo --strategy canary``: a lab of its own, started and stopped here."""
+    from gitops_guard_lab import canary_demo
+
+    story = canary_demo.run_story(
+        args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps
+    )
+    print(canary_demo.render(story))
+    if args.report:
+        canary_demo.write_report(story, args.report)
     return "succeeded" if story.ok else "failed"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, credentials, durations, errors, github, gitops, report
-from gitops_guard.cli import deadline
+from gitops_guard.cli import timeout
 from gitops_guard.observe import dora, history, records, render
 
 HELP = "DORA metrics (2024) of an environment from the GitOps history and deployment records."
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json", "html"), default="table")
     parser.add_argument("--out", metavar="FILE", help="write the table/JSON/HTML here")
     parser.add_argument("--report", metavar="FILE", help="also write the JSON report here")
-    deadline.add_flag(parser, what="the GitHub reads")
+    timeout.add_flag(parser, what="the GitHub reads")
     parser.add_argument("--revision", default="HEAD", help="history to read (default HEAD)")
     parser.add_argument(
         "--github-repository",
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> str:
             hint="Point --dir at the GitOps repository update-manifest commits to, "
             "checked out with its history (actions/checkout with fetch-depth: 0).",
         )
-    with deadline.overall(args):
+    with timeout.overall(args):
         deployments = _deployments(args)
     events = history.events(commits, deployments or (), environment=args.environment)
     if args.environment and not events:

@@ -25,6 +25,9 @@ promoted, in-place      0     blue-green: the new colour serves, or nothing to d
 rejected, switched-back 1     blue-green: stopped before the switch / switched back
 switched-back-          3     blue-green: switched back after an inconclusive gate,
 inconclusive, undecided       or nothing switched
+aborted                 1     canary: a step failed; its commits were reverted
+aborted-inconclusive    3     canary: a step was inconclusive; reverted too
+frozen                  1     canary: an ArgoCD sync window blocks; nothing pushed
 invalid                 2     preflight: the checked inputs are bad, nothing promoted
 ======================  ====  ===============================================
 
@@ -72,6 +75,10 @@ EXIT_CODES: Mapping[str, int] = MappingProxyType(
         "switched-back": errors.EXIT_REJECTED,
         "switched-back-inconclusive": errors.EXIT_UNDECIDED,
         "undecided": errors.EXIT_UNDECIDED,
+        # canary outcomes (docs/canary.md); promoted, in-place, rejected, undecided as above.
+        "aborted": errors.EXIT_REJECTED,
+        "aborted-inconclusive": errors.EXIT_UNDECIDED,
+        "frozen": errors.EXIT_REJECTED,
         # preflight: the problems it found are bad input (exit 2, nothing promoted).
         "invalid": errors.EXIT_INPUT,
     }

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, credentials, errors, github, report
-from gitops_guard.cli import deadline
+from gitops_guard.cli import timeout
 from gitops_guard.observe import notifications, records, traces
 from gitops_guard.prometheus import pushgateway
 
@@ -89,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="print the records, call nothing (no token needed)"
     )
     parser.add_argument("--report", metavar="FILE", help="write the records as JSON")
-    deadline.add_flag(parser, what="the GitHub writes")
+    timeout.add_flag(parser, what="the GitHub writes")
 
 
 def _needs(text: str) -> records.Needs:
@@ -273,7 +273,7 @@ def _trace(
 
 def run(args: argparse.Namespace) -> str:
     """Decide the records, create them, write the summary; see the module docstring."""
-    with deadline.overall(args):
+    with timeout.overall(args):
         return _run(args)
 
 

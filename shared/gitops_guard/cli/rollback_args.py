@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from gitops_guard import cli, credentials, errors
-from gitops_guard.cli import InputSpec, checks, deadline
+from gitops_guard.cli import InputSpec, checks, timeout
 
 COMMANDS = ("revert", "to", "watch", "quarantine")
 QUARANTINE_ACTIONS = ("add", "lift", "list")
@@ -108,7 +108,7 @@ def build(parser: argparse.ArgumentParser) -> None:
         if name == "watch":
             _watch_flags(command)
         _publish_flags(command)
-        deadline.add_flag(
+        timeout.add_flag(
             command,
             what="the command (watch: default --for plus 10m)"
             if name == "watch"

@@ -34,6 +34,9 @@ INPUTS = (
     InputSpec("history", "--history"),
     InputSpec("ca-bundle", "--ca-bundle"),
     InputSpec("insecure", "--insecure", "bool"),
+    InputSpec("phase", "--phase"),
+    InputSpec("exemptions", "--exemptions"),
+    InputSpec("change-kind", "--change-kind"),
 )
 
 
@@ -73,6 +76,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--once", action="store_true", help="measure once now even if analysis.duration is set"
+    )
+    parser.add_argument(
+        "--phase",
+        choices=("post", "pre"),
+        default="post",
+        help="post: judge a deployed version (default); pre: before deploying, refuse while "
+        "an error budget is spent (docs/canary.md)",
+    )
+    parser.add_argument(
+        "--exemptions",
+        metavar="FILE",
+        help="--phase pre: the exemptions file (.gitops-guard/exemptions.yaml in the GitOps "
+        "repository)",
+    )
+    parser.add_argument(
+        "--change-kind",
+        default="deploy",
+        help="--phase pre: the kind of change, matched against the exemptions' kinds",
     )
     parser.add_argument(
         "--query-timeout",
@@ -193,6 +214,19 @@ def run(args: argparse.Namespace) -> str:
     cfg = slo_run.load(args.config, overrides)
     if args.check:
         return _check(cfg, str(args.config))
+    if args.phase == "pre":
+        from gitops_guard.cli import slo_pre
+
+        at = parse_time(args.at) if args.at else None
+        return slo_pre.run(args, cfg, make_query=slo_run.make_query, verify=_verify(args), at=at)
+    if not cfg.objectives:
+        raise errors.InputError(
+            "the SLO file holds canary objectives only: they compare a canary with its "
+            "stable arm step by step",
+            source=str(args.config),
+            hint="Run it through `gitops-guard canary --slo-config FILE`, or add objectives "
+            "(docs/canary.md).",
+        )
     if not args.prometheus_url:
         raise errors.InputError(
             "a Prometheus URL is required to judge the SLOs",

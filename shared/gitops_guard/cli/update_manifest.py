@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from gitops_guard import actions, credentials, errors, images, promote, report
-from gitops_guard.cli import InputSpec, checks, deadline
+from gitops_guard.cli import InputSpec, checks, timeout
 
 HELP = "Set image tags/digests in a GitOps repository; commit, push or open a pull request."
 
@@ -34,6 +34,7 @@ INPUTS = (
     InputSpec("auto-merge", "--auto-merge", "bool"),
     InputSpec("merge-method", "--merge-method"),
     InputSpec("force", "--force", "bool"),
+    InputSpec("exemption", "--exemption"),
     InputSpec("max-retries", "--max-retries"),
     InputSpec("timeout", "--timeout"),
     InputSpec("github-repository", "--github-repository"),
@@ -108,12 +109,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true", help="promote a quarantined image")
     parser.add_argument(
+        "--exemption",
+        metavar="TEXT",
+        help="record the error-budget exemption the deploy goes out under "
+        "(slo-gate --phase pre's exemption output) as a Gitops-Guard-Exemption trailer",
+    )
+    parser.add_argument(
         "--max-retries",
         default="10",
         metavar="N",
         help="push retries when someone pushed first (default 10)",
     )
-    deadline.add_flag(parser)
+    timeout.add_flag(parser)
     parser.add_argument(
         "--github-repository",
         metavar="OWNER/NAME",
@@ -189,6 +196,7 @@ def _request(args: argparse.Namespace) -> promote.UpdateRequest:
         merge_method=args.merge_method,
         force=args.force,
         run_url=actions.run_url(),
+        exemption=args.exemption or "",
     )
 
 
@@ -234,7 +242,7 @@ def _write_report(path: str | None, data: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> str:
     """Plan, apply, commit, push or open a pull request; ``skipped`` when nothing changed."""
     try:
-        with deadline.overall(args):
+        with timeout.overall(args):
             result = _run(args)
     except errors.GitopsGuardError as exc:
         _write_report(

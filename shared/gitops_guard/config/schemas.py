@@ -30,6 +30,11 @@ MODELS: dict[str, tuple[str, str, str]] = {
         "QuarantineFile",
         "gitops-guard quarantine list (.gitops-guard/quarantine.yaml)",
     ),
+    "exemptions": (
+        "gitops_guard.exemptions",
+        "ExemptionsFile",
+        "gitops-guard error-budget exemptions (.gitops-guard/exemptions.yaml)",
+    ),
 }
 """Schema name -> (module, model class, title)."""
 

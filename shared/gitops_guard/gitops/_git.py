@@ -6,7 +6,7 @@ token to git; :func:`redact_url` hides user info in every URL we print.
 
 Every network command (clone, fetch, push, ls-remote) runs under one deadline
 (:attr:`RetryPolicy.network_timeout_seconds`, retries included; cut to the command's
-overall deadline, :func:`gitops_guard.http.overall`): git is killed with
+overall deadline, :func:`gitops_guard.deadline.overall`): git is killed with
 its helpers (``git-remote-https``) when it expires, and the error says how long it
 waited and for which remote. A stalled transfer is cut earlier by git itself
 (``http.lowSpeedLimit``/``lowSpeedTime``).
@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tenacity import (
@@ -41,7 +42,10 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from gitops_guard import actions, credentials, errors, http
+from gitops_guard import actions, credentials, errors
+
+if TYPE_CHECKING:  # http loads httpx and pydantic: only a network command needs it
+    from gitops_guard import http
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +326,8 @@ def network(
     With ``check`` a failure that is not transient raises its translated error;
     without, the caller inspects the result (a rejected push is not an error yet).
     """
+    from gitops_guard import http
+
     deadline = _network_deadline.get() or http.bounded(
         http.Deadline(policy.network_timeout_seconds, source="the git network timeout")
     )

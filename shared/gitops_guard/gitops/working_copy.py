@@ -20,7 +20,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from gitops_guard import actions, errors, http
+from gitops_guard import actions, deadline, errors
 from gitops_guard.gitops import _git
 
 
@@ -236,7 +236,7 @@ class WorkingCopy:
                     attempts += 1
                     started = time.monotonic()
                     if attempts > 1:
-                        http.check_overall(
+                        deadline.check_overall(
                             f"the push to {branch} on {self.where} (others pushed first; "
                             f"{attempts - 1} attempts)"
                         )
@@ -264,7 +264,7 @@ class WorkingCopy:
 
 def _within_overall(seconds: float) -> float:
     """A wait between push attempts, never past the command's overall deadline."""
-    overall = http.current_overall()
+    overall = deadline.current_overall()
     return seconds if overall is None else overall.bound(seconds)
 
 

@@ -152,6 +152,7 @@ class KubeClient:
         self._core = k8s.CoreV1Api(self.api)
         self._apps = k8s.AppsV1Api(self.api)
         self._discovery = k8s.DiscoveryV1Api(self.api)
+        self._custom = k8s.CustomObjectsApi(self.api)
 
     def close(self) -> None:
         self.api.close()  # type: ignore[no-untyped-call]
@@ -214,6 +215,23 @@ class KubeClient:
             source="--service",
         )
         return models.ServiceState.from_raw(self._raw(obj))
+
+    def get_http_route(self, name: str, *, namespace: str | None = None) -> dict[str, Any]:
+        """The Gateway API v1 ``HTTPRoute`` ``name`` as the API returns it (a dict)."""
+        ns = namespace or self.namespace
+        obj = self._call(
+            lambda: self._custom.get_namespaced_custom_object(
+                "gateway.networking.k8s.io",
+                "v1",
+                ns,
+                "httproutes",
+                name,
+                _request_timeout=self._timeout,
+            ),
+            what=f"HTTPRoute {ns}/{name}",
+            source="--route",
+        )
+        return obj if isinstance(obj, dict) else {}
 
     def list_endpoint_slices(
         self, service: str, *, namespace: str | None = None

@@ -100,7 +100,7 @@ def _matcher(name: str, value: str) -> str:
     return f'{name}="{escaped}"'
 
 
-class AlertmanagerClient:
+class AlertmanagerClient(http.Closing):
     """Reads (and, for tests and the lab, posts) alerts of one Alertmanager."""
 
     def __init__(
@@ -136,6 +136,10 @@ class AlertmanagerClient:
         )
         self.base_url = self._http.base_url
 
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
     def alerts(
         self,
         *,
@@ -162,15 +166,6 @@ class AlertmanagerClient:
     def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         """POST ``postableAlerts`` (labels, annotations, startsAt, endsAt, generatorURL)."""
         self._send("POST", "/api/v2/alerts", json=list(alerts))
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> AlertmanagerClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _send(
         self, method: str, path: str, *, params: Any = None, json: Any = None

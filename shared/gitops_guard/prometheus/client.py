@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -95,7 +94,7 @@ def _is_query_timeout(response: httpx.Response) -> bool:
     return body is not None and body.get("errorType") == "timeout"
 
 
-class PrometheusClient:
+class PrometheusClient(http.Closing):
     """Instant and range queries against one Prometheus server."""
 
     def __init__(
@@ -148,6 +147,10 @@ class PrometheusClient:
         self.base_url = self._http.base_url
         """The URL without user info: what may be printed and stored."""
 
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
     # ------------------------------------------------------------ public API
     def query(
         self, promql: str, *, at: datetime | None = None, timeout_seconds: float | None = None
@@ -184,20 +187,6 @@ class PrometheusClient:
             return self._http.request("GET", "/-/ready", retry=False).status_code == 200
         except errors.GitopsGuardError:
             return False
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> PrometheusClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ------------------------------------------------------------ the one seam
     def _on_status(self, path: str) -> http.StatusHandler:

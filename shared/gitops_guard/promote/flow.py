@@ -28,7 +28,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitops_guard import errors, quarantine
+from gitops_guard import errors
 from gitops_guard.promote.models import Change, UpdateRequest, UpdateResult
 from gitops_guard.promote.render import (
     commit_message,
@@ -50,7 +50,17 @@ def _plan(root: Path, request: UpdateRequest) -> EditPlan:
     return manifests.plan(root, request.images, paths=request.paths, helm=request.helm)
 
 
+QUARANTINE_FILE = ".gitops-guard/quarantine.yaml"
+"""Where ``quarantine.PATH`` lives, named here so a repository without one never loads
+the quarantine module (pydantic and its YAML loader) on update-manifest's hot path;
+a unit test holds the two equal."""
+
+
 def _check_quarantine(root: Path, request: UpdateRequest) -> tuple[str, ...]:
+    if not (root / QUARANTINE_FILE).exists():
+        return ()
+    from gitops_guard import quarantine
+
     refused = quarantine.refused(root, [ref.text for ref in request.images])
     if not refused:
         return ()
@@ -156,7 +166,12 @@ def _make_change(
         from gitops_guard import manifests
 
         written = manifests.apply(root, plan)
-        message = commit_message(_changes(plan), subject=request.message, run_url=request.run_url)
+        message = commit_message(
+            _changes(plan),
+            subject=request.message,
+            run_url=request.run_url,
+            exemption=request.exemption,
+        )
         try:
             sha = wc.commit(message, [(prefix / f).as_posix() for f in written])
         except BaseException:

@@ -58,6 +58,8 @@ class UpdateRequest:
     force: bool = False
     """Promote even a quarantined image."""
     run_url: str | None = None
+    exemption: str = ""
+    """An error-budget exemption the deploy goes out under (``Gitops-Guard-Exemption``)."""
     """The workflow run, written as a trailer and linked from the PR body."""
 
     @property

@@ -128,12 +128,19 @@ def trailers(changes: Sequence[Change], *, run_url: str | None = None) -> list[t
 
 
 def commit_message(
-    changes: Sequence[Change], *, subject: str | None = None, run_url: str | None = None
+    changes: Sequence[Change],
+    *,
+    subject: str | None = None,
+    run_url: str | None = None,
+    exemption: str = "",
 ) -> str:
     """Subject, a body with the change table, then the trailers (git's last paragraph)."""
     first = (subject or commit_subject(changes)).strip().splitlines()[0]
     body = "Set by gitops-guard update-manifest.\n\n" + change_table(changes)
-    return trailers_module.append(f"{first}\n\n{body}", trailers(changes, run_url=run_url))
+    pairs = trailers(changes, run_url=run_url)
+    if exemption.strip():
+        pairs.append((trailers_module.EXEMPTION, " ".join(exemption.split())))
+    return trailers_module.append(f"{first}\n\n{body}", pairs)
 
 
 def pull_request_body(changes: Sequence[Change], *, run_url: str | None = None) -> str:

@@ -64,6 +64,8 @@ class GateReport(loader.Model):
     taken for one and an image quarantined on its word.
     """
 
+    gitops_guard_version: str = ""
+    """The release that wrote the report (report.VERSION_KEY, in every JSON report)."""
     verdict: str = Field(min_length=1)
     score: Number = None
     reason: str = ""

@@ -8,7 +8,9 @@ The keys are the contract documented in ``docs/slo-gate.md``::
              allowOverlap, minRequests{query, value}},
     scoring{pass, warn},
     objectives[{name, description, query | burnRate{target, errors, total, windows},
-                baseline, pass, warn, key, weight, unit, window}]
+                baseline, pass, warn, key, weight, unit, window}],
+    canary[{name, description, canary{errors, requests}, stable{errors, requests},
+            alpha, nullRatio, minRequests, shareTolerance}]
 
 Loading collects *every* problem (YAML syntax, unknown keys, bad criteria,
 unknown variables, missing queries) and raises one :class:`errors.ConfigError`
@@ -29,6 +31,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     PrivateAttr,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -203,6 +206,9 @@ class BurnRate(_Model):
         min_length=1,
     )
     """Defaults to the workbook's paging pairs: 14.4x over 1h and 5m, 6x over 6h and 30m."""
+    period_seconds: Duration = Field(default=30 * 86400.0, alias="period", gt=0)
+    """The SLO period the error budget is counted over (``30d``, ``28d``), for
+    ``slo-gate --phase pre``."""
 
     def promql(self) -> str:
         return burnrate.promql(
@@ -335,6 +341,51 @@ class Objective(_Model):
         return max(ranges, key=_range_seconds) if ranges else None
 
 
+class CanaryArm(_Model):
+    """One arm of a canary objective: two PromQL counters, read after every scrape."""
+
+    errors: str = Field(min_length=1)
+    """PromQL of the arm's failed requests as a counter total, e.g.
+    ``sum(http_requests_total{app="x",color="${color}",code=~"5.."})``; no series is 0."""
+    requests: str = Field(min_length=1)
+    """PromQL of the arm's requests as a counter total, e.g.
+    ``sum(http_requests_total{app="x",color="${color}"})``."""
+
+
+class CanaryObjective(_Model):
+    """Counts, canary against stable, judged by the anytime-valid test (docs/canary.md).
+
+    The gate reads both arms' counters after every scrape (``analysis.interval``),
+    checks the canary's share of requests against the step's, and stops with ``fail``
+    as soon as the canary's error ratio is certainly worse than the stable arm's at
+    ``alpha``; it passes only at the end of the step (``analysis.duration``).
+    """
+
+    name: str
+    description: str = ""
+    canary: CanaryArm
+    """The canary colour's counters (``${color}`` in the queries)."""
+    stable: CanaryArm
+    """The stable colour's counters (``${baseline_color}``): what the canary is held to."""
+    alpha: float = Field(default=0.01, gt=0, lt=0.5)
+    """The bound on false ``fail`` however often the gate looks; in (0, 0.5)."""
+    null_ratio: float = Field(default=1.0, alias="nullRatio", ge=1, le=100)
+    """How many times the stable arm's error ratio the canary may have and still pass."""
+    min_requests: int = Field(default=100, alias="minRequests", ge=1)
+    """Requests each arm must serve in a step before it can pass."""
+    share_tolerance: float = Field(default=0.5, alias="shareTolerance", gt=0, lt=1)
+    """Relative: with 0.5 a 25% step accepts an observed canary share of 12.5% to 37.5%."""
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                f"objective names use letters, digits, '-', '_' and '.', got {value!r}"
+            )
+        return value
+
+
 class SloConfig(_Model):
     """A whole SLO file after ``${var}`` substitution."""
 
@@ -345,7 +396,10 @@ class SloConfig(_Model):
     variables: dict[str, str] = Field(default_factory=dict)
     analysis: Analysis = Field(default_factory=Analysis)
     scoring: Scoring = Field(default_factory=Scoring)
-    objectives: tuple[Objective, ...]
+    canary: tuple[CanaryObjective, ...] = ()
+    """Canary objectives: counts, canary against stable, for ``gitops-guard canary``."""
+    objectives: tuple[Objective, ...] = ()
+    """May be empty only in a file of canary objectives."""
 
     @field_validator("variables", mode="before")
     @classmethod
@@ -356,7 +410,11 @@ class SloConfig(_Model):
 
     @field_validator("objectives")
     @classmethod
-    def _unique_and_scored(cls, value: tuple[Objective, ...]) -> tuple[Objective, ...]:
+    def _unique_and_scored(
+        cls, value: tuple[Objective, ...], info: ValidationInfo
+    ) -> tuple[Objective, ...]:
+        if not value and info.data.get("canary"):
+            return value  # a file of canary objectives only
         if not value:
             raise ValueError("list at least one objective")
         seen: set[str] = set()
@@ -372,6 +430,16 @@ class SloConfig(_Model):
                 "no objective has 'pass' criteria and a weight above 0: nothing to gate on"
             )
         return value
+
+    @model_validator(mode="after")
+    def _some_objective(self) -> SloConfig:
+        if not self.objectives and not self.canary:
+            raise ValueError("list at least one objective (or canary objective)")
+        names = [o.name for o in self.objectives] + [c.name for c in self.canary]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"objective names must be unique; repeated: {', '.join(dupes)}")
+        return self
 
     _query_lines: dict[str, int] = PrivateAttr(default_factory=dict)
     _source: str = PrivateAttr(default="")
@@ -464,6 +532,11 @@ def _queries(cfg: SloConfig) -> list[tuple[loader.Loc, str]]:
             out.append((("objectives", index, "burnRate"), objective.promql))
         if objective.baseline:
             out.append((("objectives", index, "baseline"), objective.baseline))
+    for index, canary in enumerate(cfg.canary):
+        for arm in ("canary", "stable"):
+            counters = getattr(canary, arm)
+            for key in ("errors", "requests"):
+                out.append((("canary", index, arm, key), getattr(counters, key)))
     return out
 
 

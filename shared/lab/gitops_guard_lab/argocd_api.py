@@ -11,6 +11,8 @@ Endpoints::
     POST   /api/v1/applications/{name}/sync        (applicationApplicationSyncRequest)
     DELETE /api/v1/applications/{name}/operation   [?appNamespace=NS]
     GET    /api/v1/stream/applications?name=NAME   newline-delimited JSON events
+    GET    /api/v1/applications/{name}/syncwindows (applicationApplicationSyncWindowsResponse)
+    GET    /api/v1/applications[?selector=K=V,...]   (v1alpha1ApplicationList)
 
 Pieces (the first three live in :mod:`~gitops_guard_lab.argocd_payloads` and
 :mod:`~gitops_guard_lab.argocd_store`, and are re-exported here):
@@ -280,6 +282,18 @@ class _Handler(BaseHTTPRequestHandler):
         namespace = query.get("appNamespace")
         if path == "/api/v1/stream/applications":
             self._stream(query.get("name"), namespace)
+            return
+        if path == "/api/v1/applications":
+            self._send_json(200, {"items": store.select(query.get("selector"), namespace)})
+            return
+        windows_of = self._app_name(path, "/syncwindows")
+        if windows_of is not None:
+            if store.get(windows_of, namespace) is None:
+                self._send_json(
+                    404, runtime_error(5, f'applications.argoproj.io "{windows_of}" not found')
+                )
+                return
+            self._send_json(200, store.sync_windows_response(windows_of, namespace))
             return
         name = self._app_name(path)
         if name is None:

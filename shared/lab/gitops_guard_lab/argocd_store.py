@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from gitops_guard_lab.argocd_payloads import (
@@ -53,9 +54,56 @@ class ApplicationStore:
         """Called after a GET with ``refresh=normal|hard``."""
         self.on_terminate: list[AppHook] = []
         """Called after a terminate request; with none, the operation fails at once."""
+        self.sync_windows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        """The project's sync windows that apply to an app (``v1alpha1SyncWindow`` dicts:
+        kind, schedule, duration, manualSync), set with :meth:`set_sync_windows`."""
 
     def _key(self, name: str, namespace: str | None) -> tuple[str, str]:
         return (namespace or self.default_namespace, name)
+
+    def select(
+        self, selector: str | None = None, namespace: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Deep copies of the apps whose labels match ``selector`` (``k=v,k2=v2``)."""
+        wanted = dict(part.split("=", 1) for part in (selector or "").split(",") if "=" in part)
+        out = []
+        with self._changed:
+            for (ns, _), app in sorted(self._apps.items()):
+                if namespace and ns != namespace:
+                    continue
+                labels = app.get("metadata", {}).get("labels") or {}
+                if all(labels.get(k.strip()) == v.strip() for k, v in wanted.items()):
+                    out.append(copy.deepcopy(app))
+        return out
+
+    def set_sync_windows(
+        self, name: str, windows: list[dict[str, Any]], *, namespace: str | None = None
+    ) -> None:
+        """Assign sync windows to an app (what the project's ``syncWindows`` would)."""
+        with self._changed:
+            self.sync_windows[self._key(name, namespace)] = [dict(w) for w in windows]
+
+    def sync_windows_response(
+        self, name: str, namespace: str | None, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """``applicationApplicationSyncWindowsResponse`` at ``now`` (UTC by default)."""
+        from gitops_guard.argocd import syncwindows
+
+        when = now or datetime.now(timezone.utc)
+        with self._changed:
+            assigned = [dict(w) for w in self.sync_windows.get(self._key(name, namespace), [])]
+        active = []
+        for raw in assigned:
+            window = syncwindows.SyncWindow.model_validate(raw)
+            try:
+                if syncwindows.active_until(window, when) is not None:
+                    active.append(raw)
+            except (syncwindows.CronError, ValueError):
+                continue
+        deny = any(w.get("kind") == "deny" for w in active)
+        allows = [w for w in assigned if w.get("kind") == "allow"]
+        can_sync = not deny and (not allows or any(w.get("kind") == "allow" for w in active))
+        return {"activeWindows": active, "assignedWindows": assigned, "canSync": can_sync}
 
     def put(self, app: Mapping[str, Any]) -> None:
         """Add or replace an application (its ``metadata.name``/``namespace`` say which)."""

@@ -36,12 +36,14 @@ KINDS: dict[str, tuple[str, str]] = {
     "services": ("Service", "v1"),
     "pods": ("Pod", "v1"),
     "endpointslices": ("EndpointSlice", "discovery.k8s.io/v1"),
+    "httproutes": ("HTTPRoute", "gateway.networking.k8s.io/v1"),
 }
 RESOURCE_OF = {kind: resource for resource, (kind, _) in KINDS.items()}
 PREFIXES = {
     "/api/v1/namespaces/": ("services", "pods"),
     "/apis/apps/v1/namespaces/": ("deployments",),
     "/apis/discovery.k8s.io/v1/namespaces/": ("endpointslices",),
+    "/apis/gateway.networking.k8s.io/v1/namespaces/": ("httproutes",),
 }
 APPLY_MANAGER = "argocd-controller"
 """The field manager of objects applied from Git (ArgoCD's name for itself)."""
@@ -319,6 +321,74 @@ class KubeStore:
                 self._deployment_status(key)
             for key in [k for k in self.objects if k[0] == "Service"]:
                 self._endpoint_slices(key)
+            for key in [k for k in self.objects if k[0] == "HTTPRoute"]:
+                self._route_status(key)
+
+    def _route_status(self, key: Key) -> None:
+        """Play a Gateway controller: ``Accepted`` and ``ResolvedRefs`` per parent.
+
+        ``ResolvedRefs`` is False (``BackendNotFound``) while a backendRef names a
+        Service that does not exist, as the Gateway API v1 HTTPRoute status says.
+        """
+        route = self.objects[key]
+        _, ns, _ = key
+        spec = route.get("spec") or {}
+        missing = sorted(
+            {
+                str(ref.get("name"))
+                for rule in spec.get("rules") or []
+                for ref in rule.get("backendRefs") or []
+                if ref.get("kind", "Service") == "Service"
+                and ("Service", ns, str(ref.get("name"))) not in self.objects
+            }
+        )
+        generation = int(route["metadata"].get("generation", 1))
+        old = {
+            c["type"]: c
+            for p in (route.get("status") or {}).get("parents") or []
+            for c in p.get("conditions") or []
+        }
+
+        def condition(kind: str, ok: bool, reason: str, message: str) -> Obj:
+            status = "True" if ok else "False"
+            before = old.get(kind)
+            since = (
+                before["lastTransitionTime"]
+                if before and before.get("status") == status
+                else utc_now()
+            )
+            return {
+                "type": kind,
+                "status": status,
+                "reason": reason,
+                "message": message,
+                "observedGeneration": generation,
+                "lastTransitionTime": since,
+            }
+
+        resolved = condition(
+            "ResolvedRefs",
+            not missing,
+            "ResolvedRefs" if not missing else "BackendNotFound",
+            "all references resolved"
+            if not missing
+            else f"backend Service(s) not found: {', '.join(missing)}",
+        )
+        parents = [
+            {
+                "parentRef": dict(parent),
+                "controllerName": "lab.gitops-guard.dev/gateway",
+                "conditions": [
+                    condition("Accepted", True, "Accepted", "accepted by the lab gateway"),
+                    resolved,
+                ],
+            }
+            for parent in spec.get("parentRefs") or [{"name": "gateway"}]
+        ]
+        if (route.get("status") or {}).get("parents") != parents:
+            updated = copy.deepcopy(route)
+            updated["status"] = {"parents": parents}
+            self._put("HTTPRoute", updated)
 
     def _reconcile_deployment(self, key: Key) -> None:
         dep = self.objects[key]

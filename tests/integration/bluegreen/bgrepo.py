@@ -25,6 +25,9 @@ EXAMPLE = ROOT / "examples" / "gitops-repo" / "deploy" / "web"
 FOLDER = "deploy/web"
 NAMESPACE = "sre-demo"
 
+TOKEN = "kube-test-token-0123456789"
+"""The bearer token the Kubernetes stand-in of these tests accepts."""
+
 
 def code(result: models.Result) -> int:
     """The exit code of a run's outcome, by the one table."""

@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bgrepo import NAMESPACE, BlueGreenRepo, Cluster, Gates
+from bgrepo import NAMESPACE, TOKEN, BlueGreenRepo, Cluster, Gates
 
 from gitops_guard import gitops, images
 from gitops_guard.kube import client as kube_client
 from gitops_guard.strategies.bluegreen import flow
 from gitops_guard_lab import kube_api
-
-TOKEN = "kube-test-token-0123456789"
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bgrepo import BlueGreenRepo, Cluster, git
+from bgrepo import TOKEN, BlueGreenRepo, Cluster, git
 
-from conftest import TOKEN
 from gitops_guard import cli
 
 NEW = "ghcr.io/gitops-guard/web:1.1.0"

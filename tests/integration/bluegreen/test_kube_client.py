@@ -17,9 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from bgrepo import NAMESPACE, BlueGreenRepo, Cluster
+from bgrepo import NAMESPACE, TOKEN, BlueGreenRepo, Cluster
 
-from conftest import TOKEN
 from gitops_guard import actions, errors
 from gitops_guard.kube import client as kube_client
 

@@ -5,8 +5,8 @@ Behaviours covered:
 - every input has a description and a string default, and maps to an INPUTS spec
   (the token input aside); every output is one the command writes;
 - inputs reach the command through env: only (no ${{ }} inside run:);
-- the install step reuses an existing $RUNNER_TEMP/gitops-guard-venv and hands its
-  python over as a step output;
+- the install step builds a venv from uv.lock under $RUNNER_TOOL_CACHE, hands its
+  python over as a step output, and a second step of the job reuses it;
 - the run step, given the inputs as a runner would, pushes the image and writes
   the declared outputs.
 """
@@ -76,13 +76,22 @@ def test_action_runs_like_a_runner(remote: Remote, tmp_path: Path) -> None:
     checkout = remote.clone(tmp_path / "workspace")
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
-    # An existing venv of this job: the install step must reuse it, not reinstall.
-    (runner_temp / "gitops-guard-venv").symlink_to(Path(sys.prefix))
+    # The runner's tool cache, holding the pinned uv already (scripts/setup put the
+    # same one in .venv): the install step builds the job's venv from uv.lock.
+    tool_cache = tmp_path / "tool-cache"
+    uv_version = re.search(
+        r"^uv==(\S+)", (ROOT / "scripts" / "uv-requirements.txt").read_text(), re.MULTILINE
+    )
+    assert uv_version
+    uv_bin = tool_cache / "gitops-guard" / f"uv-{uv_version.group(1)}" / "bin"
+    uv_bin.mkdir(parents=True)
+    (uv_bin / "uv").symlink_to(Path(sys.prefix) / "bin" / "uv")
     github_output = tmp_path / "install-output"
     github_output.touch()
     base_env = {
         **os.environ,
         "RUNNER_TEMP": str(runner_temp),
+        "RUNNER_TOOL_CACHE": str(tool_cache),
         "GITHUB_ACTIONS": "true",
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
     }
@@ -91,7 +100,13 @@ def test_action_runs_like_a_runner(remote: Remote, tmp_path: Path) -> None:
     context = {"github.action_path": str(ACTION.parent)}
     _run_step(install, context, {**base_env, "GITHUB_OUTPUT": str(github_output)})
     python = github_output.read_text().strip().removeprefix("python=")
-    assert python == f"{runner_temp}/gitops-guard-venv/bin/python"
+    assert python.startswith(f"{tool_cache}/gitops-guard/"), python
+    assert Path(python).exists()
+    # A second gitops-guard step of the job reuses that venv.
+    github_output.write_text("")
+    again = _run_step(install, context, {**base_env, "GITHUB_OUTPUT": str(github_output)})
+    assert "using" in again
+    assert github_output.read_text().strip() == f"python={python}"
 
     inputs = {name: spec["default"] for name, spec in action["inputs"].items()}
     inputs.update({"dir": str(checkout), "image": "nginx:1.25.1", "push": "true"})

@@ -86,10 +86,13 @@ def read(
     mode: models.Mode = "git",
     namespace: str | None = None,
     prefix: str = "",
+    read_services: bool = True,
 ) -> models.Layout:
     """The layout of ``service`` under ``root`` (``paths`` relative to it); exit 2 when unclear.
 
     ``prefix`` is prepended to file names in messages (``--dir`` inside a checkout).
+    ``read_services=False`` reads the two Deployments only (a canary's Services select both
+    colours and are checked by the canary strategy).
     """
     active_name = active_service or service
     preview_name = preview_service or f"{service}-preview"
@@ -119,7 +122,7 @@ def read(
                 _deployment(
                     doc, index, rel, prefix, names[name], name, ns, colour_key, problems, found
                 )
-            elif kind == "Service" and name in services:
+            elif kind == "Service" and name in services and read_services:
                 _service(doc, index, rel, prefix, name, ns, colour_key, colours, problems, services)
     for colour in colours:
         if not found[colour]:
@@ -147,7 +150,7 @@ def read(
             )
     active = services[active_name][0] if services[active_name] else None
     preview = services[preview_name][0] if services[preview_name] else None
-    if active is None and mode == "git":
+    if active is None and mode == "git" and read_services:
         problems.add(
             prefix + (paths[0] if paths else "."),
             f"no Service {active_name}: the active selector is owned by nobody in Git",

@@ -1,8 +1,8 @@
-"""The overall ``--timeout`` of a subcommand: one :class:`http.Deadline` for all of it.
+"""The overall ``--timeout`` of a subcommand: one :class:`deadline.Deadline` for all of it.
 
 ``update-manifest``, every ``rollback`` command, ``record`` and ``metrics`` take
 ``--timeout`` (a duration, :mod:`gitops_guard.durations`; default 10m). The command
-runs inside :func:`gitops_guard.http.overall`: every git network command, every
+runs inside :func:`gitops_guard.deadline.overall`: every git network command, every
 GitHub call, every retry (the push fetch-recompute-retry loop included) and any
 ArgoCD wait is cut to it. When it expires the command exits 3 with the real elapsed
 time and what it was waiting for; nothing is half-written (a git push either landed
@@ -18,7 +18,7 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from gitops_guard import http
+from gitops_guard import deadline
 from gitops_guard.cli import checks
 
 DEFAULT_SECONDS = 600.0
@@ -47,7 +47,7 @@ def seconds(args: argparse.Namespace, *, extra: float = 0.0) -> float:
 
 
 @contextmanager
-def overall(args: argparse.Namespace, *, extra: float = 0.0) -> Iterator[http.Deadline]:
+def overall(args: argparse.Namespace, *, extra: float = 0.0) -> Iterator[deadline.Deadline]:
     """Run the command's work under its one overall deadline."""
-    with http.overall(http.Deadline(seconds(args, extra=extra), source=FLAG)) as deadline:
-        yield deadline
+    with deadline.overall(deadline.Deadline(seconds(args, extra=extra), source=FLAG)) as ends:
+        yield ends
