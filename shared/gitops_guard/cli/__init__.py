@@ -49,6 +49,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "record": ("record", "Record a deploy or rollback as GitHub Deployments, with its facts."),
     "schema": ("schema", "Print the JSON Schema of slo.yaml, rollback rules or quarantine.yaml."),
     "preflight": ("preflight", "Check a deploy offline before promoting: images, paths, SLO file."),
+    "describe-deploy": ("describe_deploy", "Show what a GitOps commit deployed, for the gate."),
+    "require-verdict": ("require_verdict", "Refuse an image that did not pass in staging."),
     "init": ("init", "Start a new service: ArgoCD Application, manifests, SLO file, workflows."),
     "blue-green": ("blue_green", "Blue-green: prove the idle colour, switch, switch back on a no."),
     "canary": ("canary", "Canary: move traffic step by step, each step a commit; abort in one."),

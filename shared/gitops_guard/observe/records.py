@@ -127,6 +127,14 @@ def _facts(facts: Facts, *names: str) -> dict[str, str | None]:
     return {name: getattr(facts, name) for name in names}
 
 
+def reverter(needs: Needs) -> str:
+    """The job that reverted the deploy: ``bake`` when a rollback rule fired after a
+    passing gate (gitops-deploy's bake period), else ``rollback``."""
+    if needs.output("bake", "commit") or needs.output("bake", "pull-request"):
+        return "bake"
+    return "rollback"
+
+
 def for_deploy(needs: Needs, facts: Facts) -> list[Record]:
     """The records of one gitops-deploy run (the rules its record job always applied).
 
@@ -181,11 +189,12 @@ def for_deploy(needs: Needs, facts: Facts) -> list[Record]:
         records.append(
             Record(TASK_DEPLOY, "error", "the promotion did not complete", {"image": image})
         )
-    rollback_commit = needs.output("rollback", "commit")
-    rollback_pr = needs.output("rollback", "pull-request")
-    restored = needs.output("rollback", "rolled-back-to").replace("\n", ", ")
+    job = reverter(needs)
+    rollback_commit = needs.output(job, "commit")
+    rollback_pr = needs.output(job, "pull-request")
+    restored = needs.output(job, "rolled-back-to").replace("\n", ", ")
     if rollback_commit or rollback_pr:
-        ok = needs.result("rollback") == "success"
+        ok = needs.result(job) == "success"
         if rollback_pr:
             state, text = "queued", f"revert pull request opened: {rollback_pr}"
         else:
@@ -291,10 +300,11 @@ def deploy_summary(needs: Needs, context: RunContext, recorded: list[str], faile
     promotion_pr = needs.output("promote", "pull-request")
     verdict = needs.output("verify", "verdict")
     argocd_result = needs.output("verify", "argocd-result")
-    rollback_commit = needs.output("rollback", "commit")
-    rollback_pr = needs.output("rollback", "pull-request")
-    restored = needs.output("rollback", "rolled-back-to").replace("\n", ", ")
-    rolled_back = bool(rollback_commit) and needs.result("rollback") == "success"
+    job = reverter(needs)
+    rollback_commit = needs.output(job, "commit")
+    rollback_pr = needs.output(job, "pull-request")
+    restored = needs.output(job, "rolled-back-to").replace("\n", ", ")
+    rolled_back = bool(rollback_commit) and needs.result(job) == "success"
     target = promotion_pr or (
         f"-> {context.gitops_repository}@{deploy_commit[:12]}" if deploy_commit else ""
     )
@@ -314,13 +324,18 @@ def deploy_summary(needs: Needs, context: RunContext, recorded: list[str], faile
         f"{_cell(image)} {target} |",
         f"| verify (ArgoCD {context.argocd_app}, SLO gate) | {needs.result('verify')} | "
         f"ArgoCD {_cell(argocd_result)}, verdict {_cell(verdict)} |",
-        f"| rollback ({context.rollback_mode}) | {needs.result('rollback')} | {rollback_detail} |",
+        f"| bake | {needs.result('bake')} | |",
+        f"| {job} ({context.rollback_mode}) | {needs.result(job)} | {rollback_detail} |",
         f"| record | {'failed' if failed else 'done'} | "
         f"{', '.join(recorded) or 'nothing to record'} |",
         "",
     ]
     if rolled_back:
         why = verdict if verdict in ("fail", "inconclusive") else f"ArgoCD {argocd_result}"
+        if job == "bake":
+            why = "a rollback rule fired during the bake"
+        elif not verdict and argocd_result == "done":
+            why = "the SLO gate could not judge it"
         lines.append(
             f"**{image} was rejected ({why}) and rolled back.** "
             "The evidence (gate report, ArgoCD timeline) is attached to this run."

@@ -133,6 +133,12 @@ def _with_merged_swaps(wc: gitops.WorkingCopy, target: models.CommitRecord) -> m
     return dataclasses.replace(target, swaps=tuple(swaps.values()), action=models.ACTION_DEPLOY)
 
 
+def deployed_record(wc: gitops.WorkingCopy, commit: str) -> models.CommitRecord:
+    """Commit ``commit`` as a record; a promotion pull request's merge carries the image
+    swaps of the deploy commits it merged."""
+    return _with_merged_swaps(wc, gitrepo.record(wc, gitrepo.resolve(wc, commit)))
+
+
 # ---------------------------------------------------------------- revert
 def revert(
     wc: gitops.WorkingCopy,

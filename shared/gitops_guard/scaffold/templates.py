@@ -347,6 +347,9 @@ jobs:
       prometheus-url: @PROMETHEUS_URL@
       slo-file: .gitops-guard/@APP@/slo.yaml
       rollback-mode: commit
+      # Checked before every promotion; set bake-duration (e.g. 15m) to watch them
+      # after the gate passes.
+      rollback-rules: .gitops-guard/@APP@/rollback-rules.yaml
     secrets:
       GITOPS_TOKEN: ${{ secrets.GITOPS_TOKEN }}
       ARGOCD_TOKEN: ${{ secrets.ARGOCD_TOKEN }}

@@ -6,7 +6,10 @@ Deployments follow ``POST/GET /repos/{owner}/{repo}/deployments`` and
 
 Payloads follow GitHub's REST API (``GET/POST /repos/{owner}/{repo}/pulls``,
 ``PATCH /repos/{owner}/{repo}/pulls/{number}``,
-``POST /repos/{owner}/{repo}/issues/{number}/labels``)
+``POST /repos/{owner}/{repo}/issues/{number}/labels``,
+``PUT /repos/{owner}/{repo}/pulls/{number}/merge``,
+``POST /repos/{owner}/{repo}/issues/{number}/comments``,
+``GET/POST /repos/{owner}/{repo}/deployments`` and ``.../deployments/{id}/statuses``)
 and GraphQL (``enablePullRequestAutoMerge``): the fields PyGithub reads, spelled and
 nested as GitHub sends them.
 """
@@ -60,7 +63,10 @@ class FakeGitHub:
     token: str = "ghs_fakeGitHubToken0001"
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Deployments by id (statuses apart, in :attr:`statuses`), as GitHub lists them."""
     statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    """Issue and pull request comments, oldest first."""
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     auto_merge_error: str | None = None
     fail_status: int | None = None
@@ -76,6 +82,10 @@ class FakeGitHub:
         rsps.add_callback(responses.PATCH, re.compile(rf"{base}/pulls/\d+$"), self._edit)
         rsps.add_callback(responses.POST, re.compile(rf"{base}/issues/\d+/labels$"), self._labels)
         rsps.add_callback(responses.POST, re.compile(rf"{host}/graphql$"), self._graphql)
+        rsps.add_callback(responses.PUT, re.compile(rf"{base}/pulls/\d+/merge$"), self._merge)
+        rsps.add_callback(
+            responses.POST, re.compile(rf"{base}/issues/\d+/comments$"), self._comment
+        )
         rsps.add_callback(responses.POST, re.compile(rf"{base}/deployments$"), self._deploy)
         rsps.add_callback(
             responses.GET, re.compile(rf"{base}/deployments(\?.*)?$"), self._deployments
@@ -91,7 +101,11 @@ class FakeGitHub:
         return body
 
     def _denied(self, request: Any) -> tuple[int, dict[str, str], str] | None:
-        if request.headers.get("Authorization") != f"token {self.token}":
+        # PyGithub sends "token X"; GitHub takes "Bearer X" as well.
+        if request.headers.get("Authorization") not in (
+            f"token {self.token}",
+            f"Bearer {self.token}",
+        ):
             return (
                 401,
                 {},
@@ -327,10 +341,75 @@ class FakeGitHub:
             ),
         )
 
-    def _deploy(self, request: Any) -> tuple[int, dict[str, str], str]:
+    # ------------------------------------------------------------ merges and comments
+    def merge(self, number: int, sha: str) -> dict[str, Any]:
+        """Mark pull request ``number`` merged as ``sha`` (what a person's merge does)."""
+        pull = self.pulls[number]
+        pull.update(
+            state="closed",
+            merged=True,
+            merged_at="2026-11-26T06:10:00Z",
+            closed_at="2026-11-26T06:10:00Z",
+            merge_commit_sha=sha,
+            merged_by=_user("octocat", 583231),
+        )
+        return pull
+
+    def _merge(self, request: Any) -> tuple[int, dict[str, str], str]:
         body = self._record(request) or {}
         if denied := self._denied(request):
             return denied
+        number = int(urlsplit(request.url).path.split("/")[-2])
+        sha = body.get("sha") or f"{number:040x}"
+        self.merge(number, sha)
+        return (
+            200,
+            {},
+            json.dumps({"sha": sha, "merged": True, "message": "Pull Request successfully merged"}),
+        )
+
+    def _comment(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        number = int(urlsplit(request.url).path.split("/")[-2])
+        cid = 7000 + len(self.comments)
+        comment = {
+            "id": cid,
+            "node_id": f"IC_{cid}",
+            "url": f"{API}/repos/{self.repository}/issues/comments/{cid}",
+            "html_url": f"{WEB}/{self.repository}/issues/{number}#issuecomment-{cid}",
+            "issue_url": f"{API}/repos/{self.repository}/issues/{number}",
+            "body": body.get("body", ""),
+            "user": _user("github-actions[bot]", 41898282),
+            "created_at": "2026-11-26T06:20:00Z",
+            "updated_at": "2026-11-26T06:20:00Z",
+            "author_association": "NONE",
+        }
+        self.comments.append(comment)
+        return 201, {}, json.dumps(comment)
+
+    # ------------------------------------------------------------ deployments
+    def add_deployment(
+        self,
+        *,
+        environment: str,
+        task: str = "deploy",
+        payload: dict[str, Any] | None = None,
+        state: str | None = None,
+        ref: str = "main",
+    ) -> dict[str, Any]:
+        """Store a deployment as ``POST .../deployments`` would, and optionally one status
+        (records an earlier run made)."""
+        deployment = self._store(
+            {"ref": ref, "task": task, "environment": environment, "payload": payload or {}}
+        )
+        if state:
+            statuses = self.statuses.setdefault(int(deployment["id"]), [])
+            statuses.append({"id": 9000 + len(statuses), "state": state})
+        return deployment
+
+    def _store(self, body: dict[str, Any]) -> dict[str, Any]:
         number = 7000 + len(self.deployments) + 1
         url = f"{API}/repos/{self.repository}/deployments/{number}"
         ref = body["ref"]
@@ -355,7 +434,13 @@ class FakeGitHub:
             "production_environment": environment == "production",
             "performed_via_github_app": None,
         }
-        return 201, {}, json.dumps(self.deployments[number])
+        return self.deployments[number]
+
+    def _deploy(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = self._record(request) or {}
+        if denied := self._denied(request):
+            return denied
+        return 201, {}, json.dumps(self._store(body))
 
     def _deployments(self, request: Any) -> tuple[int, dict[str, str], str]:
         self._record(request)
@@ -403,3 +488,65 @@ class FakeGitHub:
 
     def requests_to(self, method: str, suffix: str) -> list[Any]:
         return [body for m, path, body in self.calls if m == method and path.endswith(suffix)]
+
+
+class _Routes:
+    """Collects the routes :meth:`FakeGitHub.install` registers (``responses``'s API)."""
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, re.Pattern[str], Any]] = []
+
+    def add_callback(self, method: str, url: re.Pattern[str], callback: Any) -> None:
+        self.routes.append((method, url, callback))
+
+
+def serve(fake: FakeGitHub) -> tuple[str, Any]:
+    """Serve ``fake`` over real HTTP on loopback (for processes outside the test, such as
+    act's steps); returns (base URL, server). The same state and payloads as through
+    ``responses``; stop it with ``server.shutdown()``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from types import SimpleNamespace
+
+    routes = _Routes()
+    fake.install(routes)  # type: ignore[arg-type]
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length", "0") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = SimpleNamespace(
+                method=self.command,
+                url=API + self.path,
+                body=body.decode() if body else None,
+                headers={"Authorization": self.headers.get("Authorization", "")},
+            )
+            for method, pattern, callback in routes.routes:
+                if method == self.command and pattern.match(request.url):
+                    with lock:
+                        code, _, text = callback(request)
+                    break
+            else:  # kept too: a webhook pointed here is seen by the test
+                with lock:
+                    parsed = json.loads(request.body) if request.body else None
+                    fake.calls.append((self.command, urlsplit(request.url).path, parsed))
+                code, text = 404, json.dumps({"message": "Not Found", "status": "404"})
+            # Links in payloads point back here, as PyGithub follows them (a status is
+            # POSTed to the deployment's own ``url``).
+            data = text.replace(API, base).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = do_PUT = _handle
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return base, server
