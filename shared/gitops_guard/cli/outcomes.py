@@ -31,9 +31,10 @@ frozen                  1     canary: an ArgoCD sync window blocks; nothing push
 invalid                 2     preflight: the checked inputs are bad, nothing promoted
 ======================  ====  ===============================================
 
-``record``, ``metrics``, ``render``, ``schema``, ``init`` and ``lab`` return the
-generic words (``succeeded``; ``init --dry-run`` returns ``dry-run``, a failed lab
-story ``failed``); their faults are errors (2 or 3), like every flow's.
+``record``, ``metrics``, ``render``, ``schema``, ``init``, ``lab``, ``describe-deploy``
+and ``require-verdict`` return the generic words (``succeeded``; ``init --dry-run``
+returns ``dry-run``, a failed lab story and a missing verdict ``failed``, a commit that
+is no deploy ``skipped``); their faults are errors (2 or 3), like every flow's.
 
 An outcome missing from the table is a bug, and a bug exits 3, never 1.
 This module must not import flows: outcomes are plain strings here.
