@@ -15,7 +15,10 @@ Transport: each operation (open or update a pull request, a comment) has one
 deadline (:attr:`ApiSettings.deadline_seconds`, a :class:`gitops_guard.http.Deadline`):
 the request timeout is cut to what is left of it, and urllib3's retries (5xx, 429 and
 503 with ``Retry-After`` honoured, connection errors) stop when the next wait would
-outlive it. Titles, bodies and comments are redacted before they are sent.
+outlive it. Under a command's overall deadline (:func:`gitops_guard.deadline.overall`,
+``update-manifest --timeout``) each operation's deadline is cut to it, and its expiry
+is a ``DeadlineExceeded`` (3) with the real elapsed time. Titles, bodies and comments
+are redacted before they are sent.
 
 This module must not decide what to change nor touch git: callers pass the
 title, body and branches, and get back the pull request's URL.
@@ -196,8 +199,12 @@ def _translated(
     import requests
 
     try:
+        http.check_overall(f"GitHub's API at {settings.api_url}")
         yield
     except (github.GithubException, requests.exceptions.RequestException) as exc:
+        overall = http.current_overall()
+        if overall is not None and overall.remaining() < 1.0:
+            raise http.overall_expired(f"GitHub's API at {settings.api_url}") from exc
         raise _translate(exc, settings, repository, permissions=permissions) from exc
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # PyGithub raises these when an answer is not GitHub's JSON (a proxy's page,
@@ -251,12 +258,15 @@ def _client(settings: ApiSettings, deadline: http.Deadline | None = None) -> Any
     import github
 
     actions.register_secret(settings.token)
-    deadline = deadline or http.Deadline(settings.deadline_seconds, source="the GitHub deadline")
-    timeout = max(0.5, deadline.bound(settings.timeout_seconds))
+    deadline = http.bounded(
+        deadline or http.Deadline(settings.deadline_seconds, source="the GitHub deadline")
+    )
+    # PyGithub takes whole seconds only; never more than what is left (at least 1 s).
+    timeout = max(1, int(deadline.bound(settings.timeout_seconds)))
     return github.Github(
         auth=github.Auth.Token(settings.token),
         base_url=settings.api_url,
-        timeout=timeout,  # type: ignore[arg-type]
+        timeout=timeout,
         retry=_retry(settings, deadline),
         seconds_between_requests=None,
         seconds_between_writes=settings.seconds_between_writes,

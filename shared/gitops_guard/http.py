@@ -52,6 +52,15 @@ import pydantic
 import tenacity
 
 from gitops_guard import credentials, errors
+from gitops_guard.deadline import (
+    Deadline,
+    DeadlineExceeded,
+    bounded,
+    check_overall,
+    current_overall,
+    overall,
+    overall_expired,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +71,11 @@ __all__ = [
     "RetryPolicy",
     "Timeouts",
     "Unavailable",
+    "bounded",
+    "check_overall",
+    "current_overall",
+    "overall",
+    "overall_expired",
     "retry_after_seconds",
     "verify_from",
 ]
@@ -70,74 +84,6 @@ _M = TypeVar("_M")
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 """An answer larger than this is refused (a runaway server must not exhaust memory)."""
-
-
-class Deadline:
-    """An overall time budget, on a monotonic clock.
-
-    ``Deadline(10, source="--timeout")`` starts now and ends in 10 s;
-    ``Deadline(None)`` never ends. ``source`` names the flag or input that set it,
-    for messages.
-    """
-
-    def __init__(
-        self,
-        seconds: float | None,
-        *,
-        source: str = "the deadline",
-        clock: Callable[[], float] = time.monotonic,
-        start: float | None = None,
-    ) -> None:
-        self.seconds = math.inf if seconds is None else max(0.0, float(seconds))
-        self.source = source
-        self.clock = clock
-        self.start = clock() if start is None else start
-
-    def elapsed(self) -> float:
-        return self.clock() - self.start
-
-    def remaining(self) -> float:
-        return self.seconds - self.elapsed()
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0
-
-    def bound(self, seconds: float) -> float:
-        """``seconds``, shortened to what is left (never negative)."""
-        return max(0.0, min(seconds, self.remaining()))
-
-    def extended(self, seconds: float) -> Deadline:
-        """The same start with ``seconds`` more (a grace for the last request)."""
-        return Deadline(
-            self.seconds + seconds, source=self.source, clock=self.clock, start=self.start
-        )
-
-    def earliest(self, other: Deadline | None) -> Deadline:
-        """Whichever of the two ends first (on this deadline's clock)."""
-        if other is None or other.remaining() >= self.remaining():
-            return self
-        return other
-
-    def describe(self) -> str:
-        """``4s (--timeout)``."""
-        if math.isinf(self.seconds):
-            return "no deadline"
-        return f"{self.seconds:g}s ({self.source})"
-
-    def __repr__(self) -> str:
-        return f"Deadline({self.describe()}, {self.remaining():.3f}s left)"
-
-
-class DeadlineExceeded(errors.DependencyUnavailable):
-    """Raised when the deadline expires before a dependency answered."""
-
-    def __init__(
-        self, message: str, *, elapsed_seconds: float, source: str | None, hint: str | None
-    ) -> None:
-        super().__init__(message, source=source, hint=hint)
-        self.elapsed_seconds = elapsed_seconds
-        self.last_response: httpx.Response | None = None
-        """The last answer before the deadline, if one came."""
 
 
 @dataclass(frozen=True)
@@ -372,7 +318,7 @@ class Client(Closing):
     # ------------------------------------------------------------ deadlines
     def call_deadline(self, deadline: Deadline | None = None) -> Deadline:
         """The deadline of one call: the given or the client's, cut by the call budget."""
-        chosen = deadline or self.deadline
+        chosen = bounded(deadline or self.deadline)
         if self.call_budget_seconds is not None:
             chosen = chosen.earliest(
                 Deadline(

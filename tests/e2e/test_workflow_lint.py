@@ -30,7 +30,9 @@ WORKFLOWS = sorted(
         *ROOT.glob("examples/*/.github/workflows/*.yml"),
     ]
 )
-ACTIONS = sorted(ROOT.glob("action-*/action.yml"))
+ACTIONS = sorted(ROOT.glob("action-*/action.yml")) + sorted(
+    ROOT.glob(".github/actions/*/action.yml")
+)
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s+([^\s#]+)", re.MULTILINE)
 
 pytestmark = pytest.mark.timeout(120)

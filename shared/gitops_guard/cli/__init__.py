@@ -10,7 +10,7 @@ Each subcommand module defines:
 * ``add_arguments(parser)``: its flags;
 * ``run(args) -> str``: the work, returning an *outcome* (``succeeded``,
   ``failed``, a verdict...) that :mod:`gitops_guard.cli.outcomes` maps to the exit
-  code (an ``int`` is still accepted from older modules);
+  code (anything else is a bug: exit 3);
 * ``INPUTS``: optional, a tuple of :class:`InputSpec` that maps action inputs
   (``INPUT_*`` variables set through ``env:`` by an action.yml) to flags; used by
   ``gitops-guard <subcommand> --from-action-inputs``.
@@ -260,9 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(exc.code or 0)
         _setup_logging(args.verbose)
         outcome = module.run(args)
-        if isinstance(outcome, str):
-            return outcomes.exit_code(outcome)
-        return int(outcome)
+        if not isinstance(outcome, str):  # the one table decides every exit code
+            raise TypeError(f"{name} returned {outcome!r}, not an outcome")
+        return outcomes.exit_code(outcome)
     except errors.GitopsGuardError as exc:
         if specs and isinstance(exc, errors.InputError):
             exc = name_inputs(exc, specs)

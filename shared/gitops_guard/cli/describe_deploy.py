@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from gitops_guard import actions, errors, gitops, report
+from gitops_guard import actions, gitops, report
 from gitops_guard.cli import InputSpec
 from gitops_guard.promote import deployed
 from gitops_guard.rollback import flows
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", help="write the description as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> str:
     """Describe, print, set outputs; exit 0 (or 2 for an unknown commit)."""
     wc = gitops.open_checkout(args.dir)
     found = deployed.describe(flows.deployed_record(wc, args.commit))
@@ -47,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
     actions.set_outputs(outputs)
     if not found.is_deploy:
         print(f"{found.revision[:12]} ({found.subject}) is not a gitops-guard deploy commit")
-        return errors.EXIT_OK
+        return "skipped"
     print(f"{found.revision[:12]} deployed {', '.join(found.images)}")
     for swap in found.swaps:
         print(f"  {swap.previous or '(none)'} -> {swap.image}")
     print("gate variables:\n  " + outputs["vars"].replace("\n", "\n  "))
-    return errors.EXIT_OK
+    return "succeeded"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gitops_guard import actions, errors, scaffold
+from gitops_guard import actions, scaffold
 
 HELP = "Start a new service: ArgoCD Application, manifests, SLO file, rules, workflows."
 
@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list the files; write none")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> str:
     """Plan, then write (or list) the files."""
     settings = scaffold.Settings(
         app=args.app,
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         for item in files:
             print(f"would write {roots[item.checkout] / item.path}")
-        return errors.EXIT_OK
+        return "dry-run"
     done = scaffold.write(files, app_dir=args.app_dir, gitops_dir=args.gitops_dir, force=args.force)
     for item in files:
         print(f"wrote {roots[item.checkout] / item.path}")
@@ -94,4 +94,4 @@ def run(args: argparse.Namespace) -> int:
         f"{settings.app}.yaml to ArgoCD once, and add the secrets GITOPS_TOKEN, ARGOCD_TOKEN "
         "and PROMETHEUS_TOKEN to the application repository."
     )
-    return errors.EXIT_OK
+    return "succeeded"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, credentials, durations, errors, github, gitops, report
+from gitops_guard.cli import timeout
 from gitops_guard.observe import dora, history, records, render
 
 HELP = "DORA metrics (2024) of an environment from the GitOps history and deployment records."
@@ -45,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json", "html"), default="table")
     parser.add_argument("--out", metavar="FILE", help="write the table/JSON/HTML here")
     parser.add_argument("--report", metavar="FILE", help="also write the JSON report here")
+    timeout.add_flag(parser, what="the GitHub reads")
     parser.add_argument("--revision", default="HEAD", help="history to read (default HEAD)")
     parser.add_argument(
         "--github-repository",
@@ -88,7 +90,7 @@ def _deployments(args: argparse.Namespace) -> list[dict[str, Any]] | None:
     return [{"environment": d.environment, "task": d.task, "payload": d.payload} for d in seen]
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> str:
     """Read, compute, print; see the module docstring for the exit codes."""
     start, end = _period(args)
     wc = gitops.open_checkout(args.dir)
@@ -106,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
             hint="Point --dir at the GitOps repository update-manifest commits to, "
             "checked out with its history (actions/checkout with fetch-depth: 0).",
         )
-    deployments = _deployments(args)
+    with timeout.overall(args):
+        deployments = _deployments(args)
     events = history.events(commits, deployments or (), environment=args.environment)
     if args.environment and not events:
         raise errors.InputError(
@@ -138,4 +141,4 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         report.write_json(args.report, data)
     actions.append_summary(render.summary(data))
-    return errors.EXIT_OK
+    return "succeeded"

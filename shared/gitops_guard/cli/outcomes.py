@@ -28,7 +28,13 @@ inconclusive, undecided       or nothing switched
 aborted                 1     canary: a step failed; its commits were reverted
 aborted-inconclusive    3     canary: a step was inconclusive; reverted too
 frozen                  1     canary: an ArgoCD sync window blocks; nothing pushed
+invalid                 2     preflight: the checked inputs are bad, nothing promoted
 ======================  ====  ===============================================
+
+``record``, ``metrics``, ``render``, ``schema``, ``init``, ``lab``, ``describe-deploy``
+and ``require-verdict`` return the generic words (``succeeded``; ``init --dry-run``
+returns ``dry-run``, a failed lab story and a missing verdict ``failed``, a commit that
+is no deploy ``skipped``); their faults are errors (2 or 3), like every flow's.
 
 An outcome missing from the table is a bug, and a bug exits 3, never 1.
 This module must not import flows: outcomes are plain strings here.
@@ -74,6 +80,8 @@ EXIT_CODES: Mapping[str, int] = MappingProxyType(
         "aborted": errors.EXIT_REJECTED,
         "aborted-inconclusive": errors.EXIT_UNDECIDED,
         "frozen": errors.EXIT_REJECTED,
+        # preflight: the problems it found are bad input (exit 2, nothing promoted).
+        "invalid": errors.EXIT_INPUT,
     }
 )
 """Outcome -> exit code (DESIGN's contract)."""

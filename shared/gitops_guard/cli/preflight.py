@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gitops_guard import actions, errors, report
+from gitops_guard import actions, report
 from gitops_guard.cli import InputSpec
 from gitops_guard.promote import preflight
 
@@ -42,8 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", help="write the result as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Check, print, report; exit 0 or 2."""
+def run(args: argparse.Namespace) -> str:
+    """Check, print, report; ``succeeded`` (0) or ``invalid`` (2)."""
     request = preflight.Request(
         images=tuple(args.image),
         paths=tuple(args.path),
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     actions.set_outputs({"ok": str(result.ok).lower(), "problems": str(len(result.problems))})
     if result.ok:
         print(text)
-        return errors.EXIT_OK
+        return "succeeded"
     print(text)
     for problem in result.problems:
         actions.error(
@@ -70,4 +70,4 @@ def run(args: argparse.Namespace) -> int:
             line=problem.line,
         )
     actions.append_summary("### Preflight: nothing was promoted\n\n```\n" + text + "\n```\n")
-    return errors.EXIT_INPUT
+    return "invalid"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, credentials, errors, github, report
+from gitops_guard.cli import timeout
 from gitops_guard.observe import notifications, records, traces
 from gitops_guard.prometheus import pushgateway
 
@@ -88,6 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="print the records, call nothing (no token needed)"
     )
     parser.add_argument("--report", metavar="FILE", help="write the records as JSON")
+    timeout.add_flag(parser, what="the GitHub writes")
 
 
 def _needs(text: str) -> records.Needs:
@@ -269,8 +271,13 @@ def _trace(
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> str:
     """Decide the records, create them, write the summary; see the module docstring."""
+    with timeout.overall(args):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> str:
     needs = _needs(args.needs)
     repository = args.repository or actions.repository()
     if not args.dry_run and not repository:
@@ -355,4 +362,4 @@ def run(args: argparse.Namespace) -> int:
         )
     if failure is not None:
         raise failure
-    return errors.EXIT_OK
+    return "succeeded"

@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", help="write the decision as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> str:
     """Decide for every image; 0 allowed, 1 refused."""
     if not args.image:
         raise errors.InputError("no image given", source="--image", hint="Pass --image REF.")
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         if decision.forced:
             actions.warning(decision.reason, title="require-verdict")
     if allowed:
-        return errors.EXIT_OK
+        return "succeeded"
     actions.error(worst.reason, title=f"no passing verdict in {args.environment}")
     actions.append_summary(
         f"### Not promoted: no passing verdict in {args.environment}\n\n"
@@ -98,4 +98,4 @@ def run(args: argparse.Namespace) -> int:
         + "\n\nDeploy the image to "
         + f"{args.environment} first, or set `force: true` to promote it anyway.\n"
     )
-    return errors.EXIT_REJECTED
+    return "failed"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import actions, config, credentials, errors, github, report
-from gitops_guard.cli import checks, rollback_args
+from gitops_guard.cli import checks, rollback_args, timeout
 from gitops_guard.rollback import evidence, flows, models, publish, rules
 from gitops_guard.rollback import run as rollback_run
 
@@ -271,8 +271,11 @@ def run(args: argparse.Namespace) -> str:
         "watch": _watch,
         "quarantine": _quarantine_cmd,
     }
+    # watch watches for --for before it may revert: its default budget is on top of it.
+    extra = getattr(args, "for_", 0.0) if args.command == "watch" else 0.0
     try:
-        return handlers[args.command](args)
+        with timeout.overall(args, extra=extra):
+            return handlers[args.command](args)
     except errors.InputError as exc:
         if exc.source == "--repo-url":  # the git layer's name for "the remote"; rollback's is
             exc.source = "--dir"  # the origin of the checkout in --dir

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from gitops_guard import cli, credentials, errors
-from gitops_guard.cli import InputSpec, checks
+from gitops_guard.cli import InputSpec, checks, timeout
 
 COMMANDS = ("revert", "to", "watch", "quarantine")
 QUARANTINE_ACTIONS = ("add", "lift", "list")
@@ -53,6 +53,7 @@ INPUTS = (
     InputSpec("notify-issue", "--notify-issue", commands=_ROLLS_BACK),
     InputSpec("notify-repository", "--notify-repository", commands=_ROLLS_BACK),
     InputSpec("dry-run", "--dry-run", "bool"),
+    InputSpec("timeout", "--timeout"),
     InputSpec("report", "--report"),
 )
 """Action inputs -> flags; an input is passed only to the commands that read it."""
@@ -107,6 +108,12 @@ def build(parser: argparse.ArgumentParser) -> None:
         if name == "watch":
             _watch_flags(command)
         _publish_flags(command)
+        timeout.add_flag(
+            command,
+            what="the command (watch: default --for plus 10m)"
+            if name == "watch"
+            else "the command",
+        )
         if name in _ROLLS_BACK:
             command.add_argument("--app", default="", help="the application's name, for titles")
             _argocd_flags(command)

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from gitops_guard import actions, credentials, errors, images, promote, report
-from gitops_guard.cli import InputSpec, checks
+from gitops_guard.cli import InputSpec, checks, timeout
 
 HELP = "Set image tags/digests in a GitOps repository; commit, push or open a pull request."
 
@@ -36,6 +36,7 @@ INPUTS = (
     InputSpec("force", "--force", "bool"),
     InputSpec("exemption", "--exemption"),
     InputSpec("max-retries", "--max-retries"),
+    InputSpec("timeout", "--timeout"),
     InputSpec("github-repository", "--github-repository"),
 )
 
@@ -119,6 +120,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="push retries when someone pushed first (default 10)",
     )
+    timeout.add_flag(parser)
     parser.add_argument(
         "--github-repository",
         metavar="OWNER/NAME",
@@ -240,7 +242,8 @@ def _write_report(path: str | None, data: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> str:
     """Plan, apply, commit, push or open a pull request; ``skipped`` when nothing changed."""
     try:
-        result = _run(args)
+        with timeout.overall(args):
+            result = _run(args)
     except errors.GitopsGuardError as exc:
         _write_report(
             args.report,

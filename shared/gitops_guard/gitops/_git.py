@@ -5,7 +5,8 @@ our tree. :func:`auth_env` builds the ``GIT_CONFIG_*`` environment that carries 
 token to git; :func:`redact_url` hides user info in every URL we print.
 
 Every network command (clone, fetch, push, ls-remote) runs under one deadline
-(:attr:`RetryPolicy.network_timeout_seconds`, retries included): git is killed with
+(:attr:`RetryPolicy.network_timeout_seconds`, retries included; cut to the command's
+overall deadline, :func:`gitops_guard.deadline.overall`): git is killed with
 its helpers (``git-remote-https``) when it expires, and the error says how long it
 waited and for which remote. A stalled transfer is cut earlier by git itself
 (``http.lowSpeedLimit``/``lowSpeedTime``).
@@ -327,9 +328,11 @@ def network(
     """
     from gitops_guard import http
 
-    deadline = _network_deadline.get() or http.Deadline(
-        policy.network_timeout_seconds, source="the git network timeout"
+    deadline = _network_deadline.get() or http.bounded(
+        http.Deadline(policy.network_timeout_seconds, source="the git network timeout")
     )
+    if deadline.expired():
+        raise http.overall_expired(f"{where} (before git {clean(args[0])})")
     token = _network_deadline.set(deadline)
     started = time.monotonic()
     try:
@@ -338,6 +341,8 @@ def network(
         )
     except _Timeout as exc:
         command = "git " + " ".join(clean(a) for a in args[:2])
+        if exc.deadline is http.current_overall():
+            raise http.overall_expired(f"{where} ({command})") from None
         raise errors.DependencyUnavailable(
             f"{command} did not finish within {exc.deadline.describe()}: waited "
             f"{time.monotonic() - started:.1f}s for {where}",

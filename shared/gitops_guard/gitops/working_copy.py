@@ -20,7 +20,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from gitops_guard import actions, errors
+from gitops_guard import actions, deadline, errors
 from gitops_guard.gitops import _git
 
 
@@ -228,7 +228,7 @@ class WorkingCopy:
         try:
             for attempt in Retrying(
                 stop=stop_after_attempt(max(1, self.policy.attempts)),
-                wait=jitter,
+                wait=lambda state: _within_overall(jitter(state)),
                 retry=retry_if_exception_type(_git.PushRace),
                 reraise=True,
             ):
@@ -236,6 +236,10 @@ class WorkingCopy:
                     attempts += 1
                     started = time.monotonic()
                     if attempts > 1:
+                        deadline.check_overall(
+                            f"the push to {branch} on {self.where} (others pushed first; "
+                            f"{attempts - 1} attempts)"
+                        )
                         # Fetch after the wait, not before it: the tip is as fresh as it gets.
                         tip = self.fetch(branch)
                         self.reset_to(tip)
@@ -256,6 +260,12 @@ class WorkingCopy:
                 hint="Rerun the job, or raise --max-retries.",
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _within_overall(seconds: float) -> float:
+    """A wait between push attempts, never past the command's overall deadline."""
+    overall = deadline.current_overall()
+    return seconds if overall is None else overall.bound(seconds)
 
 
 def open_checkout(

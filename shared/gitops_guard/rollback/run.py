@@ -192,8 +192,9 @@ def _wait_in_argocd(request: Request, result: models.RollbackResult, done: Outco
     with argo_client.ArgoClient(
         argo.server,
         token=argo.token,
-        # One deadline for the whole wait; 2 s more so the last poll can answer.
-        deadline=http.Deadline(argo.timeout_seconds + 2.0, source="--argocd-timeout"),
+        # One deadline for the whole wait; 2 s more so the last poll can answer. Never
+        # past the command's overall deadline (--timeout).
+        deadline=http.bounded(http.Deadline(argo.timeout_seconds + 2.0, source="--argocd-timeout")),
         insecure=argo.insecure,
         app_namespace=argo.app_namespace,
     ) as client:

@@ -540,3 +540,30 @@ def test_branch_rules_match_git_check_ref_format(name: str) -> None:
     )
     ours = checks.branch_problem(name) is None
     assert ours == by_git, name
+
+
+PINNED = [
+    (command, flag, value)
+    for command in ("rollback revert", "rollback to")
+    for flag, value in (
+        ("--argocd-timeout", "abc"),
+        ("--argocd-server", "http://"),
+        ("--notify-issue", "x"),
+        ("--timeout", "abc"),
+    )
+]
+
+
+@pytest.mark.parametrize(("command", "flag", "value"), PINNED, ids=[" ".join(p) for p in PINNED])
+def test_rollback_bad_flags_exit_2_and_push_nothing(
+    world: World, capsys: pytest.CaptureFixture[str], command: str, flag: str, value: str
+) -> None:
+    """Issue 9 §3, pinned (not left to the seeded draw): every bad flag of a rollback
+    that would otherwise publish is exit 2 naming it, and the bare remote's refs stay."""
+    extra = ["--argocd-app", "web"] if flag == "--argocd-server" else []
+    before = world.snapshot()
+    code = cli.main([*_base(world, command), flag, value, *extra])
+    text = "".join(capsys.readouterr())
+    assert code == 2, text
+    assert flag in text
+    assert world.snapshot() == before

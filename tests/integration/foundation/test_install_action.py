@@ -5,7 +5,8 @@ Covers:
   kubernetes, no prometheus-client, no pip) into a venv named by version, Python and
   key, and writes ``python=`` to $GITHUB_OUTPUT; the next step reuses it (warm);
 - the ``kube`` extra gets a venv of its own with kubernetes in it;
-- every action-*/action.yml installs through this one script, first;
+- every action-*/action.yml (and the workflow's own .github/actions/*) installs through
+  this one script, first;
 - bad input stops with one ``::error`` that says what to do, exit 1, and leaves no
   venv behind: Windows, a Python older than requires-python (3.11), a ref without
   uv.lock, and a lock whose hash does not match the downloaded file; the script's
@@ -191,13 +192,16 @@ def test_a_hash_that_does_not_match_installs_nothing(tmp_path: Path) -> None:
 
 
 def test_every_action_installs_through_the_one_script() -> None:
-    actions = sorted(ROOT.glob("action-*/action.yml"))
+    actions = sorted(ROOT.glob("action-*/action.yml")) + sorted(
+        ROOT.glob(".github/actions/*/action.yml")
+    )
     assert actions
     for path in actions:
         steps = yaml.safe_load(path.read_text())["runs"]["steps"]
         first = steps[0]
         assert first.get("id") == "install", f"{path}: the first step is not the install"
-        assert first["run"].strip() == 'bash "$ACTION_PATH/../scripts/install-action"', path
+        up = "/".join([".."] * (len(path.relative_to(ROOT).parts) - 1))
+        assert first["run"].strip() == f'bash "$ACTION_PATH/{up}/scripts/install-action"', path
         assert first["env"]["ACTION_PATH"] == "${{ github.action_path }}", path
         for step in steps[1:]:
             assert "pip install" not in str(step.get("run", "")), f"{path}: a second install"

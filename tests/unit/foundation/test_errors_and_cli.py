@@ -14,6 +14,7 @@ only; docs links at the running version.
 from __future__ import annotations
 
 import argparse
+import inspect
 import types
 from pathlib import Path
 
@@ -213,6 +214,7 @@ def test_name_inputs_renames_source_message_and_hint() -> None:
         ("rolled-back", 0),
         ("pull-request", 0),
         ("dry-run", 0),
+        ("invalid", 2),
         ("no-such-outcome", 3),
     ],
 )
@@ -237,6 +239,22 @@ def test_worst_outcome_decides(steps: tuple[str, ...], expected: str) -> None:
 def test_main_maps_a_returned_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_load", lambda name: _fake_module(lambda a: "inconclusive"))
     assert cli.main(["lab", "--flag", "x"]) == 3
+
+
+def test_an_int_returned_by_run_is_a_bug_not_an_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the one table turns outcomes into exit codes: a bare 0 is not "done"."""
+    monkeypatch.setattr(cli, "_load", lambda name: _fake_module(lambda a: 0))
+    assert cli.main(["lab", "--flag", "x"]) == 3
+    assert "internal error" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(cli.SUBCOMMANDS))
+def test_every_subcommand_returns_an_outcome(name: str) -> None:
+    """record, metrics, render, schema, init, preflight and lab too (issue 8)."""
+    module = cli._load(name)
+    assert inspect.signature(module.run).return_annotation in ("str", str), name
 
 
 def test_items_inputs_split_on_commas_and_newlines_only() -> None:
@@ -269,9 +287,9 @@ def test_docs_links_point_at_the_running_version() -> None:
 def test_from_action_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
 
-    def run(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace) -> str:
         seen.append(args.flag)
-        return 0
+        return "succeeded"
 
     monkeypatch.setattr(cli, "_load", lambda name: _fake_module(run))
     monkeypatch.setenv("INPUT_FLAG", "from-env")
