@@ -301,8 +301,13 @@ def run(args: argparse.Namespace) -> str:
             service=args.preview_service or f"{args.service}-preview",
             namespace=args.namespace or "",
         )
+    from gitops_guard import deadline
+
     try:
-        result = flow.run(settings, deps)
+        # The one overall deadline: every git network command and HTTP call (ArgoCD,
+        # Prometheus) inside the run is cut to --timeout too (the flow bounds its polls).
+        with deadline.overall(deadline.Deadline(settings.timeout_seconds, source="--timeout")):
+            result = flow.run(settings, deps)
     finally:
         if kube_client is not None:
             kube_client.close()

@@ -114,6 +114,20 @@ def test_no_gate_or_no_credentials_is_exit_2_naming_the_input(
     assert bg.tip() == tip
 
 
+def test_a_spent_timeout_is_exit_3_naming_it_and_changes_nothing(
+    bg: BlueGreenRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tip = bg.tip()
+    code, out = run(
+        capsys,
+        *("--dir", str(bg.work), "--service", "web", "--image", NEW, "--timeout", "1ms"),
+        *("--skip-gates", "--readiness", "argocd-only"),
+    )
+    assert code == 3, out
+    assert "--timeout" in out and ("elapsed" in out or "timed out after" in out)
+    assert bg.tip() == tip
+
+
 def test_a_kubeconfig_that_does_not_load_is_exit_2(
     bg: BlueGreenRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from gitops_guard import errors, gitops, quarantine, trailers
+from gitops_guard import deadline, errors, gitops, quarantine, trailers
 from gitops_guard.gitops import publish as engine
 from gitops_guard.rollback import gitrepo
 from gitops_guard.strategies.bluegreen import edits, models, render, session
@@ -333,7 +333,13 @@ class _Run(session.Session):
             f"{new} serves {self.image}" + (f"; post-switch gate {verdict.verdict}"),
         )
 
-    def switch_back(
+    def switch_back(self, *args: Any, **kwargs: Any) -> tuple[models.Layout, models.Decision]:
+        """:meth:`_switch_back` outside ``--timeout``: the old colour must serve again."""
+        self.deadline = float("inf")
+        with deadline.overall(deadline.Deadline(None, source="the switch-back")):
+            return self._switch_back(*args, **kwargs)
+
+    def _switch_back(
         self,
         lay: models.Layout,
         decision: models.Decision,
@@ -341,10 +347,8 @@ class _Run(session.Session):
         reason: str,
         evidence: str = "",
     ) -> tuple[models.Layout, models.Decision]:
-        """Put the old colour back on the active Service; ends the run. Not cut short by
-        ``--timeout``: the old colour must serve again."""
+        """Put the old colour back on the active Service; ends the run."""
         s = self.s
-        self.deadline = float("inf")
         leaving, back = decision.live, decision.idle
         if lay.deployments[leaving].image != self.image:  # the switch never landed in Git
             leaving, back = decision.idle, decision.live
