@@ -8,7 +8,9 @@ at once; a function the parser does not know is left to Prometheus;
 a typo); a query Prometheus rejects as ``bad_data`` (HTTP 400) at gate time is exit
 2 naming the file and line; and the reusable workflow's rollback decision
 (gitops-deploy.yml, job ``rollback``), evaluated on what the gate step leaves
-behind, rolls back on fail and inconclusive but not on a typo.
+behind, rolls back on fail and inconclusive and on a query Prometheus rejects after
+promotion, while a typo is refused by the plan job's preflight before anything is
+promoted, so there is nothing to roll back.
 """
 
 from __future__ import annotations
@@ -174,11 +176,14 @@ def _evaluate(expression: str, context: Mapping[str, Any]) -> bool:
     return bool(eval(python, {"__builtins__": {}}, names))  # noqa: S307 - a test's own text
 
 
-def _needs(verdict: str, argocd_result: str = "done", verify: str = "success") -> dict[str, Any]:
+def _needs(
+    verdict: str, argocd_result: str = "done", verify: str = "success", promote: str = "success"
+) -> dict[str, Any]:
+    commit = "a" * 40 if promote == "success" else ""
     return {
         "inputs": {"rollback-mode": "commit"},
         "needs": {
-            "promote": {"result": "success", "outputs": {"commit": "a" * 40}},
+            "promote": {"result": promote, "outputs": {"commit": commit}},
             "verify": {
                 "result": verify,
                 "outputs": {"verdict": verdict, "argocd-result": argocd_result},
@@ -230,15 +235,35 @@ def _prometheus_answering(monkeypatch: pytest.MonkeyPatch, response: httpx.Respo
     )
 
 
-def test_a_promql_typo_exits_2_and_the_workflow_does_not_roll_back(
+def test_a_promql_typo_exits_2_before_promotion_so_nothing_is_rolled_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _prometheus_answering(monkeypatch, httpx.Response(500))  # never asked
     code, outputs = _gate_step(tmp_path, monkeypatch, TYPO)
     assert code == errors.EXIT_INPUT
     assert outputs.get("verdict", "") not in ("fail", "inconclusive")
-    verify = "failure"  # the step failed with exit 2
-    context = _needs(outputs.get("verdict", ""), argocd_result="done", verify=verify)
+    # The plan job's preflight loads the same file: exit 2, so promote never runs.
+    (tmp_path / "gitops").mkdir()
+    (tmp_path / "gitops" / "slo.yaml").write_text(TYPO, encoding="utf-8")
+    assert (
+        cli.main(
+            [
+                "preflight",
+                "--dir",
+                str(tmp_path / "gitops"),
+                "--image",
+                "web:1",
+                "--slo-file",
+                "slo.yaml",
+                "--report",
+                str(tmp_path / "preflight.json"),
+            ]
+        )
+        == errors.EXIT_INPUT
+    )
+    problems = json.loads((tmp_path / "preflight.json").read_text("utf-8"))["problems"]
+    assert any(p["input"] == "slo-file" and "PromQL" in p["message"] for p in problems)
+    context = _needs("", verify="skipped", promote="skipped")
     assert _evaluate(_rollback_condition(), context) is False
 
 
@@ -257,8 +282,10 @@ def test_a_query_prometheus_rejects_as_bad_data_exits_2_naming_the_line(
     err = capsys.readouterr().err
     assert f"{tmp_path / 'slo.yaml'}:7" in err
     assert "bad_data" in err
+    # Found only after promotion: the new version must not stay live unverified, so the
+    # workflow rolls back (the gate's exit 2 names the line; ArgoCD was reachable).
     context = _needs(outputs.get("verdict", ""), verify="failure")
-    assert _evaluate(_rollback_condition(), context) is False
+    assert _evaluate(_rollback_condition(), context) is True
 
 
 def test_an_unreachable_prometheus_still_reads_inconclusive_and_rolls_back(
