@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from gitops_guard import errors
 
@@ -67,10 +68,8 @@ def run(args: argparse.Namespace) -> str:
         stopped = up.down(args.dir)
         print(f"lab down: stopped {', '.join(stopped) if stopped else 'nothing (not running)'}")
         return "succeeded"
-    if args.strategy == "blue-green":
-        return _blue_green(args)
-    if args.strategy == "canary":
-        return _canary(args)
+    if args.strategy in ("blue-green", "canary"):
+        return _two_colour(args)
     story = None
     try:
         story = demo.run_story(
@@ -88,27 +87,16 @@ def run(args: argparse.Namespace) -> str:
     return "succeeded" if story.ok else "failed"
 
 
-def _blue_green(args: argparse.Namespace) -> str:
-    """``lab demo --strategy blue-green``: a lab of its own, started and stopped here."""
-    from gitops_guard_lab import bluegreen_demo
+def _two_colour(args: argparse.Namespace) -> str:
+    """``lab demo --strategy blue-green|canary``: a lab of its own, started and stopped here."""
+    from gitops_guard_lab import bluegreen_demo, canary_demo
 
-    story = bluegreen_demo.run_story(
+    story_demo: Any = bluegreen_demo if args.strategy == "blue-green" else canary_demo
+
+    story = story_demo.run_story(
         args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps
     )
-    print(bluegreen_demo.render(story))
+    print(story_demo.render(story))
     if args.report:
-        bluegreen_demo.write_report(story, args.report)
-    return "succeeded" if story.ok else "failed"
-
-
-def _canary(args: argparse.Namespace) -> str:
-    """``lab demo --strategy canary``: a lab of its own, started and stopped here."""
-    from gitops_guard_lab import canary_demo
-
-    story = canary_demo.run_story(
-        args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps
-    )
-    print(canary_demo.render(story))
-    if args.report:
-        canary_demo.write_report(story, args.report)
+        story_demo.write_report(story, args.report)
     return "succeeded" if story.ok else "failed"
