@@ -237,7 +237,7 @@ def run(
                 f"{target.wait_reason}); not judged",
             )
         else:
-            done = slo_run.run(per_app, cfg=cfgs[target.name])
+            done = slo_run.run(per_app, cfg=cfgs[target.name], client=client)
             reason = done.run.verdict.reason if done.run is not None else done.report["reason"]
             result = AppVerdict(target, variables, done.verdict, reason, done)
         if on_app is not None:
@@ -245,7 +245,11 @@ def run(
         return result
 
     workers = max(1, min(len(targets), LIVE_WORKERS if live else ONCE_WORKERS))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slo-gate-app") as pool:
+    # One client (one TLS context, one connection pool) for every app.
+    with (
+        slo_run.open_client(request) as client,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slo-gate-app") as pool,
+    ):
         judged = list(pool.map(judge, targets))
     verdict, reason = combine([(a.target.name, a.verdict) for a in judged])
     outcome = ManyGateOutcome(verdict, reason, judged, seconds=clock() - started)
