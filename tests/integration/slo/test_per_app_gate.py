@@ -339,3 +339,44 @@ def test_an_app_whose_destination_cannot_fill_the_variables_is_exit_2(
     assert gate == {}
     assert "application 'memory-warn'" in err
     assert "${namespace}" in err
+
+
+def test_action_inputs_apps_from_outputs_and_summary(
+    history: promstack.Server,
+    runner_env: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    wait = tmp_path / "argocd-wait-report.json"
+    wait.write_text(
+        json.dumps(
+            {
+                "result": "done",
+                "apps": [
+                    {"name": n, "outcome": "done", "namespace": n}
+                    for n in ("healthy", "error-spike")
+                ],
+            }
+        )
+    )
+    monkeypatch.setenv("INPUT_CONFIG", str(EXAMPLE))
+    monkeypatch.setenv("INPUT_PROMETHEUS-URL", history.url)
+    monkeypatch.setenv("INPUT_APPS-FROM", str(wait))
+    monkeypatch.setenv("INPUT_AT", AT)
+    monkeypatch.setenv("INPUT_REPORT", str(tmp_path / "gate.json"))
+
+    assert cli.main(["slo-gate", "--from-action-inputs"]) == 1
+
+    outputs = dict(
+        line.partition("=")[::2] for line in runner_env["output"].read_text().splitlines()
+    )
+    assert outputs["verdict"] == "fail"
+    assert outputs["failed-apps"] == "error-spike"
+    assert outputs["inconclusive-apps"] == ""
+    assert outputs["failed-objectives"] == "error-spike/availability,error-spike/error-rate"
+    summary = runner_env["summary"].read_text()
+    assert "| app | verdict | score | reason |" in summary
+    assert "| error-spike | fail |" in summary
+    stdout = capsys.readouterr().out.replace("%3A", ":")
+    assert "::error title=SLO gate sre-demo-app: fail" in stdout
