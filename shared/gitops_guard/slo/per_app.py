@@ -175,17 +175,18 @@ def load_each(
         try:
             out[target.name] = config.load(path, overrides=values)
         except errors.ConfigError as exc:
-            missing = [v for v in VARIABLES if v not in target.variables()]
+            missing = [v for v in VARIABLES if v not in values]
+            gap = (
+                f"{target.name!r} has no {' or '.join(missing)} from ArgoCD "
+                "(spec.destination; --app without --argocd-server sets ${app} only): pass "
+                "--var NAME=VALUE for it. "
+                if missing
+                else ""
+            )
             raise errors.ConfigError(
                 f"application {target.name!r}: {exc.message}",
                 source=exc.source,
-                hint=(
-                    f"ArgoCD sets no {', '.join(missing)} for {target.name!r} "
-                    "(spec.destination); pass --var NAME=VALUE for it, or "
-                    if missing
-                    else ""
-                )
-                + (exc.hint or "fix the SLO file (docs/slo-gate.md#many-applications)."),
+                hint=gap + (exc.hint or ""),
             ) from exc
     return out
 
