@@ -134,8 +134,9 @@ def test_certain_regression_reaches_the_threshold() -> None:
         {"alpha": math.nan},
         {"null_ratio": 0.5},
         {"null_ratio": math.inf},
-        {"max_ratio": 1.01},
-        {"grid_points": 1},
+        {"ratios": ()},
+        {"ratios": (1.0, 2.0)},
+        {"ratios": (2.0, math.inf)},
         {"min_requests": 0},
     ],
 )
