@@ -249,7 +249,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--alpha", type=float, default=0.01)
     parser.add_argument("--base", type=float, default=BASE_ERROR_RATIO, help="stable error ratio")
-    parser.add_argument("--null-streams", type=int, default=10_000, help="healthy streams, validity")
+    parser.add_argument(
+        "--null-streams", type=int, default=10_000, help="healthy streams, validity"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     settings = seq.Settings(alpha=args.alpha)
@@ -307,10 +309,10 @@ def main() -> None:
         for factor in FACTORS[1:]:
             runs = [o for (n, f, _), v in results.items() if n == name and f == factor for o in v]
             missed = sum(o is None for o in runs) / len(runs)
-            hits = [o for o in runs if o is not None]
-            line += f" | {factor}x missed {missed:6.1%} median {_median(hits)} s"
-        fast = [o for o in results.get((name, 5.0, 20), []) if o is not None]
-        print(line + f" | 5x at 20 rps median {_median(fast)} s")
+            found = [o for o in runs if o is not None]
+            line += f" | {factor}x missed {missed:6.1%} median {_median(found)} s"
+        at_20 = [o for o in results.get((name, 5.0, 20), []) if o is not None]
+        print(line + f" | 5x at 20 rps median {_median(at_20)} s")
 
     null_rng = np.random.default_rng(args.seed + 10_000)
     crossed, finals = 0, []

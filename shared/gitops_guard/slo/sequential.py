@@ -83,9 +83,7 @@ class Settings:
         if not (self.null_ratio >= 1.0 and math.isfinite(self.null_ratio)):
             raise ValueError(f"null ratio must be a finite number >= 1, got {self.null_ratio!r}")
         ratios = self.ratios
-        if not (1 <= len(ratios) <= 256) or not all(
-            math.isfinite(r) and r > 1.0 for r in ratios
-        ):
+        if not (1 <= len(ratios) <= 256) or not all(math.isfinite(r) and r > 1.0 for r in ratios):
             raise ValueError(f"ratios must be 1 to 256 finite numbers above 1, got {ratios!r}")
         if self.min_requests < 1:
             raise ValueError("min requests must be at least 1")
@@ -168,7 +166,7 @@ def log_factors(
     log_null_norm = np.log(null * rho + 1.0 - rho)
     canary_term = np.log(thetas / null) - log_alt_norm + log_null_norm
     stable_term = log_null_norm - log_alt_norm
-    out = e_c[:, None] * canary_term + e_s[:, None] * stable_term
+    out: NDArray[np.float64] = e_c[:, None] * canary_term + e_s[:, None] * stable_term
     out[~informative] = 0.0
     return out
 
