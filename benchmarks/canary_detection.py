@@ -38,9 +38,13 @@ Two more figures:
   and the fewest seconds at which its power reaches 50% (a floor under any valid test's
   median detection time) and 90%.
 
-Run: ``python benchmarks/canary_detection.py [--windows 200] [--seed 1] [--base 0.005]``.
-Prints false rollbacks, missed regressions and median detection time (seconds of data) per
-rule, then the validity check and the bound. Takes about a minute on one core.
+Run: ``python benchmarks/canary_detection.py [--windows 200] [--seed 1] [--base 0.005]
+[--steady] [--step-streams 200]``. Prints false rollbacks, missed regressions and median
+detection time (seconds of data) per rule, then the validity check and the bound; with
+``--step-streams N``, how long a step of each traffic must run for the test to catch 99%
+of 2x regressions (N steady streams per traffic, up to 6 hours each), beside the
+Neyman-Pearson floor for that. ``--steady`` drops the bursts from the suite. About 30 s of
+one core, plus about as much for ``--step-streams 200``.
 """
 
 from __future__ import annotations
@@ -84,11 +88,16 @@ class Window:
 
 
 def make_window(
-    rng: np.random.Generator, rps: int, share: float, factor: float, base: float
+    rng: np.random.Generator,
+    rps: int,
+    share: float,
+    factor: float,
+    base: float,
+    seconds: int = WINDOW_SECONDS,
+    bursts: bool = True,
 ) -> Window:
-    seconds = WINDOW_SECONDS
     burst = np.ones(seconds)
-    t = int(rng.integers(20, 120))
+    t = int(rng.integers(20, 120)) if bursts else seconds
     while t < seconds:
         length = int(rng.integers(30, 46))
         burst[t : t + length] = 4.0
@@ -239,6 +248,31 @@ def seconds_for_power(rate: float, q0: float, q1: float, alpha: float, target: f
     return low
 
 
+def step_lengths(
+    rng: np.random.Generator, base: float, alpha: float, factor: float, streams: int
+) -> None:
+    """How long a step must run for the test to miss at most 1% of ``factor`` regressions."""
+    horizon = 6 * 3600
+    settings = seq.Settings(alpha=alpha)
+    print()
+    print(
+        f"step length for {factor}x regressions, base {base:.1%}, alpha {alpha} "
+        f"({streams} steady streams each, up to {horizon // 3600} h): seconds of data"
+    )
+    print(f"  {'rps':>5} {'share':>6} {'median':>8} {'99% caught':>11} {'NP floor 99%':>13}")
+    for rps in RPS:
+        for share in SHARES:
+            times = []
+            for _ in range(streams):
+                w = make_window(rng, rps, share, factor, base, seconds=horizon, bursts=False)
+                hit = sequential_rule(w, settings)
+                times.append(math.inf if hit is None else float(hit))
+            p50, p99 = np.percentile(times, 50), np.percentile(times, 99)
+            floor = seconds_for_power(rps * share, base, base * factor, alpha, 0.99)
+            shown = [f"{v:.0f}" if math.isfinite(v) else f">{horizon}" for v in (p50, p99)]
+            print(f"  {rps:>5} {share:>6.0%} {shown[0]:>8} {shown[1]:>11} {floor:>13}")
+
+
 def _median(values: list[int]) -> str:
     return f"{statistics.median(values):.0f}" if values else "-"
 
@@ -251,6 +285,10 @@ def main() -> None:
     parser.add_argument("--base", type=float, default=BASE_ERROR_RATIO, help="stable error ratio")
     parser.add_argument(
         "--null-streams", type=int, default=10_000, help="healthy streams, validity"
+    )
+    parser.add_argument("--steady", action="store_true", help="no bursts in the suite")
+    parser.add_argument(
+        "--step-streams", type=int, default=0, help="2x streams per rate for step lengths"
     )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -276,7 +314,7 @@ def main() -> None:
         for i in range(args.windows):
             rps = RPS[i % len(RPS)]
             share = SHARES[(i // len(RPS)) % len(SHARES)]
-            window = make_window(rng, rps, share, factor, args.base)
+            window = make_window(rng, rps, share, factor, args.base, bursts=not args.steady)
             for name, rule in rules.items():
                 results.setdefault((name, factor, rps), []).append(rule(window))
             if i < 4:  # the fast path replays exactly what the gate computes look by look
@@ -287,7 +325,8 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     print(
         f"canary detection: {args.windows} windows per factor x {len(FACTORS)} factors, "
-        f"{WINDOW_SECONDS} s each, base error ratio {args.base:.1%}, alpha {args.alpha}, "
+        f"{WINDOW_SECONDS} s each, base error ratio {args.base:.1%}"
+        f"{' steady' if args.steady else ' with bursts'}, alpha {args.alpha}, "
         f"seed {args.seed} ({elapsed:.1f} s; {checked} windows cross-checked look by look)"
     )
     header = f"{'rule':<11} {'factor':>6} {'rps':>5} {'windows':>7} {'rolled back':>11} "
@@ -346,6 +385,10 @@ def main() -> None:
                 f"  {factor}x, canary share {share:.0%}: power at 10 s {at10:5.1%}; "
                 f"50% power needs {half} s, 90% needs {most} s"
             )
+    if args.step_streams:
+        step_lengths(
+            np.random.default_rng(args.seed + 20_000), args.base, args.alpha, 2.0, args.step_streams
+        )
 
 
 if __name__ == "__main__":
