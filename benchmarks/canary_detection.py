@@ -309,6 +309,7 @@ def main() -> None:
     }
     started = time.perf_counter()
     results: dict[tuple[str, float, int], list[int | None]] = {}
+    by_share: dict[tuple[str, float, int, float], list[int | None]] = {}
     checked = 0
     for factor in FACTORS:
         for i in range(args.windows):
@@ -316,7 +317,9 @@ def main() -> None:
             share = SHARES[(i // len(RPS)) % len(SHARES)]
             window = make_window(rng, rps, share, factor, args.base, bursts=not args.steady)
             for name, rule in rules.items():
-                results.setdefault((name, factor, rps), []).append(rule(window))
+                outcome = rule(window)
+                results.setdefault((name, factor, rps), []).append(outcome)
+                by_share.setdefault((name, factor, rps, share), []).append(outcome)
             if i < 4:  # the fast path replays exactly what the gate computes look by look
                 fast = results[("sequential", factor, rps)][-1]
                 if sequential_rule_one_by_one(window, settings) != fast:
@@ -351,14 +354,19 @@ def main() -> None:
             found = [o for o in runs if o is not None]
             line += f" | {factor}x missed {missed:6.1%} median {_median(found)} s"
         at_20 = [o for o in results.get((name, 5.0, 20), []) if o is not None]
-        print(line + f" | 5x at 20 rps median {_median(at_20)} s")
+        line += f" | 5x at 20 rps median {_median(at_20)} s"
+        for share in SHARES:
+            runs = [o for o in by_share.get((name, 5.0, 20, share), []) if o is not None]
+            line += f", {_median(runs)} s at {share:.0%}"
+        print(line)
 
     null_rng = np.random.default_rng(args.seed + 10_000)
     crossed, finals = 0, []
     for i in range(args.null_streams):
         rps = RPS[i % len(RPS)]
         share = SHARES[(i // len(RPS)) % len(SHARES)]
-        path = sequential_path(make_window(null_rng, rps, share, 1.0, args.base), settings)
+        window = make_window(null_rng, rps, share, 1.0, args.base, bursts=not args.steady)
+        path = sequential_path(window, settings)
         crossed += bool(np.any(path >= math.log(1.0 / args.alpha)))
         finals.append(math.exp(float(path[-1])))
     upper = clopper_pearson_upper(crossed, args.null_streams)
