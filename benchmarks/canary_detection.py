@@ -8,6 +8,8 @@ same streams:
   every second (600 looks per window), alpha 0.01;
 * ``previous``: the same test with the prior it had before (uniform in ``log theta``
   over 1.05-20, 48 points), for a before/after comparison;
+* ``theta-known``: the same conditional test with all the prior on the true ratio (2x
+  on healthy windows): the best any prior could do;
 * ``oracle``: the one-sided sequential probability ratio test that knows both arms' true
   error ratios every second (bursts included) and the regression's size, with the same
   threshold ``1/alpha``: the best a test could do with knowledge no gate has;
@@ -300,9 +302,14 @@ def main() -> None:
         # healthy windows: the oracle tuned to the 2x regression (any tuning keeps alpha)
         return oracle_rule(w, args.base, w.factor if w.factor > 1 else 2.0, args.alpha)
 
+    def theta_known(w: Window) -> int | None:
+        ratio = w.factor if w.factor > 1 else 2.0
+        return sequential_rule(w, seq.Settings(alpha=args.alpha, ratios=(ratio,)))
+
     rules: dict[str, Callable[[Window], int | None]] = {
         "sequential": lambda w: sequential_rule(w, settings),
         "previous": lambda w: sequential_rule(w, previous),
+        "theta-known": theta_known,
         "oracle": oracle,
         "flagger": lambda w: flagger_rule(w, limit),
         "argo": lambda w: argo_rule(w, limit),
@@ -332,14 +339,14 @@ def main() -> None:
         f"{' steady' if args.steady else ' with bursts'}, alpha {args.alpha}, "
         f"seed {args.seed} ({elapsed:.1f} s; {checked} windows cross-checked look by look)"
     )
-    header = f"{'rule':<11} {'factor':>6} {'rps':>5} {'windows':>7} {'rolled back':>11} "
+    header = f"{'rule':<12} {'factor':>6} {'rps':>5} {'windows':>7} {'rolled back':>11} "
     print(header + f"{'median s':>9} {'p90 s':>6}")
     for (name, factor, rps), outcomes in sorted(results.items()):
         hits = [o for o in outcomes if o is not None]
         p90 = f"{np.percentile(hits, 90):.0f}" if hits else "-"
         rate = len(hits) / len(outcomes)
         print(
-            f"{name:<11} {factor:>6} {rps:>5} {len(outcomes):>7} {rate:>11.1%} "
+            f"{name:<12} {factor:>6} {rps:>5} {len(outcomes):>7} {rate:>11.1%} "
             f"{_median(hits):>9} {p90:>6}"
         )
     print()
@@ -347,7 +354,7 @@ def main() -> None:
     for name in rules:
         healthy = [o for (n, f, _), v in results.items() if n == name and f == 1.0 for o in v]
         false_rate = sum(o is not None for o in healthy) / len(healthy)
-        line = f"  {name:<11} false rollbacks {false_rate:6.1%}"
+        line = f"  {name:<12} false rollbacks {false_rate:6.1%}"
         for factor in FACTORS[1:]:
             runs = [o for (n, f, _), v in results.items() if n == name and f == factor for o in v]
             missed = sum(o is None for o in runs) / len(runs)
