@@ -30,9 +30,10 @@ changes from interval to interval, as long as both arms share it within an inter
    given ``k`` is hypergeometric, which is below the binomial of the same mean in the
    convex order (Hoeffding 1963, Theorem 4); ``theta_j**x`` is convex, so
    ``E[LR_j] <= 1``.
-   (With ``null_ratio`` above 1 and binomial errors, the odds ratio exceeds
-   ``null_ratio`` by a factor ``(1 - q) / (1 - null_ratio*q)`` for the stable arm's
-   error ratio ``q``, so there the bound holds up to that factor: 1.005 at ``q`` 0.5%.)
+   With ``null_ratio`` above 1 and binomial errors this step is not proven: the
+   canary's odds of failing exceed ``null_ratio`` times the stable's by the factor
+   ``(1 - q) / (1 - null_ratio*q)`` (``q`` the stable error ratio; 1.005 at 0.5% and
+   ``null_ratio`` 2), so the bound is approximate there, to the order of ``q``.
 3. ``theta < null_ratio`` (a better canary): ``e_c`` is stochastically smaller and
    ``theta_j**x`` increases, so ``E[LR_j] <= 1`` again.
 
