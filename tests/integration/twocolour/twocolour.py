@@ -5,13 +5,15 @@
 clones it to ``work``; :meth:`TwoColourRepo.sync` plays ArgoCD: it applies every
 manifest of the folder at a commit to the Kubernetes stand-in, as a sync would.
 :func:`serve_cluster` starts that stand-in; :func:`deps_maker` and
-:func:`settings_maker` build a flow's dependencies and settings over both.
+:func:`settings_maker` build a flow's dependencies and settings over both;
+:func:`syncing` plays ArgoCD in the background for the CLI tests.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -191,3 +193,23 @@ def settings_maker(
         return settings(**values)
 
     return make
+
+
+@contextmanager
+def syncing(repo: TwoColourRepo, *, join_seconds: float = 5) -> Iterator[None]:
+    """A background 'ArgoCD' that applies every new tip of the remote to the stand-in."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(0.05):
+            tip = repo.tip()
+            if repo.synced[-1] != tip:
+                repo.sync(tip)
+
+    worker = threading.Thread(target=loop, daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(timeout=join_seconds)
