@@ -78,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=SECONDS",
-        help="a pipeline stage's duration, for the gauges (repeatable)",
+        help="a pipeline stage's duration, for the gauges (repeatable; NAME= with no "
+        "seconds is a stage that did not run, and is left out)",
     )
     parser.add_argument(
         "--otlp-endpoint",
@@ -147,6 +148,8 @@ def _stages(pairs: list[str]) -> dict[str, float]:
     out: dict[str, float] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
+        if sep and name.strip() and not value.strip():
+            continue  # NAME= : the stage did not run in this workflow run
         try:
             seconds = float(value)
         except ValueError:
@@ -176,7 +179,7 @@ def last_state(
         if committed is not None and synced is not None and synced >= committed:
             lead = synced - committed
     if rollback is not None and rollback.state in ("success", "failure"):
-        rollback_at = now
+        rollback_at = _seconds(facts.restored_at) or now
     return pushgateway.LastState(
         deploy_at=deploy_at,
         verdict=verdict,
