@@ -218,7 +218,8 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     bad_synced = _at(records["deploy"]["payload"], "synced_at")
     restored = _at(records["deploy:rollback"]["payload"], "restored_at")
     assert _at(records["deploy"]["payload"], "verdict_at") <= restored <= time.time() + 1
-    assert "rollback" in _stages(pushgateway, lab["ARGOCD_APP"])
+    bad_stages = _stages(pushgateway, lab["ARGOCD_APP"])
+    assert 0 < bad_stages["rollback"] < bad_seconds, bad_stages
     assert f"**{IMAGE}:{BAD} was rejected (fail) and rolled back.**" in bad.output
     assert f"| rollback (commit) | success | `{revert[:12]}` back to" in bad.output
 
@@ -310,3 +311,4 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     print(f"slowest steps (bad): {bad.slowest()}")
     print(f"degraded deploy + rollback {broken_seconds:.0f} s: {broken.slowest(3)}")
     print(f"manual rollback.yml {manual_seconds:.0f} s: {manual.slowest(3)}")
+    print(f"stage gauges after the good deploy: {stages}; after the bad one: {bad_stages}")
