@@ -185,7 +185,9 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     _in_order(deployment["payload"], began, time.time())
     stages = _stages(pushgateway, lab["ARGOCD_APP"])
     assert set(stages) == {"plan", "promote", "wait", "gate"}, stages
-    assert all(0 < seconds < good_seconds for seconds in stages.values()), stages
+    # the lab's syncer may have run the commit before the verify job starts: wait >= 0
+    assert all(0 <= seconds < good_seconds for seconds in stages.values()), stages
+    assert stages["gate"] > 0, stages
 
     # 2. the bad image is promoted, fails the gate and is reverted
     started, began = time.monotonic(), time.time()
