@@ -12,7 +12,9 @@ One :class:`Event` becomes three payloads, each in its service's documented form
 Webhook URLs come from ``SLACK_WEBHOOK_URL``, ``TEAMS_WEBHOOK_URL`` and
 ``NOTIFY_WEBHOOK_URL``; :func:`send` posts through :func:`gitops_guard.notify.post_json`
 (the one client with retries) and never raises: a failing webhook is a warning.
-Payload builders are pure; only :func:`send` does I/O.
+:func:`strategy_events` turns a blue-green or canary run into its ``switch``,
+``switch-back`` or ``abort`` events. Payload builders and events are pure; only
+:func:`send` and :func:`tell` do I/O.
 """
 
 from __future__ import annotations
