@@ -134,7 +134,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=checks.duration_arg("--query-timeout", maximum=3600.0),
         default=10.0,
         help="per-request timeout, seconds or a duration (10, 2s, 500ms); also sent to "
-        "Prometheus as its query timeout (default 10)",
+        "Prometheus as its query timeout, and bounds the ArgoCD list request of --app/--selector "
+        "(default 10)",
     )
     parser.add_argument(
         "--history",
