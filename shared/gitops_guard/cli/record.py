@@ -246,10 +246,9 @@ def _tell(
             notes.append(f"{len(run.steps) + 1} spans exported")
         elif run.steps:
             notes.append("spans NOT exported")
-    for record in planned:
-        sent = notifications.send(_event(record, args.environment, args.app))
-        for channel, ok in sent.items():
-            notes.append(f"{channel} {'notified' if ok else 'NOT notified'}")
+    notes.extend(
+        notifications.tell([_event(record, args.environment, args.app) for record in planned])
+    )
     return notes
 
 
