@@ -275,12 +275,15 @@ class Proxy:
 
             def do_GET(self) -> None:
                 status, headers, body = outer.forward(self.path, dict(self.headers))
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    for key, value in headers:
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (its timeout)
 
         self._server = ThreadingHTTPServer((net.LOOPBACK, 0), Handler)
         self._server.daemon_threads = True
