@@ -11,7 +11,8 @@
   requests answers 500 from the gateway and nothing reaches a backend for it; once the
   Service exists the condition turns True and it gets its share;
 - a new sync of the route takes effect at the next request; a path picks its rule by
-  the Gateway API's precedence (Exact before the longest PathPrefix); no route: 404.
+  the Gateway API's precedence (Exact before the longest PathPrefix); no route: 404;
+- ``lab --traffic`` outside ``lab demo --strategy canary`` is exit 2 naming the flag.
 """
 
 from __future__ import annotations
@@ -268,3 +269,20 @@ def test_a_new_sync_and_path_precedence(store: kube_api.KubeStore, backends: Bac
     assert send(door, 1, "/api/x") == [(200, "blue")]  # a method match is not modeled
     store.apply(route([ref("web-blue", 0), ref("web-green", 1)]), namespace=NS)
     assert send(door, 3, "/anything?x=1") == [(200, "green")] * 3
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lab", "demo", "--traffic", "gateway"],
+        ["lab", "demo", "--strategy", "blue-green", "--traffic", "gateway"],
+        ["lab", "up", "--traffic", "replicas"],
+    ],
+)
+def test_traffic_is_for_the_canary_demo_only(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitops_guard import cli
+
+    assert cli.main(argv) == 2
+    assert "--traffic" in capsys.readouterr().err
