@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -132,6 +133,7 @@ class Story:
     requests: int = 0
     transport_failures: int = 0
     """Failed requests the routing caused (no answer, 502/503), not a version's 500s."""
+    failures_by_outcome: dict[str, int] = field(default_factory=dict)
     final_version: str = ""
     seconds: float = 0.0
     rps: float = 0.0
@@ -160,6 +162,7 @@ class Story:
             "failed_requests": self.failed_requests,
             "requests": self.requests,
             "transport_failures": self.transport_failures,
+            "failures_by_outcome": self.failures_by_outcome,
             "rps": self.rps,
             "detection_seconds": self.detection_seconds,
             "final_version": self.final_version,
@@ -288,6 +291,7 @@ def run_story(
             story.transport_failures = sum(
                 1 for _, o in lab.users.failures if o in bluegreen_demo.TRANSPORT
             )
+            story.failures_by_outcome = dict(Counter(o for _, o in lab.users.failures))
         if lab.colours is not None:
             story.final_version = bluegreen_demo._serving_version(lab)
         lab.stop()
