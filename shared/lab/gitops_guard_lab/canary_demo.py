@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, report
+from gitops_guard import actions, errors, report
 from gitops_guard_lab import bluegreen_demo, colours, gateway, up
 
 GOOD, BAD = "1.1.0", "1.2.0"
@@ -267,6 +267,10 @@ def run_story(
     echo: Callable[[str], None] = print,
 ) -> Story:
     """Start a fresh canary lab under ``directory``, tell the story, stop it."""
+    if traffic not in TRAFFIC:
+        raise errors.InputError(
+            f"traffic {traffic!r} is not one of {', '.join(TRAFFIC)}", source="--traffic"
+        )
     base = Path(directory).resolve()
     root = base / "canary"
     seeding = gateway_seed if traffic == "gateway" else canary_seed
@@ -468,7 +472,7 @@ def render(story: Story) -> str:
         sent = "" if share["gateway"] is None else f", the Gateway sent {share['gateway']:.1%}"
         seen = "?" if share["gate"] is None else f"{share['gate']:.1%}"
         if share["gate"] is not None and not share["gate_judged"]:
-            seen += f" of {share['gate_requests']} requests before it failed"
+            seen += f" of {share['gate_requests']} requests, not judged (the step stopped early)"
         lines.append(
             f"  {share['run']:<24} step {share['step']:>3}%: canary share asked "
             f"{share['intended']:.0%}{sent}, the gate saw {seen}"
