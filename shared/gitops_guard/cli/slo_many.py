@@ -38,7 +38,9 @@ def _targets(args: argparse.Namespace) -> list[per_app.AppTarget]:
         with argo_client.ArgoClient(
             argo_client.normalize_server(server),
             token=credentials.argocd_token(),
-            deadline=http.Deadline(60.0, source="the ArgoCD list request"),
+            deadline=http.Deadline(
+                float(args.query_timeout), source="--query-timeout (the ArgoCD list request)"
+            ),
             insecure=args.argocd_insecure,
         ) as argo:
             return per_app.targets_from_argocd(argo, selector=args.selector, names=args.app)
@@ -102,6 +104,7 @@ def run(args: argparse.Namespace, overrides: dict[str, str]) -> str:
     actions.set_outputs(
         {
             "verdict": done.verdict,
+            "verdict-at": str(data.get("ended_at") or ""),
             "score": f"{data['score']:g}",
             "report-path": report_path,
             "failed-objectives": ",".join(data["failed_objectives"]),
