@@ -38,6 +38,7 @@ INPUTS = (
     *shared.PROMETHEUS_INPUTS,
     InputSpec("timeout", "--timeout"),
     InputSpec("report", "--report"),
+    InputSpec("environment", "--environment"),
 )
 
 
@@ -97,6 +98,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and a rerun continues (default 30m)",
     )
     shared.add_report(parser)
+    shared.add_notify_flags(parser)
+
+
+def strategy_run(result: Any) -> Any:
+    """What the notifications say about a blue-green result (a ``StrategyRun``)."""
+    from gitops_guard.observe import notifications
+
+    done = {(e.step, e.outcome) for e in result.timeline}
+    return notifications.StrategyRun(
+        strategy="blue-green",
+        service=result.service,
+        image=result.image,
+        outcome=result.outcome,
+        reason=result.reason,
+        commits=result.commits,
+        switched=("switch", "done") in done,
+        switched_back=("switch-back", "done") in done,
+        live_before=result.live_before,
+        live_after=result.live_after,
+    )
 
 
 def _replicas(text: str | None) -> int | None:
@@ -231,7 +252,7 @@ def run(args: argparse.Namespace) -> str:
         "blue-green",
         result,
         report_path=args.report,
-        data=_report(result),
+        data={**_report(result), "notifications": shared.tell(args, strategy_run(result))},
         outputs={
             "outcome": result.outcome,
             "live-color-before": result.live_before,

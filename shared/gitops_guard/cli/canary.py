@@ -35,6 +35,7 @@ INPUTS = (
     *shared.PROMETHEUS_INPUTS,
     InputSpec("exemption", "--exemption"),
     InputSpec("report", "--report"),
+    InputSpec("environment", "--environment"),
 )
 
 
@@ -85,6 +86,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "exemption output), recorded as a Gitops-Guard-Exemption trailer of every step",
     )
     shared.add_report(parser)
+    shared.add_notify_flags(parser)
+
+
+def strategy_run(result: Any) -> Any:
+    """What the notifications say about a canary result (a ``StrategyRun``)."""
+    from gitops_guard.observe import notifications
+
+    return notifications.StrategyRun(
+        strategy="canary",
+        service=result.service,
+        image=result.image,
+        outcome=str(result.outcome),
+        reason=result.reason,
+        commits=result.commits,
+    )
 
 
 def _windows(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -222,7 +238,7 @@ def run(args: argparse.Namespace) -> str:
         "canary",
         result,
         report_path=args.report,
-        data=_report(result),
+        data={**_report(result), "notifications": shared.tell(args, strategy_run(result))},
         outputs={
             "outcome": result.outcome,
             "stable-color": result.stable,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from gitops_guard import errors
 
@@ -43,10 +42,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="demo: the story to tell (default rolling; blue-green: docs/blue-green.md; "
         "canary: docs/canary.md)",
     )
+    parser.add_argument(
+        "--traffic",
+        choices=("replicas", "gateway"),
+        default=None,
+        help="demo --strategy canary: how traffic is split, as `canary --traffic` says: "
+        "replicas (the default: the replica ratio behind one Service) or gateway (an "
+        "HTTPRoute's weights, through the lab's Gateway)",
+    )
 
 
 def run(args: argparse.Namespace) -> str:
     """Dispatch to up, demo or down."""
+    if args.traffic is not None and (args.action != "demo" or args.strategy != "canary"):
+        raise errors.InputError(
+            "--traffic is for `lab demo --strategy canary` only", source="--traffic"
+        )
     try:
         from gitops_guard_lab import demo, up
     except ImportError as exc:
@@ -68,8 +79,10 @@ def run(args: argparse.Namespace) -> str:
         stopped = up.down(args.dir)
         print(f"lab down: stopped {', '.join(stopped) if stopped else 'nothing (not running)'}")
         return "succeeded"
-    if args.strategy in ("blue-green", "canary"):
-        return _two_colour(args)
+    if args.strategy == "blue-green":
+        return _blue_green(args)
+    if args.strategy == "canary":
+        return _canary(args)
     story = None
     try:
         story = demo.run_story(
@@ -87,16 +100,30 @@ def run(args: argparse.Namespace) -> str:
     return "succeeded" if story.ok else "failed"
 
 
-def _two_colour(args: argparse.Namespace) -> str:
-    """``lab demo --strategy blue-green|canary``: a lab of its own, started and stopped here."""
-    from gitops_guard_lab import bluegreen_demo, canary_demo
+def _blue_green(args: argparse.Namespace) -> str:
+    """``lab demo --strategy blue-green``: a lab of its own, started and stopped here."""
+    from gitops_guard_lab import bluegreen_demo
 
-    story_demo: Any = bluegreen_demo if args.strategy == "blue-green" else canary_demo
-
-    story = story_demo.run_story(
+    story = bluegreen_demo.run_story(
         args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps
     )
-    print(story_demo.render(story))
+    print(bluegreen_demo.render(story))
     if args.report:
-        story_demo.write_report(story, args.report)
+        bluegreen_demo.write_report(story, args.report)
+    return "succeeded" if story.ok else "failed"
+
+
+def _canary(args: argparse.Namespace) -> str:
+    """``lab demo --strategy canary``: a lab of its own, started and stopped here."""
+    from gitops_guard_lab import canary_demo
+
+    story = canary_demo.run_story(
+        args.dir,
+        seed=Path(args.seed) if args.seed else None,
+        rps=args.rps,
+        traffic=args.traffic or "replicas",
+    )
+    print(canary_demo.render(story))
+    if args.report:
+        canary_demo.write_report(story, args.report)
     return "succeeded" if story.ok else "failed"

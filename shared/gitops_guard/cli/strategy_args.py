@@ -104,6 +104,33 @@ def add_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
 
 
+def add_notify_flags(parser: argparse.ArgumentParser) -> None:
+    """The notification flags of blue-green and canary (the URLs are secrets: env only)."""
+    tell = parser.add_argument_group(
+        "notifications (webhook URLs in SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, NOTIFY_WEBHOOK_URL)"
+    )
+    tell.add_argument(
+        "--environment", default="", help="the environment named in the switch notifications"
+    )
+
+
+def tell(args: argparse.Namespace, run: Any) -> list[str]:
+    """Post the run's switch, switch-back or abort events; never fails the switch.
+
+    A webhook that fails is a warning saying the deploy is not affected, and a
+    ``... NOT notified`` note in the log and the report.
+    """
+    from gitops_guard.observe import notifications
+
+    events = notifications.strategy_events(
+        run, environment=args.environment, app=args.app or "", run_url=actions.run_url() or ""
+    )
+    notes = notifications.tell(events)
+    for note in notes:
+        actions.info(note)
+    return notes
+
+
 def seconds(text: str, flag: str) -> float:
     """A duration flag, in seconds (exit 2 naming ``flag``)."""
     return durations.parse_duration(text, source=flag)
