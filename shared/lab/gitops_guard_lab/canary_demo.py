@@ -33,24 +33,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, report
-from gitops_guard_lab import bluegreen_demo, colours, gateway, strategy_demo, up
+from gitops_guard import errors, report
+from gitops_guard_lab import bluegreen_demo, colours, gateway, loadgen, strategy_demo, up
 
 GOOD, BAD = "1.1.0", "1.2.0"
 STORY: tuple[tuple[str, str], ...] = ((GOOD, "promoted"), (BAD, "aborted"))
 """(version, expected outcome) of each run of the story."""
 STEPS = "25,50,100"
 REPLICAS = 4
-STEP_TIMEOUT_SECONDS = 240.0
 TRAFFIC = ("replicas", "gateway")
 """How the story splits traffic: ``gitops-guard canary --traffic``'s choices."""
 GATEWAY_SHARE_TOLERANCE = 0.02
@@ -126,32 +122,17 @@ shares closely (:data:`GATEWAY_SHARE_TOLERANCE`, :data:`GATE_SHARE_TOLERANCE`)."
 
 
 @dataclass
-class Story:
-    steps: list[strategy_demo.Step] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    failed_requests: int = 0
-    requests: int = 0
+class Story(strategy_demo.Story):
     transport_failures: int = 0
     """Failed requests the routing caused (no answer, 502/503), not a version's 500s."""
     failures_by_outcome: dict[str, int] = field(default_factory=dict)
-    final_version: str = ""
-    seconds: float = 0.0
-    rps: float = 0.0
     traffic: str = "replicas"
     shares: list[dict[str, Any]] = field(default_factory=list)
     """Per gated step: the canary's intended, Gateway-sent and gate-observed shares."""
 
     @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
     def detection_seconds(self) -> float | None:
-        for step in self.steps:
-            value = step.report.get("detection_seconds")
-            if isinstance(value, (int, float)):
-                return float(value)
-        return None
+        return self.figure("detection_seconds")
 
     def as_report(self) -> dict[str, Any]:
         return {
@@ -278,32 +259,25 @@ def run_story(
     front = "gateway" if traffic == "gateway" else "service"
     lab = bluegreen_demo._Lab(root, seed=prepared, rps=rps, preview_rps=1.0, front=front)
     story = Story(rps=rps, traffic=traffic)
-    started = time.monotonic()
-    echo(f"lab demo --strategy canary --traffic {traffic}: a fresh lab in {root}")
-    try:
-        lab.start()
-        parts = "a Gateway, an HTTPRoute" if traffic == "gateway" else "one Service"
-        echo(
-            f"  ok   {f'lab up (two colours, {parts}, stand-ins, Prometheus)':<52}"
-            f" {time.monotonic() - started:6.1f} s"
+
+    def tally(users: loadgen.LoadGenerator) -> None:
+        story.transport_failures = sum(
+            1 for _, o in users.failures if o in bluegreen_demo.TRANSPORT
         )
-        _tell(lab, story, echo, story_steps)
-    finally:
-        if lab.users is not None:
-            story.requests = sum(lab.users.outcomes.values())
-            story.failed_requests = len(lab.users.failures)
-            story.transport_failures = sum(
-                1 for _, o in lab.users.failures if o in bluegreen_demo.TRANSPORT
-            )
-            story.failures_by_outcome = dict(Counter(o for _, o in lab.users.failures))
-        if lab.colours is not None:
-            story.final_version = strategy_demo.serving_version(lab)
-        lab.stop()
-        story.seconds = time.monotonic() - started
-    if story.ok and story.final_version != GOOD:
-        story.problems.append(
-            f"the lab ends serving {story.final_version or 'nothing'}, not {GOOD}"
-        )
+        story.failures_by_outcome = dict(Counter(o for _, o in users.failures))
+
+    strategy_demo.run_lab(
+        lab,
+        story,
+        echo,
+        strategy=f"canary --traffic {traffic}",
+        parts="two colours, "
+        + ("a Gateway, an HTTPRoute" if traffic == "gateway" else "one Service")
+        + ", stand-ins, Prometheus",
+        tell=lambda: _tell(lab, story, echo, story_steps),
+        good=GOOD,
+        tally=tally,
+    )
     return story
 
 
@@ -313,95 +287,23 @@ def _tell(
     echo: Callable[[str], None],
     story_steps: tuple[tuple[str, str], ...],
 ) -> None:
-    assert lab.colours is not None and lab.prometheus is not None
-    git = strategy_demo.git
-    work = lab.root / "work"
-    git("clone", "-q", str(lab.paths.repo), str(work))
-    name, email = up.LAB_IDENTITY
-    git("config", "user.name", name, cwd=work)
-    git("config", "user.email", email, cwd=work)
+    work = strategy_demo.clone_work(lab)
     slo = lab.root / "demo" / "web-canary-slo.yaml"
     slo.parent.mkdir(parents=True, exist_ok=True)
     slo.write_text(GATEWAY_SLO if story.traffic == "gateway" else SLO, encoding="utf-8")
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))
-    }
-    env.update(ARGOCD_TOKEN=lab.token, KUBECONFIG=str(lab.kubeconfig()))
-    for version, expected in story_steps:
-        step = strategy_demo.Step(
-            name=f"canary {version}",
-            image=f"{strategy_demo.REPOSITORY}:{version}",
-            expected=expected,
-        )
-        report_file = lab.root / "demo" / f"canary-{version}.json"
-        command = [
-            sys.executable,
-            "-m",
-            "gitops_guard",
-            "canary",
-            "--dir",
-            str(work),
-            "--service",
-            colours.SERVICE,
-            "--image",
-            step.image,
-            "--steps",
-            STEPS,
-            "--traffic",
-            story.traffic,
-            "--path",
-            colours.FOLDER,
-            "--argocd-server",
-            lab.colours.argo.url,
-            "--app",
-            colours.APP,
-            "--argocd-timeout",
-            "60s",
-            "--slo-config",
-            str(slo),
-            "--prometheus-url",
-            lab.prometheus.url,
-            "--ready-timeout",
-            "60s",
-            "--report",
-            str(report_file),
-        ]
-        step.started_at = time.time()
-        begun = time.monotonic()
-        try:
-            done = subprocess.run(
-                command,
-                cwd=work,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=STEP_TIMEOUT_SECONDS,
-            )
-            step.exit_code = done.returncode
-            log = actions.redact(done.stdout + done.stderr)
-        except subprocess.TimeoutExpired:
-            log = f"timed out after {STEP_TIMEOUT_SECONDS:g} s"
-        step.seconds = time.monotonic() - begun
-        (lab.root / "demo" / f"canary-{version}.log").write_text(log, encoding="utf-8")
-        if report_file.is_file():
-            step.report = json.loads(report_file.read_text(encoding="utf-8"))
-            step.outcome = str(step.report.get("outcome", ""))
-        story.steps.append(step)
-        _shares(lab, story, step)
-        mark = "ok " if step.ok else "FAIL"
-        echo(
-            f"  {mark} {step.name:<24} {step.outcome or '?':<14} (expected {expected:<13})"
-            f" exit {step.exit_code}  {step.seconds:6.1f} s"
-        )
-        if not step.ok:
-            tail = "\n".join("       " + line for line in log.splitlines()[-12:])
-            echo(tail)
-            story.problems.append(
-                f"{step.name}: {step.outcome or 'no outcome'}, expected {expected}"
-            )
-            return
-        git("pull", "-q", "--ff-only", cwd=work)
+    strategy_demo.tell(
+        lab,
+        story,
+        echo,
+        command="canary",
+        runs=story_steps,
+        work=work,
+        flags=[
+            *("--steps", STEPS, "--traffic", story.traffic),
+            *("--slo-config", str(slo), "--ready-timeout", "60s"),
+        ],
+        recorded=lambda step: _shares(lab, story, step),
+    )
 
 
 def _shares(lab: bluegreen_demo._Lab, story: Story, step: strategy_demo.Step) -> None:
@@ -457,10 +359,7 @@ def _shares(lab: bluegreen_demo._Lab, story: Story, step: strategy_demo.Step) ->
 
 def render(story: Story) -> str:
     """What a person reads at the end of the demo."""
-    lines = ["", "canary story:"]
-    for step in story.steps:
-        commits = ", ".join(f"{k} {v[:12]}" for k, v in step.report.get("commits", {}).items())
-        lines.append(f"  {step.name:<24} {step.outcome:<14} {step.seconds:6.1f} s  {commits}")
+    lines = ["", "canary story:", *strategy_demo.step_lines(story)]
     lines.append("")
     lines.append(
         f"user requests: {story.requests} at {story.rps:g} rps, failed {story.failed_requests} "

@@ -146,12 +146,13 @@ def tell(
     runs: Sequence[tuple[str, str]],
     work: Path,
     flags: Sequence[str],
+    recorded: Callable[[Step], None] | None = None,
 ) -> None:
     """Run ``gitops-guard COMMAND`` once per ``(version, expected outcome)`` in ``runs``.
 
     Every run gets the service, its image, the manifests' path, ArgoCD, Prometheus
     and a report file; ``flags`` are the strategy's own. Each run's log and report
-    stay in ``lab.root/demo``.
+    stay in ``lab.root/demo``; ``recorded(step)`` sees each step once it is recorded.
     """
     assert lab.colours is not None and lab.prometheus is not None
     env = {
@@ -209,6 +210,8 @@ def tell(
             step.report = json.loads(report_file.read_text(encoding="utf-8"))
             step.outcome = str(step.report.get("outcome", ""))
         story.steps.append(step)
+        if recorded is not None:
+            recorded(step)
         mark = "ok " if step.ok else "FAIL"
         echo(
             f"  {mark} {step.name:<24} {step.outcome or '?':<14} (expected {expected:<13})"
