@@ -43,6 +43,14 @@ CALLER = (Path(__file__).parent / "callers" / "deploy.yml").read_text()
 IMAGE = envlab.IMAGE
 STAGING, PRODUCTION = (envlab.app_name(e) for e in envlab.ENVIRONMENTS)
 USER_ONLY_BAD, BAD, GOOD = "1.4.0", "1.2.0", "1.1.0"
+CALLED = "gitops-deploy"  # the reusable workflow's name: act's job names are CALLER/CALLED/JOB
+APPROVE = "e2e-staging-then-production/approve"
+
+
+def _called(result: ActResult, caller: str) -> dict[str, str]:
+    """Job id -> result of the jobs one call of gitops-deploy.yml ran."""
+    prefix = f"{caller}/{CALLED}/"
+    return {k.removeprefix(prefix): v for k, v in result.named_jobs.items() if k.startswith(prefix)}
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +162,37 @@ def test_staging_passes_production_fails_and_only_production_is_reverted(
     result = _chain(act_runner, lab, USER_ONLY_BAD, install_env)
     seconds = time.monotonic() - started
     print(f"\nstaging pass + production fail + revert: {seconds:.0f} s; {result.slowest()}")
-    print(f"jobs: {result.jobs}")
-    assert result.jobs.get("approve") == "success", result.tail()
+    staging_jobs, production_jobs = _called(result, "staging"), _called(result, "production")
+    assert staging_jobs == {
+        "plan": "success",
+        "promote": "success",
+        "verify": "success",
+        "record": "success",
+    }, result.named_jobs
+    assert result.named_jobs.get(APPROVE) == "success", result.tail()
     assert f"promoting {image} to production (staging verdict pass)" in result.output
+    assert production_jobs == {
+        "plan": "success",
+        "promote": "success",
+        "verify": "failure",
+        "rollback": "success",
+        "record": "success",
+    }, result.named_jobs
+
+    # What the reviewer sees while the approval job waits: the run page's job
+    # summaries, among them staging's gate report, written before approve started.
+    gate_summary = result.summary("staging/gitops-deploy/verify")
+    for words in ("availability", "latency-p95", "pass"):
+        assert words in gate_summary, gate_summary
+    assert f"{image} is live in staging" in result.summary("staging/gitops-deploy/record")
+    lines = result.log.splitlines()
+    written = next(
+        i
+        for i, line in enumerate(lines)
+        if '"command":"summary"' in line and '"job":"staging/gitops-deploy/verify"' in line
+    )
+    approving = next(i for i, line in enumerate(lines) if f'"job":"{APPROVE}"' in line)
+    assert written < approving, "staging's gate report reached the run page after approve began"
 
     # the GitOps history: staging's deploy, production's deploy, production's revert
     history = _history(lab, before)
@@ -230,7 +266,15 @@ def test_staging_fails_and_production_never_starts(
     result = _chain(act_runner, lab, BAD, install_env)
     seconds = time.monotonic() - started
     print(f"\nstaging fail + revert, production skipped: {seconds:.0f} s; {result.slowest()}")
-    assert "approve" not in result.jobs, result.jobs
+    assert _called(result, "staging") == {
+        "plan": "success",
+        "promote": "success",
+        "verify": "failure",
+        "rollback": "success",
+        "record": "success",
+    }, result.named_jobs
+    assert APPROVE not in result.named_jobs, result.named_jobs
+    assert _called(result, "production") == {}, result.named_jobs
     assert "require-verdict" not in result.output  # production's plan never ran
 
     history = _history(lab, before)
