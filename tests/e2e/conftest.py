@@ -228,13 +228,15 @@ class ActResult:
     jobs, ``<caller job>/<called workflow's name>/<job>`` for a reusable workflow's
     (``staging/gitops-deploy/verify``); it tells two calls of one reusable workflow
     apart, which ``jobs`` (by job id) cannot."""
-    summaries: tuple[tuple[str, str], ...] = ()
-    """(act's full job name, Markdown) of every job summary a step wrote
+    summaries: tuple[tuple[str, str, int], ...] = ()
+    """(act's full job name, Markdown, log line) of every job summary a step wrote
     ($GITHUB_STEP_SUMMARY; act logs each as a ``summary`` command), in order."""
+    first_lines: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """act's full job name -> the log line where that job first appears (it started)."""
 
     def summary(self, job: str) -> str:
         """Every summary of the jobs whose full name contains ``job``, joined."""
-        return "\n".join(text for name, text in self.summaries if job in name)
+        return "\n".join(text for name, text, _ in self.summaries if job in name)
 
     def slowest(self, count: int = 5) -> str:
         """The slowest steps, one ``job/step=Ns`` per item."""
@@ -360,10 +362,11 @@ def parse_act_log(returncode: int, log: str) -> ActResult:
     """Collect job results and raw step output from act's ``--json`` log."""
     jobs: dict[str, str] = {}
     named: dict[str, str] = {}
-    summaries: list[tuple[str, str]] = []
+    first_lines: dict[str, int] = {}
+    summaries: list[tuple[str, str, int]] = []
     output: list[str] = []
     steps: list[tuple[str, str, float]] = []
-    for line in log.splitlines():
+    for number, line in enumerate(log.splitlines()):
         try:
             entry = json.loads(line)
         except ValueError:
@@ -371,11 +374,13 @@ def parse_act_log(returncode: int, log: str) -> ActResult:
             continue
         if not isinstance(entry, dict):
             continue
+        name = str(entry.get("job", entry.get("jobID", ""))).strip()  # act pads job names
+        first_lines.setdefault(name, number)
         if "jobResult" in entry:
             jobs[str(entry.get("jobID", entry.get("job", "")))] = str(entry["jobResult"])
-            named[str(entry.get("job", entry.get("jobID", "")))] = str(entry["jobResult"])
+            named[name] = str(entry["jobResult"])
         if entry.get("command") == "summary":
-            summaries.append((str(entry.get("job", "")), str(entry.get("content", ""))))
+            summaries.append((name, str(entry.get("content", "")), number))
         if "executionTime" in entry and "stepResult" in entry:
             name = str(entry.get("step", "")).splitlines()[0] if entry.get("step") else ""
             seconds = float(entry["executionTime"]) / 1e9
@@ -393,6 +398,7 @@ def parse_act_log(returncode: int, log: str) -> ActResult:
         steps=tuple(steps),
         named_jobs=named,
         summaries=tuple(summaries),
+        first_lines=first_lines,
     )
 
 

@@ -185,14 +185,8 @@ def test_staging_passes_production_fails_and_only_production_is_reverted(
     for words in ("availability", "latency-p95", "pass"):
         assert words in gate_summary, gate_summary
     assert f"{image} is live in staging" in result.summary("staging/gitops-deploy/record")
-    lines = result.log.splitlines()
-    written = next(
-        i
-        for i, line in enumerate(lines)
-        if '"command":"summary"' in line and '"job":"staging/gitops-deploy/verify"' in line
-    )
-    approving = next(i for i, line in enumerate(lines) if f'"job":"{APPROVE}"' in line)
-    assert written < approving, "staging's gate report reached the run page after approve began"
+    written = min(n for job, _, n in result.summaries if job == "staging/gitops-deploy/verify")
+    assert written < result.first_lines[APPROVE], "the gate report came after approve began"
 
     # the GitOps history: staging's deploy, production's deploy, production's revert
     history = _history(lab, before)
