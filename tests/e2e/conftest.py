@@ -345,15 +345,24 @@ class ActRunner:
         }
         for key, value in step_env.items():
             args += ["--env", f"{key}={value}"]
-        done = subprocess.run(
-            args,
-            cwd=self.caller,
-            env=child_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        try:
+            done = subprocess.run(
+                args,
+                cwd=self.caller,
+                env=child_env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:  # act is killed; say where it was
+            partial = exc.stdout or b""
+            text = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+            seen = parse_act_log(-1, text)
+            pytest.fail(
+                f"act ran longer than {timeout:.0f} s; jobs so far {dict(seen.named_jobs)}, "
+                f"slowest steps {seen.slowest()}; it ended with:\n{seen.tail(40)}"
+            )
         result = parse_act_log(done.returncode, done.stdout + done.stderr)
         return dataclasses.replace(result, artifacts=artifacts)
 

@@ -183,7 +183,7 @@ def test_production_takes_only_what_passed_in_staging(
         _inputs(lab, image=image, environment="production", **{"require-verdict-from": "staging"}),
         secrets=secrets,
         env=install_env,
-        timeout=300,
+        timeout=420,
     )
     jobs = job_results(refused, CHAIN)
     assert jobs["plan"] == "failure", refused.tail()
