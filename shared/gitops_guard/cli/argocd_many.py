@@ -64,6 +64,7 @@ def run(args: argparse.Namespace, apps: list[str]) -> str:
             "failed-apps": ",".join(result.failed),
             "apps": ",".join(a.name for a in result.apps),
             "elapsed-seconds": f"{result.elapsed_seconds:.1f}",
+            "synced-at": result.done_at or "",
             "report-path": args.report or "",
         }
     )

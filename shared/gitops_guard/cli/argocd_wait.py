@@ -246,6 +246,7 @@ def _outputs(result: wait.WaitResult, report_path: str | None) -> dict[str, obje
         "sync-status": result.sync_status or "",
         "operation-phase": result.operation_phase or "",
         "elapsed-seconds": f"{result.elapsed_seconds:.1f}",
+        "synced-at": result.done_at or "",
         "report-path": report_path or "",
     }
 

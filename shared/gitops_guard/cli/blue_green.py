@@ -48,6 +48,7 @@ INPUTS = (
     InputSpec("vars", "--var", "lines"),
     InputSpec("timeout", "--timeout"),
     InputSpec("report", "--report"),
+    InputSpec("environment", "--environment"),
 )
 
 
@@ -139,6 +140,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and a rerun continues (default 30m)",
     )
     parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    add_notify_flags(parser)
+
+
+def add_notify_flags(parser: argparse.ArgumentParser) -> None:
+    """The notification flags of blue-green and canary (the URLs are secrets: env only)."""
+    tell = parser.add_argument_group(
+        "notifications (webhook URLs in SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, NOTIFY_WEBHOOK_URL)"
+    )
+    tell.add_argument(
+        "--environment", default="", help="the environment named in the switch notifications"
+    )
+
+
+def tell(args: argparse.Namespace, run: Any) -> list[str]:
+    """Post the run's switch, switch-back or abort events; never fails the switch.
+
+    A webhook that fails is a warning saying the deploy is not affected, and a
+    ``... NOT notified`` note in the log and the report.
+    """
+    from gitops_guard.observe import notifications
+
+    events = notifications.strategy_events(
+        run, environment=args.environment, app=args.app or "", run_url=actions.run_url() or ""
+    )
+    notes = notifications.tell(events)
+    for note in notes:
+        actions.info(note)
+    return notes
+
+
+def strategy_run(result: Any) -> Any:
+    """What the notifications say about a blue-green result (a ``StrategyRun``)."""
+    from gitops_guard.observe import notifications
+
+    done = {(e.step, e.outcome) for e in result.timeline}
+    return notifications.StrategyRun(
+        strategy="blue-green",
+        service=result.service,
+        image=result.image,
+        outcome=result.outcome,
+        reason=result.reason,
+        commits=result.commits,
+        switched=("switch", "done") in done,
+        switched_back=("switch-back", "done") in done,
+        live_before=result.live_before,
+        live_after=result.live_after,
+    )
 
 
 def _seconds(text: str, flag: str) -> float:
@@ -312,6 +360,7 @@ def run(args: argparse.Namespace) -> str:
         if kube_client is not None:
             kube_client.close()
     data = _report(result)
+    data["notifications"] = tell(args, strategy_run(result))
     if args.report:
         report.write_json(args.report, data)
     actions.set_outputs(

@@ -45,6 +45,7 @@ INPUTS = (
     InputSpec("vars", "--var", "lines"),
     InputSpec("exemption", "--exemption"),
     InputSpec("report", "--report"),
+    InputSpec("environment", "--environment"),
 )
 
 
@@ -127,6 +128,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "exemption output), recorded as a Gitops-Guard-Exemption trailer of every step",
     )
     parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    from gitops_guard.cli import blue_green as bg_cli
+
+    bg_cli.add_notify_flags(parser)
+
+
+def strategy_run(result: Any) -> Any:
+    """What the notifications say about a canary result (a ``StrategyRun``)."""
+    from gitops_guard.observe import notifications
+
+    return notifications.StrategyRun(
+        strategy="canary",
+        service=result.service,
+        image=result.image,
+        outcome=str(result.outcome),
+        reason=result.reason,
+        commits=result.commits,
+    )
 
 
 def _seconds(text: str, flag: str) -> float:
@@ -277,6 +295,7 @@ def run(args: argparse.Namespace) -> str:
         if kube_client is not None:
             kube_client.close()
     data = _report(result)
+    data["notifications"] = bg_cli.tell(args, strategy_run(result))
     if args.report:
         report.write_json(args.report, data)
     actions.set_outputs(

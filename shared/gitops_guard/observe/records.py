@@ -293,6 +293,40 @@ def for_rollback(needs: Needs, facts: Facts, *, reason: str = "") -> list[Record
     ]
 
 
+INSTANT_OUTPUTS = {
+    "promoted_at": ("promote", "promoted-at"),
+    "synced_at": ("verify", "synced-at"),
+    "verdict_at": ("verify", "verdict-at"),
+}
+"""Fact -> (job, output): the instant the job's own gitops-guard step wrote."""
+STAGE_OUTPUTS = {
+    "plan": ("plan", "plan-seconds"),
+    "promote": ("promote", "promote-seconds"),
+    "wait": ("verify", "wait-seconds"),
+    "gate": ("verify", "gate-seconds"),
+    "rollback": ("rollback", "rollback-seconds"),
+}
+"""Stage -> (job, output): the duration of the stage's own gitops-guard step."""
+
+
+def instants(needs: Needs) -> dict[str, str]:
+    """The instants the jobs wrote as outputs (``promoted-at``, ``synced-at``,
+    ``verdict-at``, and ``restored-at`` of the job that reverted), as written.
+
+    gitops-deploy and rollback.yml name their jobs alike, so one reading serves
+    both; a job that did not run gives nothing.
+    """
+    found = {fact: needs.output(job, name) for fact, (job, name) in INSTANT_OUTPUTS.items()}
+    found["restored_at"] = needs.output(reverter(needs), "restored-at")
+    return {fact: value for fact, value in found.items() if value.strip()}
+
+
+def stage_outputs(needs: Needs) -> dict[str, str]:
+    """Stage -> its ``*-seconds`` output, as written, for the stages that ran."""
+    found = {stage: needs.output(job, name) for stage, (job, name) in STAGE_OUTPUTS.items()}
+    return {stage: value for stage, value in found.items() if value.strip()}
+
+
 def synced_at(argocd_report: Mapping[str, Any]) -> str | None:
     """When argocd-wait saw our revision Synced and Healthy (its report), or None."""
     if argocd_report.get("result") != "done":
