@@ -72,11 +72,16 @@ analysis:
   duration: 12s
   interval: 2s
   initialDelay: 2s
-  failureLimit: 1
+  # Overlapping 30s windows measured every 2s see one slow or failed request many
+  # times; a measurement counts only with 150 requests behind it (about 8 s of the
+  # lab's load), and an objective trips on its third failure in a row, so one stall
+  # of a busy machine does not fail a good version, while 1.4.0 under user traffic
+  # (a third of requests fail) fails every measurement.
+  failureLimit: 2
   allowOverlap: true
   minRequests:
     query: sum(increase(http_requests_total{{app="${{app}}",version="${{version}}"}}[${{window}}]))
-    value: 10
+    value: 150
 scoring: {{pass: 90, warn: 75}}
 objectives:
   - name: availability

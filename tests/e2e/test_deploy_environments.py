@@ -25,6 +25,7 @@ user sessions, passes staging (smoke traffic) and fails production.
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -170,7 +171,12 @@ def test_staging_passes_production_fails_and_only_production_is_reverted(
         "record": "success",
     }, result.named_jobs
     assert result.named_jobs.get(APPROVE) == "success", result.tail()
-    assert f"promoting {image} to production (staging verdict pass)" in result.output
+    # pass or warn: both let the image through (a loaded machine can slow the app)
+    passed = re.search(
+        rf"promoting {re.escape(image)} to production \(staging verdict (\w+)\)", result.output
+    )
+    assert passed and passed.group(1) in ("pass", "warn"), result.tail()
+    staging_verdict = passed.group(1)
     assert production_jobs == {
         "plan": "success",
         "promote": "success",
@@ -182,7 +188,7 @@ def test_staging_passes_production_fails_and_only_production_is_reverted(
     # What the reviewer sees while the approval job waits: the run page's job
     # summaries, among them staging's gate report, written before approve started.
     gate_summary = result.summary("staging/gitops-deploy/verify")
-    for words in ("availability", "latency-p95", "pass"):
+    for words in ("availability", "latency-p95", staging_verdict):
         assert words in gate_summary, gate_summary
     assert f"{image} is live in staging" in result.summary("staging/gitops-deploy/record")
     written = min(n for job, _, n in result.summaries if job == "staging/gitops-deploy/verify")
@@ -219,7 +225,8 @@ def test_staging_passes_production_fails_and_only_production_is_reverted(
         ("production", "deploy:rollback"),
     }, sorted(by)
     staging = by[("staging", "deploy")]
-    assert staging["payload"]["verdict"] == "pass" and staging["payload"]["image"] == image
+    assert staging["payload"]["verdict"] == staging_verdict
+    assert staging["payload"]["image"] == image
     assert staging["payload"]["gitops_commit"] == staging_sha
     assert [s["state"] for s in staging["statuses"]] == ["success"]
     production = by[("production", "deploy")]
@@ -229,7 +236,7 @@ def test_staging_passes_production_fails_and_only_production_is_reverted(
     carried = production["payload"]["required_verdict"]
     assert carried["environment"] == "staging"
     assert carried["images"][image] == {
-        "verdict": "pass",
+        "verdict": staging_verdict,
         "deployment_id": staging["id"],
         "gitops_commit": staging_sha,
         "forced": False,
@@ -243,7 +250,7 @@ def test_staging_passes_production_fails_and_only_production_is_reverted(
     (gate,) = result.artifacts.glob("gitops-guard-gate-production-*/gitops-guard-gate.json")
     assert json.loads(gate.read_text())["verdict"] == "fail"
     (staging_gate,) = result.artifacts.glob("gitops-guard-gate-staging-*/gitops-guard-gate.json")
-    assert json.loads(staging_gate.read_text())["verdict"] == "pass"
+    assert json.loads(staging_gate.read_text())["verdict"] == staging_verdict
 
 
 def test_staging_fails_and_production_never_starts(
