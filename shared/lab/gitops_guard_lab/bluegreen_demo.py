@@ -144,8 +144,12 @@ def _window(timeline: list[dict[str, Any]], step: str, started_at: float) -> tup
 class _Lab:
     """The parts of one story, started in order and stopped in reverse."""
 
-    def __init__(self, root: Path, *, seed: Path, rps: float, preview_rps: float) -> None:
+    def __init__(
+        self, root: Path, *, seed: Path, rps: float, preview_rps: float, front: str = "service"
+    ) -> None:
         self.root = root
+        self.front = front
+        """Where user traffic enters: the ``web`` Service, or the lab's Gateway."""
         self.paths = layout.Layout.at(root)
         self.token = secrets.token_urlsafe(24)
         self.seed = seed
@@ -164,7 +168,11 @@ class _Lab:
         os.environ[layout.ENV_MARKER] = str(self.paths.root)
         up.seed_repository(self.seed, self.paths.repo)
         self.colours = colours.ColourLab(
-            repo=self.paths.repo, logs=self.paths.logs, pids=self.paths.pids, token=self.token
+            repo=self.paths.repo,
+            logs=self.paths.logs,
+            pids=self.paths.pids,
+            token=self.token,
+            front=self.front,
         ).start()
         self.prometheus = promstack.start_prometheus(
             scrape_targets=[f"127.0.0.1:{p}" for p in self.colours.ports],
