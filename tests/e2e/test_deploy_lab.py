@@ -287,7 +287,7 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
         },
         secrets={"GITOPS_TOKEN": "e2e-gitops-token", "ARGOCD_TOKEN": lab["ARGOCD_TOKEN"]},
         env=install_env,
-        timeout=300,
+        timeout=420,
         workflow="rollback.yml",
     )
     manual_seconds = time.monotonic() - started

@@ -29,6 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the GitOps repository to seed the lab with (default examples/gitops-repo)",
     )
     parser.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="up: an ArgoCD Application file of the seed to run, repeatable (default "
+        "apps/sre-demo-app.yaml; e.g. a staging and a production overlay's Applications)",
+    )
+    parser.add_argument(
         "--rps", type=float, default=20.0, help="load generator requests per second (default 20)"
     )
     parser.add_argument("--good", default=None, help="demo: the good version (default 1.1.0)")
@@ -68,7 +76,9 @@ def run(args: argparse.Namespace) -> str:
         ) from exc
 
     if args.action == "up":
-        env = up.up(args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps)
+        env = up.up(
+            args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps, apps=args.app
+        )
         print(f"lab up in {env['LAB_DIR']}")
         for key, value in env.values.items():
             shown = f"(in {env['LAB_DIR']}/lab.env)" if key == "ARGOCD_TOKEN" else value
