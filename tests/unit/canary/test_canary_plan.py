@@ -4,7 +4,8 @@ Covers: the steps grammar (rising whole percentages ending at 100, a % sign allo
 and what it refuses, naming --steps; the percentages N replicas can express; the
 replica split per step and the refusal of a step that needs a fraction of a pod,
 naming the steps that would work; the stable and canary colours read from the
-replicas and images, before, during and after a canary, and an ambiguous start.
+replicas and images, before, during and after a canary, and an ambiguous start; with
+the route's weights, a canary scaled up at weight 0 is prepared (not done, not rejected).
 """
 
 from __future__ import annotations
@@ -89,3 +90,45 @@ def test_an_aborted_image_is_rejected_and_an_ambiguous_start_refused() -> None:
     with pytest.raises(errors.InputError) as caught:
         _decide(_layout((OLD, 2), (OLD, 2)))
     assert "cannot tell the stable colour" in caught.value.message
+
+
+def _weights(
+    lay: bg.Layout, blue: int, green: int, history: list[plan.HistoryEntry] | None = None
+) -> plan.Decision:
+    return plan.decide_weights(
+        lay,
+        {"blue": blue, "green": green},
+        image=IMAGE,
+        steps=(25, 50, 100),
+        history=history or [],
+        step_action="canary-step",
+        abort_action="canary-abort",
+    )
+
+
+def test_a_gateway_canary_scaled_at_weight_0_is_prepared_not_done() -> None:
+    fresh = _weights(_layout((OLD, 4), (OLD, 0)), 100, 0)
+    assert (fresh.phase, fresh.canary, fresh.scaled, fresh.next_steps) == (
+        "step",
+        "green",
+        False,
+        (25, 50, 100),
+    )
+    scale = plan.HistoryEntry("a" * 40, "canary-step", "green", IMAGE, "0%")
+    scaled = _weights(_layout((OLD, 4), (IMAGE, 4)), 100, 0, [scale])
+    assert (scaled.phase, scaled.stable, scaled.canary, scaled.share) == (
+        "step",
+        "blue",
+        "green",
+        0,
+    )
+    assert scaled.scaled is True and scaled.next_steps == (25, 50, 100)
+    assert scaled.step_commits == ("a" * 40,)
+    assert "at weight 0" in scaled.reason
+    # the image on the canary colour without replicas is not scaled yet
+    assert _weights(_layout((OLD, 4), (IMAGE, 0)), 100, 0).scaled is False
+    # once weight moved it is a step under way, and the scale commit is one of its commits
+    step = plan.HistoryEntry("b" * 40, "canary-step", "green", IMAGE, "25%")
+    moving = _weights(_layout((OLD, 4), (IMAGE, 4)), 75, 25, [step, scale])
+    assert (moving.share, moving.scaled, moving.next_steps) == (25, False, (50, 100))
+    assert moving.step_commits == ("a" * 40, "b" * 40)

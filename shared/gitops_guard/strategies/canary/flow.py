@@ -10,6 +10,16 @@ run reads Git and asks :func:`.plan.decide` what is left, so a rerun continues::
          -> pass/warn: next step; step 100 is the promotion (the old colour to 0)
          -> fail/inconclusive: one abort commit reverting every step commit, argocd-wait
 
+With ``--traffic gateway`` the canary runs at full size and the HTTPRoute's weights
+split the traffic; its first step is two commits, so no weight reaches a Service with
+no ready endpoint (as Argo Rollouts and Flagger scale up before they shift)::
+
+    scale commit (canary image + replicas, weight 0) -> argocd-wait -> canary rollout
+      -> step commit (weights only) -> argocd-wait -> route Accepted/ResolvedRefs -> gate
+
+A rerun after the scale commit sees the canary *scaled* (:func:`.plan.decide_weights`)
+and goes on from its rollout; an abort reverts the scale commit with the steps.
+
 Commits go through the publish engine (:func:`gitops_guard.rollback.publish.publish`);
 ArgoCD, the gate and the Kubernetes API come in as callables (:class:`Deps`).
 
@@ -266,10 +276,12 @@ class _Run(runs.TwoColourRun):
         else:
             counts = dict(zip(s.steps, plan.replica_plan(s.steps, decision.total), strict=True))
         canary, stable = decision.canary, decision.stable
+        if s.traffic == "gateway" and decision.share == 0:
+            self.scale_up(decision)
         verdict = ""
         for step in decision.next_steps:
             canary_n, stable_n = counts[step]
-            waited = self.window(step)
+            waited = self.window(f"step {step}%")
             sha = self.step(step, canary_n, stable_n, verdict)
             if waited and sha and self.d.request_sync is not None:
                 self.d.request_sync(sha)
@@ -303,7 +315,67 @@ class _Run(runs.TwoColourRun):
             verdict = self.gate(step, lay)
         return self.finish("promoted", "every step passed")  # pragma: no cover (100 ends it)
 
-    def window(self, step: int) -> bool:
+    def scale_up(self, decision: plan.Decision) -> None:
+        """Gateway: the canary's image and replicas at weight 0, then its pods ready."""
+        sha = ""
+        if not decision.scaled:
+            waited = self.window("the scale commit")
+            sha = self.scale(decision.total)
+            if waited and sha and self.d.request_sync is not None:
+                self.d.request_sync(sha)
+            failed = self.await_sync(self.d.wait, "scale", sha)
+            if failed is not None:
+                self.abort(
+                    self.read(),
+                    0,
+                    "inconclusive" if failed.undecided else "fail",
+                    f"ArgoCD did not run the scale commit: {failed.reason}",
+                )
+        lay = self.read()
+        started = self.d.clock()
+        ok, message = self.ready(lay, decision.canary, decision.total)
+        if self.d.kube is not None:
+            self.event("ready", "done" if ok else "fail", started, message)
+        if not ok:
+            self.abort(lay, 0, "fail", f"the canary is not ready (no weight moved): {message}")
+
+    def scale(self, total: int) -> str:
+        s = self.s
+        started = self.d.clock()
+
+        def change(tree: gitops.WorkingCopy, base: Path) -> tuple[list[str], str] | None:
+            _, fresh = self.decide(tree.root, tree)
+            if fresh.phase != "step" or fresh.share != 0 or fresh.scaled:
+                return None
+            canary = self.read(tree.root).deployments[fresh.canary]
+            written = edits.set_image(base, canary, s.image)
+            canary = self.read(tree.root).deployments[fresh.canary]
+            written += edits.set_replicas(base, canary, total)
+            message = render.scale_message(
+                service=s.service,
+                canary=fresh.canary,
+                stable=fresh.stable,
+                image=self.image,
+                stable_image=self.read(tree.root).deployments[fresh.stable].image,
+                canary_replicas=total,
+                run_url=s.run_url,
+                exemption=s.exemption,
+            )
+            return self.files(sorted(set(written))), message
+
+        sha = self.publish("scale", change)
+        if sha:
+            self.result.commits["scale"] = sha
+        self.event(
+            "scale",
+            "done" if sha else "skipped",
+            started,
+            f"{total} canary replicas at weight 0",
+            commit=sha,
+        )
+        return sha
+
+    def window(self, what: str) -> bool:
         """Stop with ``frozen`` inside a sync window, or wait for it; True after a wait."""
         if self.d.window is None:
             return False
@@ -316,7 +388,7 @@ class _Run(runs.TwoColourRun):
             self.event("window", "fail", started, text)
             self.finish(
                 "frozen",
-                f"ArgoCD is {text}: step {step}% was not pushed (rerun after it, or pass "
+                f"ArgoCD is {text}: {what} was not pushed (rerun after it, or pass "
                 "--wait-for-window)",
             )
             raise _Stop
@@ -335,8 +407,8 @@ class _Run(runs.TwoColourRun):
                 self.event("window", "fail", started, text)
                 self.finish(
                     "frozen",
-                    f"ArgoCD is still {text} after {self.s.window_timeout_seconds:g} s: step "
-                    f"{step}% was not pushed",
+                    f"ArgoCD is still {text} after {self.s.window_timeout_seconds:g} s: "
+                    f"{what} was not pushed",
                 )
                 raise _Stop
 

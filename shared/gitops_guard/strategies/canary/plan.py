@@ -107,6 +107,9 @@ class Decision:
     next_steps: tuple[int, ...] = ()
     step_commits: tuple[str, ...] = ()
     """This image's step commits in Git, oldest first (what an abort reverts)."""
+    scaled: bool = False
+    """``--traffic gateway``: the canary colour already runs the image with its replicas at
+    weight 0 (the scale commit is in Git; its pods come up before any weight moves)."""
 
 
 @dataclass(frozen=True)
@@ -273,10 +276,28 @@ def decide_weights(
             hint="Set the stable colour's weight to 100 and the other's to 0 (see docs/canary.md).",
         )
     stable = serving[0]
+    canary = layout.other(stable)
+    if deps[canary].image == image and deps[canary].replicas > 0:
+        mine = itertools.takewhile(
+            lambda e: e.action == step_action and e.image == image and e.colour == canary,
+            history,
+        )
+        return Decision(
+            "step",
+            stable,
+            canary,
+            deps[stable].replicas,
+            0,
+            f"{canary} runs {image} with {deps[canary].replicas} replicas at weight 0 "
+            f"(scaled up, no traffic yet); {stable} has all the route's weight",
+            tuple(steps),
+            tuple(reversed([e.sha for e in mine])),
+            scaled=True,
+        )
     return Decision(
         "step",
         stable,
-        layout.other(stable),
+        canary,
         deps[stable].replicas,
         0,
         f"{stable} serves {deps[stable].image} with all the route's weight",

@@ -2,7 +2,9 @@
 
 Every commit carries ``Gitops-Guard-Action: canary-step|canary-promote|canary-abort``,
 the service, both colours and images, and for a step its share
-(``Gitops-Guard-Step: 25%``), so a rerun reads where it stands from Git alone.
+(``Gitops-Guard-Step: 25%``), so a rerun reads where it stands from Git alone. A
+gateway canary's first commit is a step at ``0%`` (:func:`scale_message`): the canary's
+image and replicas, its weight still 0.
 Data in, text out: this module must not run git.
 """
 
@@ -65,6 +67,39 @@ def step_message(
             (trailers.STEP, f"{step}%"),
             (trailers.REPLICAS, str(canary_replicas)),
             (trailers.VERDICT, verdict),
+            (trailers.EXEMPTION, " ".join(exemption.split())),
+            (trailers.RUN, run_url),
+        ],
+    )
+
+
+def scale_message(
+    *,
+    service: str,
+    canary: str,
+    stable: str,
+    image: str,
+    stable_image: str,
+    canary_replicas: int,
+    run_url: str = "",
+    exemption: str = "",
+) -> str:
+    """The first commit of a gateway canary: the canary's image and replicas, weight 0.
+
+    A step commit at ``0%`` in the trailers (so an abort reverts it with the steps);
+    the route's weights move in the next commit, once the canary's pods are ready.
+    """
+    return words.message(
+        f"canary: scale up {service} {canary} ({image}) at 0%",
+        f"{canary} runs {image} with {canary_replicas} replicas and no traffic yet: its "
+        f"weight in the route stays 0 until its pods are ready; {stable} ({stable_image}) "
+        "keeps all traffic.",
+        [
+            (trailers.ACTION, ACTION_STEP),
+            (trailers.SERVICE, service),
+            *words.colour_pairs(canary, stable, image, stable_image),
+            (trailers.STEP, "0%"),
+            (trailers.REPLICAS, str(canary_replicas)),
             (trailers.EXEMPTION, " ".join(exemption.split())),
             (trailers.RUN, run_url),
         ],
@@ -141,7 +176,7 @@ class Result:
     steps: list[int] = field(default_factory=list)
     """The steps this run took (committed), in order."""
     commits: dict[str, str] = field(default_factory=dict)
-    """step-5/step-25/.../promote/abort -> sha."""
+    """scale (gateway)/step-5/step-25/.../promote/abort -> sha."""
     verdicts: dict[str, str] = field(default_factory=dict)
     """step-5 -> pass|warn|fail|inconclusive."""
     detection_seconds: float | None = None
