@@ -134,7 +134,40 @@ class DemoApp:
         return generate_latest(self.registry)
 
 
-def _handler(app: DemoApp) -> type[BaseHTTPRequestHandler]:
+DRAIN_SECONDS = 3.0
+"""On SIGTERM the app stops accepting, then lets the requests it is answering finish
+for up to this long (a pod's graceful termination; the lab's deployer waits 5 s)."""
+
+
+class InFlight:
+    """How many requests the app is answering; :meth:`wait_idle` for a graceful stop."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._cond = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._cond:
+            self._count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._count -= 1
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no request is being answered; False after ``timeout`` seconds."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count == 0, timeout=timeout)
+
+
+class Server(ThreadingHTTPServer):
+    """The app's HTTP server, counting the requests in flight."""
+
+    in_flight: InFlight
+
+
+def _handler(app: DemoApp, in_flight: InFlight) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -149,6 +182,10 @@ def _handler(app: DemoApp) -> type[BaseHTTPRequestHandler]:
             self._send(code, json.dumps(data).encode(), "application/json")
 
         def do_GET(self) -> None:
+            with in_flight:
+                self._get()
+
+        def _get(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
                 self._send(200, app.metrics(), CONTENT_TYPE_LATEST)
@@ -171,10 +208,12 @@ def _handler(app: DemoApp) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(app: DemoApp, *, host: str, port: int) -> ThreadingHTTPServer:
+def serve(app: DemoApp, *, host: str, port: int) -> Server:
     """Bind the app's HTTP server on a loopback address (not yet serving)."""
     net.require_loopback(host, source="--host")
-    server = ThreadingHTTPServer((host, port), _handler(app))
+    in_flight = InFlight()
+    server = Server((host, port), _handler(app, in_flight))
+    server.in_flight = in_flight
     server.daemon_threads = True
     return server
 
@@ -209,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        # a pod's graceful termination: the answers under way are finished, not cut
+        server.in_flight.wait_idle(DRAIN_SECONDS)
     return 0
 
 

@@ -1,9 +1,12 @@
 """``gitops-guard lab demo --strategy canary --traffic gateway``: the canary story through
 the lab's Gateway, which splits real user traffic by the HTTPRoute's weights.
 
-- exit 0, and the report says the story went as expected: the good version taken 25%,
-  50%, 100% by moving the route's weights (two gated steps that passed, then the
-  promotion), the bad one aborted at its first step by one abort commit;
+- exit 0, and the report says the story went as expected: the good version scaled up
+  at weight 0, then taken 25%, 50%, 100% by moving the route's weights (two gated steps
+  that passed, then the promotion), the bad one scaled up, then aborted at its first
+  step by one abort commit;
+- no transport failure in the user traffic (no 502, 503 or connection error): the
+  Gateway never sends a share to a canary whose pods are not ready;
 - per gated step, the share of requests the Gateway sent to the canary is the step's
   weight within 2 points, and the share the gate observed in Prometheus (both arms'
   request counters) within 5 points for the steps that passed;
@@ -23,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from gitops_guard_lab import layout
+from gitops_guard_lab.bluegreen_demo import TRANSPORT
 
 
 @pytest.mark.timeout(400)
@@ -65,9 +69,9 @@ def test_the_canary_story_through_the_gateway(tmp_path: Path) -> None:
         ("promoted", "promoted"),
         ("aborted", "aborted"),
     ]
-    assert set(data["steps"][0]["commits"]) == {"step-25", "step-50", "promote"}
+    assert list(data["steps"][0]["commits"]) == ["scale", "step-25", "step-50", "promote"]
     assert data["steps"][0]["verdicts"] == {"step-25": "pass", "step-50": "pass"}
-    assert set(data["steps"][1]["commits"]) == {"step-25", "abort"}
+    assert list(data["steps"][1]["commits"]) == ["scale", "step-25", "abort"]
     assert data["steps"][1]["verdicts"] == {"step-25": "fail"}
     shares = [(s["run"], s["step"]) for s in data["shares"]]
     assert shares == [("canary 1.1.0", 25), ("canary 1.1.0", 50), ("canary 1.2.0", 25)]
@@ -79,9 +83,15 @@ def test_the_canary_story_through_the_gateway(tmp_path: Path) -> None:
         assert abs(share["gate"] - share["intended"]) <= 0.05, share
     assert 0 < data["detection_seconds"] <= 10
     assert isinstance(data["failed_requests"], int) and data["requests"] > 100
-    # the bad version's 500s for a few seconds at 25%, and the requests the Gateway
-    # sent to a canary not ready yet: a few dozen, not a share of the whole story
+    # the canary is scaled up and ready before the route gives it weight: the Gateway
+    # never sends a request to a Service without a ready endpoint; what fails is the
+    # bad version's own 500s for a few seconds at 25%
+    transport = {k: v for k, v in data["failures_by_outcome"].items() if k in TRANSPORT}
+    assert transport == {} and data["transport_failures"] == 0, data["failures_by_outcome"]
     assert data["failed_requests"] < 0.05 * data["requests"]
     assert data["final_version"] == "1.1.0"
     assert "as expected" in done.stdout
-    print(f"the gateway canary story took {seconds:.1f} s")
+    print(
+        f"the gateway canary story took {seconds:.1f} s; failed requests "
+        f"{data['failed_requests']} of {data['requests']}: {data['failures_by_outcome']}"
+    )

@@ -7,6 +7,7 @@
 - 1.3.0's health check fails; a version with a startup time is not ready before it;
 - /metrics exposes the three metric families with app, code, version, operation, result labels;
 - the real process serves /, /healthz, /version, /metrics on loopback and stops on SIGTERM;
+  a request it is answering when SIGTERM comes is finished, not cut (graceful termination);
 - the load generator reaches the app at about the asked rate, and refuses non-loopback URLs
   and out-of-range rates; the demo app refuses to bind a non-loopback address.
 """
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 
 import httpx
@@ -136,6 +138,40 @@ def test_the_process_serves_and_stops_on_sigterm() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_sigterm_lets_the_answer_under_way_finish() -> None:
+    port = net.free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gitops_guard_lab.demoapp", "--version=1.2.0", f"--port={port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    answers: list[object] = []
+    try:
+        url = f"http://127.0.0.1:{port}"
+        net.wait_http_ok(f"{url}/version", timeout=15, what="demo app")
+        asked = threading.Event()
+
+        def ask() -> None:
+            asked.set()
+            try:
+                answers.append(httpx.get(f"{url}/search", timeout=5).status_code)
+            except httpx.HTTPError as exc:
+                answers.append(type(exc).__name__)
+
+        thread = threading.Thread(target=ask)
+        thread.start()
+        asked.wait(5)
+        time.sleep(0.15)  # the 1.2.0 answer takes 450 ms: it is under way now
+        process.send_signal(signal.SIGTERM)
+        thread.join(10)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert answers in ([200], [500]), answers
 
 
 def test_load_generator_reaches_the_app_at_about_the_rate() -> None:
