@@ -48,6 +48,16 @@ class AppOutcome:
     health: str | None = None
     seconds: float | None = None
     """When it became final, seconds after the start."""
+    namespace: str | None = None
+    """``spec.destination.namespace``: where the app deploys (slo-gate's ``${namespace}``)."""
+    cluster: str | None = None
+    """``spec.destination.name``, else ``.server``: the target cluster (``${cluster}``)."""
+
+
+def destination_of(app: models.Application) -> tuple[str | None, str | None]:
+    """``(namespace, cluster)`` of an application's destination (None when unset)."""
+    dest = app.spec.destination
+    return dest.namespace or None, dest.name or dest.server or None
 
 
 @dataclass
@@ -143,8 +153,15 @@ def wait_for_many(
                 degraded_since=degraded.get(name),
             )
             degraded[name] = judged.degraded_since
+            namespace, cluster = destination_of(app)
             outcome = AppOutcome(
-                name, judged.outcome, judged.reason, judged.revision, app.status.health.status
+                name,
+                judged.outcome,
+                judged.reason,
+                judged.revision,
+                app.status.health.status,
+                namespace=namespace,
+                cluster=cluster,
             )
             last[name] = outcome
             if judged.outcome != "waiting":
@@ -185,7 +202,12 @@ def wait_for_many(
             for name in pending:
                 state = last[name]
                 final[name] = AppOutcome(
-                    name, "timed-out", f"timed out; last: {state.reason}", state.revision
+                    name,
+                    "timed-out",
+                    f"timed out; last: {state.reason}",
+                    state.revision,
+                    namespace=state.namespace,
+                    cluster=state.cluster,
                 )
             continue
         sleep(timing.poll_interval_seconds)

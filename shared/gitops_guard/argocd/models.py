@@ -105,10 +105,20 @@ class ResourceIgnoreDifferences(_Model):
     managed_fields_managers: Many[str] = Field(default=(), alias="managedFieldsManagers")
 
 
+class ApplicationDestination(_Model):
+    """``v1alpha1ApplicationDestination``: the cluster (``server`` URL or ``name``) and
+    namespace the application deploys to; slo-gate's per-app variables come from it."""
+
+    server: str | None = None
+    name: str | None = None
+    namespace: str | None = None
+
+
 class ApplicationSpec(_Model):
-    """``v1alpha1ApplicationSpec``: the sources and the sync policy."""
+    """``v1alpha1ApplicationSpec``: the sources, the destination and the sync policy."""
 
     source: ApplicationSource | None = None
+    destination: ApplicationDestination = ApplicationDestination()
     sources: Many[ApplicationSource] = ()
     sync_policy: SyncPolicy | None = Field(default=None, alias="syncPolicy")
     ignore_differences: Many[ResourceIgnoreDifferences] = Field(

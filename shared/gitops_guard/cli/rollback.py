@@ -79,7 +79,7 @@ def _request(args: argparse.Namespace) -> rollback_run.Request:
     )
     argo = None
     server = getattr(args, "argocd_server", None)
-    wants_wait = bool(getattr(args, "argocd_app", None))
+    wants_wait = bool(getattr(args, "argocd_app", None) or getattr(args, "argocd_selector", None))
     if server is None and wants_wait and credentials.argocd_server():
         # ARGOCD_SERVER, as the argocd CLI reads it: the same check as the flag.
         server = checks.check_url(
@@ -88,7 +88,8 @@ def _request(args: argparse.Namespace) -> rollback_run.Request:
     if server and wants_wait:
         argo = rollback_run.ArgoTarget(
             server=server,
-            app=args.argocd_app,
+            app=args.argocd_app or "",
+            selector=args.argocd_selector or None,
             timeout_seconds=args.argocd_timeout,
             insecure=args.argocd_insecure,
             app_namespace=args.argocd_app_namespace,

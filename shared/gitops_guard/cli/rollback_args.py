@@ -47,6 +47,7 @@ INPUTS = (
     InputSpec("prometheus-url", "--prometheus-url", commands=("watch",)),
     InputSpec("argocd-server", "--argocd-server", commands=_ROLLS_BACK),
     InputSpec("argocd-app", "--argocd-app", commands=_ROLLS_BACK),
+    InputSpec("argocd-selector", "--argocd-selector", commands=_ROLLS_BACK),
     InputSpec("argocd-timeout", "--argocd-timeout", commands=_ROLLS_BACK),
     InputSpec("argocd-insecure", "--argocd-insecure", "bool", commands=_ROLLS_BACK),
     InputSpec("argocd-app-namespace", "--argocd-app-namespace", commands=_ROLLS_BACK),
@@ -226,6 +227,12 @@ def _argocd_flags(parser: argparse.ArgumentParser) -> None:
         "--argocd-app", type=checks.nonempty_arg("--argocd-app"), help="the ArgoCD application"
     )
     argo.add_argument(
+        "--argocd-selector",
+        metavar="KEY=VALUE",
+        help="wait for every application with these labels instead (one revert for all, "
+        "e.g. ApplicationSet-generated apps)",
+    )
+    argo.add_argument(
         "--argocd-timeout",
         type=checks.duration_arg("--argocd-timeout"),
         default=600.0,
@@ -252,13 +259,20 @@ def _notify_flags(parser: argparse.ArgumentParser) -> None:
 def check_pairs(args: argparse.Namespace) -> None:
     """Flags that only work together; checked before anything is written.
 
-    ``--argocd-app`` needs a server (the flag, or ``ARGOCD_SERVER`` as the argocd CLI
-    reads it); ``--argocd-server`` needs the app. ``ARGOCD_SERVER`` alone, set for the
-    whole job, asks for nothing: no wait.
+    ``--argocd-app`` (or ``--argocd-selector``) needs a server (the flag, or
+    ``ARGOCD_SERVER`` as the argocd CLI reads it); ``--argocd-server`` needs the app or
+    the selector, and not both. ``ARGOCD_SERVER`` alone, set for the whole job, asks
+    for nothing: no wait.
     """
     if not hasattr(args, "argocd_server"):
         return
-    server, app = args.argocd_server, args.argocd_app
+    server, app = args.argocd_server, args.argocd_app or args.argocd_selector
+    if args.argocd_app and args.argocd_selector:
+        raise errors.InputError(
+            "--argocd-app and --argocd-selector both name what to wait for",
+            source="--argocd-selector",
+            hint="Pass one: --argocd-app NAME, or --argocd-selector KEY=VALUE for several apps.",
+        )
     if server and not app:
         missing = "--argocd-app"
     elif app and not (server or credentials.argocd_server()):

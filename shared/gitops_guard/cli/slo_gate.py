@@ -37,6 +37,7 @@ INPUTS = (
     InputSpec("phase", "--phase"),
     InputSpec("exemptions", "--exemptions"),
     InputSpec("change-kind", "--change-kind"),
+    InputSpec("apps-from", "--apps-from"),
 )
 
 
@@ -95,13 +96,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="deploy",
         help="--phase pre: the kind of change, matched against the exemptions' kinds",
     )
+    many = parser.add_argument_group(
+        "many applications: judge the SLO file once per app (docs/slo-gate.md#many-applications)"
+    )
+    many.add_argument(
+        "--apps-from",
+        metavar="FILE",
+        help="the apps of this argocd-wait --report (--selector or --app repeated); each "
+        "sets ${app}, ${namespace}, ${cluster}",
+    )
+    many.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        type=checks.nonempty_arg("--app"),
+        help="judge this ArgoCD application (repeatable); with --argocd-server its "
+        "destination fills ${namespace} and ${cluster}",
+    )
+    many.add_argument(
+        "--selector",
+        metavar="KEY=VALUE",
+        help="judge every ArgoCD application with these labels (needs --argocd-server)",
+    )
+    many.add_argument(
+        "--argocd-server",
+        metavar="URL",
+        type=checks.url_arg("--argocd-server", default_scheme="https"),
+        help="ArgoCD API server for --selector/--app (default: $ARGOCD_SERVER; token "
+        "from ARGOCD_TOKEN)",
+    )
+    many.add_argument(
+        "--argocd-insecure", action="store_true", help="skip ArgoCD's TLS verification"
+    )
     parser.add_argument(
         "--query-timeout",
         metavar="SECONDS",
         type=checks.duration_arg("--query-timeout", maximum=3600.0),
         default=10.0,
         help="per-request timeout, seconds or a duration (10, 2s, 500ms); also sent to "
-        "Prometheus as its query timeout (default 10)",
+        "Prometheus as its query timeout, and bounds the ArgoCD list request of --app/--selector "
+        "(default 10)",
     )
     parser.add_argument(
         "--history",
@@ -211,6 +245,10 @@ def _check(cfg: config.SloConfig, path: str) -> str:
 def run(args: argparse.Namespace) -> str:
     """Call the slo-gate flow once and render its outcome; the verdict is the outcome."""
     overrides = config.parse_overrides(args.var)
+    if not args.check and (args.apps_from or args.app or args.selector):
+        from gitops_guard.cli import slo_many
+
+        return slo_many.run(args, overrides)
     cfg = slo_run.load(args.config, overrides)
     if args.check:
         return _check(cfg, str(args.config))

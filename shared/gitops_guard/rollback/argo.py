@@ -85,3 +85,32 @@ def settle(
         sleep=sleep,
     )
     return SettleResult(terminated=terminated, synced=synced, wait=result)
+
+
+def unstick_many(
+    client: argo_client.ArgoClient,
+    *,
+    selector: str | None,
+    revision: str,
+    sleep: Callable[[float], None] = time.sleep,
+    attempts: int = 10,
+) -> list[tuple[str, str]]:
+    """:func:`settle`'s first half for every selected app (one list request): terminate
+    each operation stuck on another revision and sync ``revision`` there. Returns
+    ``(app, stuck revisions)`` for each app it unstuck; the wait is the caller's."""
+    out: list[tuple[str, str]] = []
+    for app in client.list_applications(selector=selector):
+        name = app.metadata.name or ""
+        stuck = _stuck_revisions(app, revision)
+        if stuck is None or not name:
+            continue
+        with contextlib.suppress(errors.ConfigError):
+            client.terminate_operation(name)
+        for _ in range(max(1, attempts)):
+            try:
+                client.sync(name, revision=revision)
+                break
+            except exceptions.OperationInProgress:
+                sleep(0.5)  # still terminating
+        out.append((name, ",".join(stuck) or "unknown revision"))
+    return out

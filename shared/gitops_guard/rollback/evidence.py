@@ -83,6 +83,10 @@ class GateReport(loader.Model):
     no_data_objectives: list[str] = Field(default_factory=list)
     warned_objectives: list[str] = Field(default_factory=list)
     objectives: list[ReportObjective] = Field(default_factory=list)
+    apps: list[_Lenient] = Field(default_factory=list)
+    """The per-app gate (``slo-gate --apps-from``): one entry per application."""
+    failed_apps: list[str] = Field(default_factory=list)
+    inconclusive_apps: list[str] = Field(default_factory=list)
 
 
 KIND = loader.Kind("gate report", "gate-report", "docs/rollback.md", syntax="JSON")

@@ -34,6 +34,8 @@ class ArgoTarget:
     server: str
     app: str
     timeout_seconds: float = 600.0
+    selector: str | None = None
+    """Wait for every app with these labels (one revert for all) instead of ``app``."""
     insecure: bool = False
     app_namespace: str | None = None
     token: credentials.Token | None = None
@@ -83,7 +85,8 @@ class Outcome:
     when the wait did not end ``done``."""
     result: models.RollbackResult
     wait: Any = None
-    """The ArgoCD wait's result (``argocd.wait.WaitResult``), when one ran."""
+    """The ArgoCD wait's result (``argocd.wait.WaitResult``, or ``argocd.many.ManyResult``
+    for a selector), when one ran."""
     notes: list[str] = field(default_factory=list)
     """What the CLI should tell the user besides the result."""
     warnings: list[str] = field(default_factory=list)
@@ -198,6 +201,9 @@ def _wait_in_argocd(request: Request, result: models.RollbackResult, done: Outco
         insecure=argo.insecure,
         app_namespace=argo.app_namespace,
     ) as client:
+        if argo.selector:
+            _wait_for_every_app(client, argo, result.rollback_sha, done)
+            return
         settled = argo_settle.settle(
             client,
             app_name=argo.app,
@@ -210,6 +216,28 @@ def _wait_in_argocd(request: Request, result: models.RollbackResult, done: Outco
     done.wait = settled.wait
     if settled.wait.outcome != "done":
         done.outcome = settled.wait.outcome
+
+
+def _wait_for_every_app(client: Any, argo: ArgoTarget, revision: str, done: Outcome) -> None:
+    """One revert for all: unstick every selected app, then wait until each runs it."""
+    from gitops_guard.argocd import many, wait
+    from gitops_guard.rollback import argo as argo_settle
+
+    for name, stuck in argo_settle.unstick_many(client, selector=argo.selector, revision=revision):
+        done.notes.append(f"{name}: terminated the operation stuck on {stuck}")
+    waited = many.wait_for_many(
+        client,
+        selector=argo.selector,
+        names=(),
+        expected=wait.Expectation(revision=revision),
+        timing=wait.Timing(timeout_seconds=argo.timeout_seconds),
+    )
+    for app in waited.apps:
+        done.notes.append(f"ArgoCD {app.name}: {app.outcome}: {app.reason}")
+    done.notes.append(f"ArgoCD: {waited.outcome}: {waited.reason}")
+    done.wait = waited
+    if waited.outcome != "done":
+        done.outcome = waited.outcome
 
 
 # ---------------------------------------------------------------- watch

@@ -16,6 +16,7 @@ validated inputs in and renders the outcome (annotations, summary, outputs).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -78,8 +79,13 @@ def run(
     on_measurement: Callable[[models.Measurement], None] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     sleep: Callable[[float], None] = time.sleep,
+    client: prom.PrometheusClient | None = None,
 ) -> GateOutcome:
-    """Measure and judge; one outcome, with the report built."""
+    """Measure and judge; one outcome, with the report built.
+
+    ``client``: a Prometheus client to share (the gate per app judges many apps over
+    one connection pool); by default one is opened from ``request`` and closed.
+    """
     cfg = cfg if cfg is not None else load(request.config_path, request.overrides)
     mode = mode_of(cfg, request)
     judged = cfg
@@ -87,12 +93,9 @@ def run(
         judged = cfg.model_copy(
             update={"analysis": cfg.analysis.model_copy(update={"duration_seconds": None})}
         )
-    with prom.PrometheusClient(
-        request.prometheus_url,
-        token=request.token,
-        timeout_seconds=request.query_timeout_seconds,
-        verify=request.verify,
-    ) as client:
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(open_client(request))
         if on_start is not None:
             on_start(cfg, mode, str(client.base_url))
         try:
@@ -120,6 +123,16 @@ def run(
         report=evidence.build_report(cfg, result, history),
         run=result,
         history=history,
+    )
+
+
+def open_client(request: GateRequest) -> prom.PrometheusClient:
+    """The Prometheus client of a gate run (the caller closes it)."""
+    return prom.PrometheusClient(
+        request.prometheus_url,
+        token=request.token,
+        timeout_seconds=request.query_timeout_seconds,
+        verify=request.verify,
     )
 
 

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ class Story:
     switch_failed_requests: int | None = None
     switch_back_failed_requests: int | None = None
     transport_failures: int = 0
+    failures_by_outcome: dict[str, int] = field(default_factory=dict)
     final_version: str = ""
     seconds: float = 0.0
     rps: float = 0.0
@@ -98,6 +100,7 @@ class Story:
             "requests": self.requests,
             "rps": self.rps,
             "transport_failures": self.transport_failures,
+            "failures_by_outcome": self.failures_by_outcome,
             "switch_seconds": self.figure("switch_seconds"),
             "switch_back_seconds": self.figure("switch_back_seconds"),
             "switch_failed_requests": self.switch_failed_requests,
@@ -257,6 +260,7 @@ def run_story(
             story.requests = sum(lab.users.outcomes.values())
             story.failed_requests = len(lab.users.failures)
             story.transport_failures = sum(1 for _, o in lab.users.failures if o in TRANSPORT)
+            story.failures_by_outcome = dict(Counter(o for _, o in lab.users.failures))
             _windows(story, lab.users.failures)
         if lab.colours is not None:
             story.final_version = _serving_version(lab)
@@ -279,8 +283,10 @@ def _serving_version(lab: _Lab) -> str:
 
 
 TRANSPORT = ("error", "502", "503")
-"""Failures the routing can cause: no answer, or no ready endpoint behind the Service.
-A 500 is the version's own answer (even 1.1.0 fails 0.4% of requests), not the switch's."""
+"""Failures the routing can cause: no connection, no answer from the endpoint, or no ready
+endpoint behind the Service. A 500 is the version's own answer (even 1.1.0 fails 0.4% of
+requests), not the switch's; a ``timeout`` (an answer slower than the load generator's 2 s)
+says the machine is busy and is counted in ``failed_requests`` and ``failures_by_outcome``."""
 
 
 def _windows(story: Story, failures: list[tuple[float, str]]) -> None:

@@ -27,7 +27,6 @@ import http.client
 import itertools
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -85,7 +84,7 @@ class ColourLab:
         self.synced = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._health: dict[str, tuple[float, bool]] = {}
+        self._health: dict[str, pod.Readiness] = {}
 
     # -------------------------------------------------------------- pods
     def _colour_of(self, obj: Mapping[str, Any]) -> _Colour | None:
@@ -99,12 +98,8 @@ class ColourLab:
         images_ = [c.get("image", "") for c in pod_obj.get("spec", {}).get("containers", [])]
         if not any(_version(i) == colour.deployer.version for i in images_):
             return False
-        # Probe at most every 0.25 s per colour: the controller asks often.
-        at, ok = self._health.get(colour.name, (0.0, False))
-        if time.monotonic() - at > 0.25:
-            ok = colour.deployer.ready()
-            self._health[colour.name] = (time.monotonic(), ok)
-        return ok
+        probe = self._health.setdefault(colour.name, pod.Readiness())
+        return probe.ready(colour.deployer.ready)
 
     def _port_of(self, pod_obj: dict[str, Any]) -> int:
         colour = self._colour_of(pod_obj)

@@ -67,7 +67,7 @@ class LoadGenerator:
     def _record(self, outcome: str) -> None:
         with self._lock:
             self.outcomes[outcome] += 1
-            if outcome == "error" or outcome.startswith("5"):
+            if outcome in ("error", "timeout") or outcome.startswith("5"):
                 self.failures.append((time.time(), outcome))
 
     def _worker(self, index: int) -> None:
@@ -83,6 +83,10 @@ class LoadGenerator:
                 try:
                     response = client.get(self.url)
                     self._record(str(response.status_code))
+                except httpx.TimeoutException:
+                    # An answer slower than the timeout: the user gave up waiting (on a
+                    # busy machine, the lab's own processes may be slow to answer).
+                    self._record("timeout")
                 except httpx.HTTPError:
                     self._record("error")
                     self.stopped.wait(0.2)

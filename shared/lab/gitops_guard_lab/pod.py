@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from gitops_guard_lab import net
@@ -64,7 +65,7 @@ class Deployer:
         return self.process is not None and self.process.poll() is None
 
     def ready(self) -> bool:
-        return self.alive() and net.http_ok(f"{self.url}/healthz", timeout=0.5)
+        return self.alive() and net.http_ok(f"{self.url}/healthz", timeout=1.0)  # timeoutSeconds: 1
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -78,3 +79,36 @@ class Deployer:
                 process.kill()
                 process.wait(timeout=5)
         self.pid_file.unlink(missing_ok=True)
+
+
+class Readiness:
+    """A readiness probe as the kubelet runs one: probed at most every ``period`` seconds;
+    unready until a probe succeeds, and a ready pod turns unready only after
+    ``failure_threshold`` failed probes in a row (the kubelet's default is 3), so one slow
+    answer on a busy machine does not empty a Service's endpoints."""
+
+    def __init__(
+        self,
+        *,
+        period: float = 0.25,
+        failure_threshold: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.period = period
+        self.failure_threshold = failure_threshold
+        self._clock = clock
+        self._at: float | None = None
+        self._ok = False
+        self._failed = 0
+
+    def ready(self, probe: Callable[[], bool]) -> bool:
+        """The pod's Ready condition, running ``probe`` when a period has passed."""
+        now = self._clock()
+        if self._at is None or now - self._at > self.period:
+            self._at = now
+            if probe():
+                self._ok, self._failed = True, 0
+            else:
+                self._failed += 1
+                self._ok = self._ok and self._failed < self.failure_threshold
+        return self._ok

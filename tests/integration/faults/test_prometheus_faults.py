@@ -120,3 +120,30 @@ def test_user_info_is_stripped_and_sent_as_basic_auth(
     assert fault_server.url in run.stdout
     basic = base64.b64encode(f"admin:{CANARY}".encode()).decode()
     assert fault_server.seen[-1].headers["Authorization"] == f"Basic {basic}"
+
+
+def test_a_hanging_argocd_list_ends_within_the_query_timeout(
+    fault_server: FaultServer, cli: Callable[..., Run], slo_file: Path
+) -> None:
+    """The gate per app asks ArgoCD for the apps' destinations: a hanging ArgoCD is a
+    fault bounded by --query-timeout, not a wait of its own."""
+    fault_server.script("/api/v1/applications", HANG)
+    fault_server.script(QUERY_PATH, Fault.json(vector()))
+    run = cli(
+        "slo-gate",
+        "--config",
+        str(slo_file),
+        "--prometheus-url",
+        fault_server.url,
+        "--argocd-server",
+        fault_server.url,
+        "--app",
+        "web",
+        "--query-timeout",
+        f"{QUERY_TIMEOUT:g}",
+    )
+    assert run.code == 3, run.text
+    assert run.elapsed <= QUERY_DEADLINE + SLACK, run.elapsed
+    assert "--query-timeout" in run.text
+    assert fault_server.count(QUERY_PATH) == 0
+    assert scan(run) == []

@@ -64,7 +64,7 @@ def test_the_blue_green_story(tmp_path: Path) -> None:
     assert 0 < data["switch_back_seconds"] <= 5
     assert data["switch_failed_requests"] == 0
     assert data["switch_back_failed_requests"] == 0
-    assert data["transport_failures"] == 0
+    assert data["transport_failures"] == 0, data["failures_by_outcome"]
     assert isinstance(data["failed_requests"], int) and data["requests"] > 100
     assert data["final_version"] == "1.1.0"
     assert "as expected" in done.stdout

@@ -4,6 +4,8 @@
   the rollback revision is synced, and the command waits until Synced and Healthy
 - with no stuck operation nothing is terminated; a rollback that never becomes
   Healthy in time exits 1
+- with --argocd-selector, every selected app stuck on the bad revision is unstuck
+  and the command waits until each runs the one revert, naming each app
 - the ArgoCD token never appears in the output
 """
 
@@ -131,3 +133,50 @@ def test_rerun_waits_for_the_existing_revert(gitops: GitopsRepo, run_cli, monkey
     assert "already-reverted" in out
     assert "ArgoCD: done" in out
     assert gitops.remote_head() == revert
+
+
+def test_selector_unsticks_every_app_and_waits_for_all(
+    gitops: GitopsRepo, run_cli, monkeypatch
+) -> None:
+    monkeypatch.setenv("ARGOCD_TOKEN", TOKEN)
+    bad = gitops.deploy("web", WEB1, WEB2)
+    store = argocd_api.ApplicationStore()
+    for name in ("web-eu", "web-us"):
+        app = argocd_api.make_application(
+            name,
+            revision=bad,
+            sync_status="OutOfSync",
+            health="Degraded",
+            phase="Running",
+            op_revision=bad,
+            op_message="one or more objects failed to apply (retrying)",
+        )
+        app["metadata"]["labels"] = {"team": "web"}
+        store.put(app)
+    _on_sync_become(store, "Healthy")
+    with argocd_api.FakeArgoServer(store, token=TOKEN, stream="off") as server:
+        code, out = run_cli(
+            "revert",
+            "--dir",
+            gitops.work,
+            "--commit",
+            bad,
+            "--argocd-server",
+            server.url,
+            "--argocd-selector",
+            "team=web",
+            "--argocd-timeout",
+            "10",
+        )
+        calls = [(r.method, r.path) for r in server.requests]
+    assert code == 0, out
+    rollback = gitops.remote_head()
+    for name in ("web-eu", "web-us"):
+        assert ("DELETE", f"/api/v1/applications/{name}/operation") in calls
+        assert f"{name}: terminated the operation stuck on {bad}" in out
+        assert f"ArgoCD {name}: done" in out
+        app = store.get(name)
+        assert app is not None
+        assert app["status"]["sync"]["revision"] == rollback
+    assert "ArgoCD: done: all 2 applications run our revision" in out
+    assert TOKEN not in out

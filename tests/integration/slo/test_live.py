@@ -3,13 +3,16 @@
 Behaviours covered:
 - a healthy app is measured every interval for the whole duration and passes at the end (0);
 - a failing key objective stops the gate early with fail (1) once it failed more than
-  failureLimit consecutive measurements; the report records each measurement.
+  failureLimit consecutive measurements; the report records each measurement;
+- the gate per app in live mode measures every app side by side (one duration, not
+  one per app), and fails naming the failing app.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +50,21 @@ def test_live_mode_stops_early_on_key_failure(
     assert report["measurement_count"] == 2
     assert "stopped early" in report["reason"]
     assert report["objectives"][0]["value"] < 0.6
+
+
+def test_live_mode_per_app_measures_every_app_at_once(
+    live_stack: tuple[promstack.Server, dict[str, Any]], run_gate: GateRunner
+) -> None:
+    server, _ = live_stack
+    code, report = run_gate("--app", "live-ok", "--app", "live-bad", url=server.url, config=LIVE)
+    assert (code, report["verdict"]) == (1, "fail"), report["reason"]
+    assert report["mode"] == "live"
+    assert report["failed_apps"] == ["live-bad"]
+    verdicts = {a["app"]: a["verdict"] for a in report["apps"]}
+    assert verdicts == {"live-ok": "pass", "live-bad": "fail"}
+    starts = {
+        o["name"].split("/")[0]: datetime.fromisoformat(o["window"]["start"].replace("Z", "+00:00"))
+        for o in report["objectives"]
+    }
+    # Side by side, not one after the other (that would be >= 7 s apart).
+    assert abs((starts["live-ok"] - starts["live-bad"]).total_seconds()) < 3

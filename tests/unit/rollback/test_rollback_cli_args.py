@@ -3,6 +3,7 @@
 Covers: each command has its own parser (watch's help lists no revert flag, a flag of
 another command is exit 2 naming it); --argocd-server and --argocd-app go together,
 ARGOCD_SERVER counting as the server for --argocd-app but asking for nothing alone;
+--argocd-selector stands for --argocd-app (every app with the labels), never both;
 action inputs reach only the commands that read them.
 """
 
@@ -52,6 +53,13 @@ def test_flags_of_another_command_are_refused_by_name(argv: list[str], flag: str
         (["--argocd-app", "web"], {"ARGOCD_SERVER": "argocd:443"}, None),
         ([], {"ARGOCD_SERVER": "argocd:443"}, None),  # set for the job: no wait asked
         (["--argocd-server", "https://argocd", "--argocd-app", "web"], {}, None),
+        (["--argocd-server", "https://argocd", "--argocd-selector", "team=web"], {}, None),
+        (["--argocd-selector", "team=web"], {}, "--argocd-server"),
+        (
+            ["--argocd-server", "https://argocd", "--argocd-app", "w", "--argocd-selector", "a=b"],
+            {},
+            "--argocd-selector",
+        ),
         ([], {}, None),
     ],
 )
