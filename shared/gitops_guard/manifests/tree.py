@@ -128,6 +128,7 @@ class Workspace:
 
     def __init__(self, root: Path, scanned: frozenset[str] = frozenset()):
         self.root = root
+        self._root_text = os.fspath(root)  # joined 4,000 times: once, not per file
         self.scanned = scanned
         """Files :func:`discover` listed (already known not to be links)."""
         self.skipped: dict[str, models.Skipped] = {}
@@ -142,7 +143,7 @@ class Workspace:
         return self._sources[rel]
 
     def _read(self, rel: str) -> Source | None:
-        path = os.path.join(self.root, rel)
+        path = os.path.join(self._root_text, rel)
         if rel not in self.scanned and os.path.islink(path):
             return None
         try:
