@@ -18,6 +18,8 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import hashlib
 import json
 import os
 import re
@@ -119,8 +121,9 @@ def install_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     The step installs uv.lock's hash-checked dependencies with uv into a venv under
     GITOPS_GUARD_HOME, one per session here as one per runner on GitHub. The home is
     seeded with the uv that scripts/setup installed from the same hashed requirements,
-    and uv's cache is filled once per session, so the jobs install offline, each
-    job's first step cold from that cache. Skips when .venv has no uv.
+    and uv's cache is filled once per run (shared by pytest-xdist workers), so the
+    jobs install offline, each job's first step cold from that cache. Skips when
+    .venv has no uv.
     """
     uv = ROOT / ".venv" / "bin" / "uv"
     if not uv.exists():
@@ -135,26 +138,41 @@ def install_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         seeded.mkdir(parents=True)
         (seeded / "uv").symlink_to(uv)
     home, warm_home = homes
-    cache = tmp_path_factory.mktemp("uv-cache")
-    # Fill uv's cache once with the network (act's steps run offline): a throw-away
-    # install from the same lock, through the same script.
-    for extras in ("", "kube"):  # every action's set: action-blue-green takes kube
-        warmed = subprocess.run(
-            ["bash", str(ROOT / "scripts" / "install-action")],
-            env={
-                **os.environ,
-                "GITOPS_GUARD_HOME": str(warm_home),
-                "GITOPS_GUARD_EXTRAS": extras,
-                "UV_CACHE_DIR": str(cache),
-                "GITHUB_OUTPUT": os.devnull,
-            },
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        if warmed.returncode != 0:
-            pytest.skip(f"cannot fill uv's cache from the lock: {warmed.stdout[-300:]}")
+    # One uv cache for every pytest-xdist worker of this run (uv locks its cache for
+    # concurrent use), filled once under a file lock: with `pytest -n 2` the second
+    # worker waits for the first instead of downloading the lock again, and the fill
+    # (network, minutes on a loaded machine) is not paid twice inside two tests'
+    # timeouts.
+    lock_key = hashlib.sha256((ROOT / "uv.lock").read_bytes()).hexdigest()[:16]
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    cache = shared / f"uv-cache-{lock_key}"
+    cache.mkdir(exist_ok=True)
+    with open(shared / f"uv-cache-{lock_key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        filled = cache / ".filled"
+        if not filled.exists():
+            # Fill uv's cache once with the network (act's steps run offline): a
+            # throw-away install from the same lock, through the same script.
+            for extras in ("", "kube"):  # every action's set: action-blue-green takes kube
+                warmed = subprocess.run(
+                    ["bash", str(ROOT / "scripts" / "install-action")],
+                    env={
+                        **os.environ,
+                        "GITOPS_GUARD_HOME": str(warm_home),
+                        "GITOPS_GUARD_EXTRAS": extras,
+                        "UV_CACHE_DIR": str(cache),
+                        "GITHUB_OUTPUT": os.devnull,
+                    },
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=600,
+                )
+                if warmed.returncode != 0:
+                    pytest.skip(f"cannot fill uv's cache from the lock: {warmed.stdout[-300:]}")
+            filled.touch()
     return {"GITOPS_GUARD_HOME": str(home), "UV_CACHE_DIR": str(cache), "UV_OFFLINE": "1"}
 
 
@@ -205,6 +223,20 @@ class ActResult:
     """This run's artifact store (each act run gets its own, as on GitHub)."""
     steps: tuple[tuple[str, str, float], ...] = ()
     """(job id, step name, seconds) of every step act timed, in order."""
+    named_jobs: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """act's full job name -> result: ``<workflow name>/<job>`` for the caller's own
+    jobs, ``<caller job>/<called workflow's name>/<job>`` for a reusable workflow's
+    (``staging/gitops-deploy/verify``); it tells two calls of one reusable workflow
+    apart, which ``jobs`` (by job id) cannot."""
+    summaries: tuple[tuple[str, str, int], ...] = ()
+    """(act's full job name, Markdown, log line) of every job summary a step wrote
+    ($GITHUB_STEP_SUMMARY; act logs each as a ``summary`` command), in order."""
+    first_lines: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """act's full job name -> the log line where that job first appears (it started)."""
+
+    def summary(self, job: str) -> str:
+        """Every summary of the jobs whose full name contains ``job``, joined."""
+        return "\n".join(text for name, text, _ in self.summaries if job in name)
 
     def slowest(self, count: int = 5) -> str:
         """The slowest steps, one ``job/step=Ns`` per item."""
@@ -313,15 +345,24 @@ class ActRunner:
         }
         for key, value in step_env.items():
             args += ["--env", f"{key}={value}"]
-        done = subprocess.run(
-            args,
-            cwd=self.caller,
-            env=child_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        try:
+            done = subprocess.run(
+                args,
+                cwd=self.caller,
+                env=child_env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:  # act is killed; say where it was
+            partial = exc.stdout or b""
+            text = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+            seen = parse_act_log(-1, text)
+            pytest.fail(
+                f"act ran longer than {timeout:.0f} s; jobs so far {dict(seen.named_jobs)}, "
+                f"slowest steps {seen.slowest()}; it ended with:\n{seen.tail(40)}"
+            )
         result = parse_act_log(done.returncode, done.stdout + done.stderr)
         return dataclasses.replace(result, artifacts=artifacts)
 
@@ -329,9 +370,12 @@ class ActRunner:
 def parse_act_log(returncode: int, log: str) -> ActResult:
     """Collect job results and raw step output from act's ``--json`` log."""
     jobs: dict[str, str] = {}
+    named: dict[str, str] = {}
+    first_lines: dict[str, int] = {}
+    summaries: list[tuple[str, str, int]] = []
     output: list[str] = []
     steps: list[tuple[str, str, float]] = []
-    for line in log.splitlines():
+    for number, line in enumerate(log.splitlines()):
         try:
             entry = json.loads(line)
         except ValueError:
@@ -339,8 +383,13 @@ def parse_act_log(returncode: int, log: str) -> ActResult:
             continue
         if not isinstance(entry, dict):
             continue
+        name = str(entry.get("job", entry.get("jobID", ""))).strip()  # act pads job names
+        first_lines.setdefault(name, number)
         if "jobResult" in entry:
             jobs[str(entry.get("jobID", entry.get("job", "")))] = str(entry["jobResult"])
+            named[name] = str(entry["jobResult"])
+        if entry.get("command") == "summary":
+            summaries.append((name, str(entry.get("content", "")), number))
         if "executionTime" in entry and "stepResult" in entry:
             name = str(entry.get("step", "")).splitlines()[0] if entry.get("step") else ""
             seconds = float(entry["executionTime"]) / 1e9
@@ -351,7 +400,14 @@ def parse_act_log(returncode: int, log: str) -> ActResult:
         elif entry.get("level") in ("error", "warning") or "::error" in message:
             output.append(message)
     return ActResult(
-        returncode=returncode, output="\n".join(output), jobs=jobs, log=log, steps=tuple(steps)
+        returncode=returncode,
+        output="\n".join(output),
+        jobs=jobs,
+        log=log,
+        steps=tuple(steps),
+        named_jobs=named,
+        summaries=tuple(summaries),
+        first_lines=first_lines,
     )
 
 

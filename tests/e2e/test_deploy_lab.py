@@ -19,7 +19,13 @@ the snapshot SHA, as job.workflow_sha would give on GitHub).
   report); the deploy and the rollback are recorded, the summary says why;
 - then a person runs rollback.yml (called from acme/web) with target 1.0.0: a
   rollback commit names 1.0.0, ArgoCD runs it, the lab serves 1.0.0 and a
-  deploy:rollback deployment carries the reason.
+  deploy:rollback deployment carries the reason;
+- every record carries the instants the jobs' own steps wrote (promoted_at <=
+  synced_at <= verdict_at of a deploy, restored_at of a rollback), inside the run;
+  ``metrics`` over the GitOps history and those records measures recovery from them
+  (not from commit times); and with ``pushgateway-url`` every run PUTs the stage
+  durations (plan, promote, wait, gate, rollback) to Debian's real Pushgateway under
+  job/environment/app.
 """
 
 from __future__ import annotations
@@ -27,14 +33,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .conftest import ActResult, ActRunner, FakeGitHub, git, job_results
+from gitops_guard.observe import records as deployment_records
+from gitops_guard_lab import promstack
+
+from .conftest import E2E_GITHUB_TOKEN, ActResult, ActRunner, FakeGitHub, git, job_results
 
 CALLER = (Path(__file__).parent / "callers" / "deploy.yml").read_text()
 IMAGE = "ghcr.io/gitops-guard/sre-demo-app"
@@ -92,6 +105,39 @@ def _deploy(
     )
 
 
+@pytest.fixture
+def pushgateway() -> Iterator[str]:
+    """Debian's real Pushgateway on a loopback port (its URL)."""
+    if not promstack.available()["pushgateway"]:
+        pytest.skip("prometheus-pushgateway is not installed")
+    with promstack.start_pushgateway() as gateway:
+        yield gateway.url
+
+
+def _stages(url: str, app: str) -> dict[str, float]:
+    """The stage gauges of group job=gitops-guard/environment=lab/app=APP."""
+    with urllib.request.urlopen(f"{url}/api/v1/metrics", timeout=10) as response:
+        groups = json.loads(response.read())["data"]
+    want = {"job": "gitops-guard", "environment": "lab", "app": app}
+    found = [g for g in groups if {k: g["labels"].get(k) for k in want} == want]
+    assert len(found) == 1, groups
+    family = found[0].get("gitops_guard_pipeline_stage_duration_seconds", {})
+    return {m["labels"]["stage"]: float(m["value"]) for m in family.get("metrics", [])}
+
+
+def _at(payload: dict[str, Any], key: str) -> float:
+    value = payload.get(key)
+    assert value, f"{key} missing from the payload: {payload}"
+    return deployment_records.parse_time(str(value)).timestamp()
+
+
+def _in_order(payload: dict[str, Any], began: float, ended: float) -> None:
+    """promoted_at <= synced_at <= verdict_at, all inside the run (second precision)."""
+    times = [_at(payload, key) for key in ("promoted_at", "synced_at", "verdict_at")]
+    assert times == sorted(times), payload
+    assert began - 1 <= times[0] and times[-1] <= ended + 1, (began, times, ended)
+
+
 def _tip(lab: dict[str, str]) -> str:
     return git("rev-parse", lab.get("GITOPS_BRANCH", "main"), cwd=Path(lab["GITOPS_REPO"]))
 
@@ -105,14 +151,16 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     fake_github: FakeGitHub,
     lab: dict[str, str],
     install_env: dict[str, str],
+    pushgateway: str,
+    tmp_path: Path,
 ) -> None:
     act_runner.link("acme/gitops", Path(lab["GITOPS_REPO"]))
     act_runner.write_caller(CALLER)
     seed = _tip(lab)
 
     # 1. the good image is promoted and verified
-    started = time.monotonic()
-    good = _deploy(act_runner, lab, GOOD, install_env)
+    started, began = time.monotonic(), time.time()
+    good = _deploy(act_runner, lab, GOOD, install_env, **{"pushgateway-url": pushgateway})
     good_seconds = time.monotonic() - started
     jobs = job_results(good, CHAIN)
     assert jobs["promote"] == "success", good.tail()
@@ -134,10 +182,16 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     description = deployment["statuses"][0]["description"]
     assert re.fullmatch(rf"{IMAGE}:{GOOD} verified: SLO gate (pass|warn)", description)
     assert re.search(rf"\*\*{IMAGE}:{GOOD} is live in lab and its SLOs hold", good.output)
+    _in_order(deployment["payload"], began, time.time())
+    stages = _stages(pushgateway, lab["ARGOCD_APP"])
+    assert set(stages) == {"plan", "promote", "wait", "gate"}, stages
+    # the lab's syncer may have run the commit before the verify job starts: wait >= 0
+    assert all(0 <= seconds < good_seconds for seconds in stages.values()), stages
+    assert stages["gate"] > 0, stages
 
     # 2. the bad image is promoted, fails the gate and is reverted
-    started = time.monotonic()
-    bad = _deploy(act_runner, lab, BAD, install_env)
+    started, began = time.monotonic(), time.time()
+    bad = _deploy(act_runner, lab, BAD, install_env, **{"pushgateway-url": pushgateway})
     bad_seconds = time.monotonic() - started
     jobs = job_results(bad, CHAIN)
     assert jobs["promote"] == "success", bad.tail()
@@ -162,6 +216,12 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert records["deploy"]["payload"]["verdict"] == "fail"
     assert [s["state"] for s in records["deploy:rollback"]["statuses"]] == ["success"]
     assert records["deploy:rollback"]["payload"]["gitops_commit"] == revert
+    _in_order(records["deploy"]["payload"], began, time.time())
+    bad_synced = _at(records["deploy"]["payload"], "synced_at")
+    restored = _at(records["deploy:rollback"]["payload"], "restored_at")
+    assert _at(records["deploy"]["payload"], "verdict_at") <= restored <= time.time() + 1
+    bad_stages = _stages(pushgateway, lab["ARGOCD_APP"])
+    assert 0 < bad_stages["rollback"] < bad_seconds, bad_stages
     assert f"**{IMAGE}:{BAD} was rejected (fail) and rolled back.**" in bad.output
     assert f"| rollback (commit) | success | `{revert[:12]}` back to" in bad.output
 
@@ -183,10 +243,39 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert f"**{IMAGE}:{BROKEN} was rejected (ArgoCD degraded) and rolled back.**" in (
         broken.output
     )
+    broken_records = {d["task"]: d["payload"] for d in fake_github.records()[-2:]}
+    assert broken_records["deploy"]["synced_at"] is None  # ArgoCD never ran it Healthy
+
+    # metrics over the GitOps history and these records: recovery runs from the bad
+    # revision Synced (or, never Healthy, its promotion) to the revert Synced and
+    # Healthy, the instants in the payloads, not the commits' times
+    checkout = tmp_path / "gitops-checkout"
+    git("clone", "-q", lab["GITOPS_REPO"], str(checkout), cwd=tmp_path)
+    measured = subprocess.run(
+        [
+            *(sys.executable, "-m", "gitops_guard", "metrics", "--dir", str(checkout)),
+            *("--since", "1d", "--format", "json", "--github-repository", "acme/web"),
+        ],
+        env={**os.environ, "GITHUB_API_URL": fake_github.url, "GITHUB_TOKEN": E2E_GITHUB_TOKEN},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert measured.returncode == 0, measured.stdout + measured.stderr
+    series = json.loads(measured.stdout)["series"]["recovery_time"]
+    recovery = {point["commit"]: point["seconds"] for point in series}
+    broken_commit = broken_records["deploy:rollback"]["reverts"]
+    assert recovery == {
+        bad_commit: restored - bad_synced,
+        broken_commit: _at(broken_records["deploy:rollback"], "restored_at")
+        - _at(broken_records["deploy"], "promoted_at"),
+    }, recovery
 
     # 4. a person rolls the lab back to 1.0.0 by hand with rollback.yml
     act_runner.write_caller(ROLLBACK_CALLER, name="rollback.yml")
     started = time.monotonic()
+    began = time.time()
     manual = act_runner.run(
         {
             "target": SEED,
@@ -194,10 +283,11 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
             "reason": "e2e: back to the seed version",
             "argocd-server": lab["ARGOCD_SERVER"],
             "argocd-app": lab["ARGOCD_APP"],
+            "pushgateway-url": pushgateway,
         },
         secrets={"GITOPS_TOKEN": "e2e-gitops-token", "ARGOCD_TOKEN": lab["ARGOCD_TOKEN"]},
         env=install_env,
-        timeout=300,
+        timeout=420,
         workflow="rollback.yml",
     )
     manual_seconds = time.monotonic() - started
@@ -216,9 +306,11 @@ def test_good_image_is_verified_then_bad_image_is_rolled_back(
     assert fake_github.requests_to("POST", "/deployments")[-1]["auto_merge"] is False
     assert [s["state"] for s in last["statuses"]] == ["success"]
     assert "e2e: back to the seed version" in last["statuses"][0]["description"]
+    assert began <= _at(last["payload"], "restored_at") <= time.time() + 1
     assert os.environ.get("GITHUB_TOKEN") is None  # nothing leaked into the test process
     print(f"\nact e2e: good deploy {good_seconds:.0f} s, bad deploy + rollback {bad_seconds:.0f} s")
     print(f"slowest steps (good): {good.slowest()}")
     print(f"slowest steps (bad): {bad.slowest()}")
     print(f"degraded deploy + rollback {broken_seconds:.0f} s: {broken.slowest(3)}")
     print(f"manual rollback.yml {manual_seconds:.0f} s: {manual.slowest(3)}")
+    print(f"stage gauges after the good deploy: {stages}; after the bad one: {bad_stages}")

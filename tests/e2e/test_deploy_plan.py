@@ -27,7 +27,10 @@ CALLER = (Path(__file__).parent / "callers" / "deploy.yml").read_text()
 ROLLBACK_CALLER = (Path(__file__).parent / "callers" / "rollback.yml").read_text()
 LATER = ("build", "promote", "verify", "rollback", "record")
 
-pytestmark = pytest.mark.timeout(300)
+# Generous: a test's timeout covers its fixtures, and the first test of a run that
+# asks for install_env fills uv's cache (network, minutes on a loaded machine); these
+# tests are about what is refused, not about speed.
+pytestmark = pytest.mark.timeout(900)
 
 
 def test_feature_branch_runs_the_tests_only(act_runner: ActRunner, fake_github: FakeGitHub) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from gitops_guard import errors
@@ -71,6 +72,9 @@ class ManyResult:
     elapsed_seconds: float = 0.0
     last_done_to_verdict_seconds: float | None = None
     """From the last app seen ``done`` to the verdict (politeness of the poll)."""
+    done_at: str | None = None
+    """When the verdict ``done`` was reached (ISO 8601 UTC), else None: every app
+    Synced and Healthy (a rollback's ``restored_at``)."""
 
     @property
     def failed(self) -> list[str]:
@@ -83,6 +87,7 @@ class ManyResult:
             "requests": self.requests,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "last_done_to_verdict_seconds": self.last_done_to_verdict_seconds,
+            "done_at": self.done_at,
             "failed_apps": self.failed,
             "apps": [a.__dict__ for a in self.apps],
         }
@@ -223,4 +228,13 @@ def _finish(
     since: float | None,
 ) -> ManyResult:
     apps = [final.get(n) or last[n] for n in sorted(last)]
-    return ManyResult(outcome, reason, apps, client.request_count, elapsed, since)
+    done_at = datetime.now(timezone.utc).replace(microsecond=0) if outcome == "done" else None
+    return ManyResult(
+        outcome,
+        reason,
+        apps,
+        client.request_count,
+        elapsed,
+        since,
+        done_at=decision.iso(done_at) if done_at is not None else None,
+    )

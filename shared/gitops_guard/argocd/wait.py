@@ -132,6 +132,17 @@ class WaitResult:
     sync_requested: bool
     timeline: tuple[TimelineEntry, ...] = field(default=())
 
+    @property
+    def done_at(self) -> str | None:
+        """When the wait saw the revision Synced and Healthy (ISO 8601 UTC), or None.
+
+        The last timeline entry is the state that ended the wait; the deployment
+        records call this instant ``synced_at`` (and ``restored_at`` for a revert).
+        """
+        if self.outcome != "done" or not self.timeline:
+            return None
+        return self.timeline[-1].at
+
     def to_report(self) -> dict[str, Any]:
         """The JSON report (``--report``)."""
         return {

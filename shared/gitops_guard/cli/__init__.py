@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -259,7 +260,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:  # argparse: 0 for --help (errors raise InputError)
             return int(exc.code or 0)
         _setup_logging(args.verbose)
-        outcome = module.run(args)
+        started = time.monotonic()
+        try:
+            outcome = module.run(args)
+        finally:
+            # Every stage's own duration, for the pipeline gauges (``record --stage``).
+            actions.set_outputs({"duration-seconds": f"{time.monotonic() - started:.1f}"})
         if not isinstance(outcome, str):  # the one table decides every exit code
             raise TypeError(f"{name} returned {outcome!r}, not an outcome")
         return outcomes.exit_code(outcome)

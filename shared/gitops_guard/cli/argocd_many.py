@@ -26,26 +26,15 @@ def run(args: argparse.Namespace, apps: list[str]) -> str:
     revision = argocd_wait._resolve_revision(args.revision, repo)
     server_url = argo_client.normalize_server(args.server or credentials.argocd_server() or "")
     server = argo_client.display_server(server_url)
-    timing = wait.Timing(
-        timeout_seconds=args.timeout,
-        degraded_grace_seconds=args.degraded_grace,
-        poll_interval_seconds=max(0.1, args.poll_interval),
-        refresh_interval_seconds=args.refresh_interval,
-    )
+    timing = argocd_wait.timing_of(args)
     expected = wait.Expectation(revision=revision, source_position=args.source_position)
     what = f"selector {args.selector}" if args.selector else ", ".join(apps)
     actions.info(
         f"waiting for the ArgoCD apps of {what} at {server} to run {revision} "
         f"(timeout {timing.timeout_seconds:g}s)"
     )
-    with argo_client.ArgoClient(
-        server_url,
-        token=credentials.argocd_token(),
-        deadline=deadline,
-        insecure=args.insecure,
-        ca_bundle=args.ca_bundle,
-        app_namespace=args.app_namespace,
-        attempts=args.attempts,
+    with argocd_wait.client_of(
+        args, server_url, token=credentials.argocd_token(), deadline=deadline
     ) as argo:
         result = many.wait_for_many(
             argo,
@@ -64,6 +53,7 @@ def run(args: argparse.Namespace, apps: list[str]) -> str:
             "failed-apps": ",".join(result.failed),
             "apps": ",".join(a.name for a in result.apps),
             "elapsed-seconds": f"{result.elapsed_seconds:.1f}",
+            "synced-at": result.done_at or "",
             "report-path": args.report or "",
         }
     )

@@ -246,6 +246,7 @@ def _outputs(result: wait.WaitResult, report_path: str | None) -> dict[str, obje
         "sync-status": result.sync_status or "",
         "operation-phase": result.operation_phase or "",
         "elapsed-seconds": f"{result.elapsed_seconds:.1f}",
+        "synced-at": result.done_at or "",
         "report-path": report_path or "",
     }
 
@@ -260,6 +261,35 @@ _HINTS = {
     "unreachable": "ArgoCD stopped answering while we waited; the wait can be re-run safely.",
 }
 """What to do next, per outcome other than ``done``."""
+
+
+def timing_of(args: argparse.Namespace) -> wait.Timing:
+    """The wait's timing from ``--timeout``, ``--degraded-grace`` and the intervals."""
+    return wait.Timing(
+        timeout_seconds=args.timeout,
+        degraded_grace_seconds=args.degraded_grace,
+        poll_interval_seconds=max(0.1, args.poll_interval),
+        refresh_interval_seconds=args.refresh_interval,
+    )
+
+
+def client_of(
+    args: argparse.Namespace,
+    server_url: str,
+    *,
+    token: str | credentials.Token | None,
+    deadline: http.Deadline,
+) -> argo_client.ArgoClient:
+    """The one ArgoCD client of a wait, from the connection flags."""
+    return argo_client.ArgoClient(
+        server_url,
+        token=token,
+        deadline=deadline,
+        insecure=args.insecure,
+        ca_bundle=args.ca_bundle,
+        app_namespace=args.app_namespace,
+        attempts=args.attempts,
+    )
 
 
 def _announce_outcome(result: wait.WaitResult, *, app: str) -> None:
@@ -300,27 +330,14 @@ def run(args: argparse.Namespace) -> str:
             f"{' and '.join(credentials.ARGOCD_VARS)} are not set: calling ArgoCD without a token",
             title="No ArgoCD token",
         )
-    timing = wait.Timing(
-        timeout_seconds=args.timeout,
-        degraded_grace_seconds=args.degraded_grace,
-        poll_interval_seconds=max(0.1, args.poll_interval),
-        refresh_interval_seconds=args.refresh_interval,
-    )
+    timing = timing_of(args)
     expected = wait.Expectation(revision=revision, source_position=args.source_position)
     actions.info(
         f"waiting for ArgoCD app {args.app!r} at {server} to run {revision} "
         f"(timeout {timing.timeout_seconds:g}s)"
     )
     try:
-        with argo_client.ArgoClient(
-            server_url,
-            token=token,
-            deadline=deadline,
-            insecure=args.insecure,
-            ca_bundle=args.ca_bundle,
-            app_namespace=args.app_namespace,
-            attempts=args.attempts,
-        ) as argo:
+        with client_of(args, server_url, token=token, deadline=deadline) as argo:
             result = wait.wait_for_revision(
                 argo,
                 app_name=args.app,

@@ -13,20 +13,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, gitops, images, report
+from gitops_guard import actions, errors, gitops, images
 from gitops_guard.cli import InputSpec, outcomes
+from gitops_guard.cli import strategy_args as shared
 
 HELP = "Blue-green: prepare the idle colour, prove it, switch, switch back on a failed gate."
 
 INPUTS = (
-    InputSpec("dir", "--dir"),
-    InputSpec("service", "--service"),
-    InputSpec("image", "--image"),
+    *shared.TARGET_INPUTS,
     InputSpec("mode", "--mode"),
-    InputSpec("path", "--path", "list"),
-    InputSpec("branch", "--branch"),
-    InputSpec("colors", "--colors"),
-    InputSpec("color-label", "--color-label"),
+    *shared.LAYOUT_INPUTS,
     InputSpec("active-service", "--active-service"),
     InputSpec("preview-service", "--preview-service"),
     InputSpec("namespace", "--namespace"),
@@ -35,29 +31,20 @@ INPUTS = (
     InputSpec("ready-timeout", "--ready-timeout"),
     InputSpec("switch-timeout", "--switch-timeout"),
     InputSpec("preview-test-command", "--preview-test-command"),
-    InputSpec("kubeconfig", "--kubeconfig"),
-    InputSpec("kube-context", "--context"),
-    InputSpec("argocd-server", "--argocd-server"),
-    InputSpec("argocd-app", "--app"),
-    InputSpec("argocd-timeout", "--argocd-timeout"),
-    InputSpec("argocd-insecure", "--argocd-insecure", "bool"),
+    *shared.CLUSTER_INPUTS,
     InputSpec("slo-config", "--slo-config"),
     InputSpec("skip-gates", "--skip-gates", "bool"),
     InputSpec("readiness", "--readiness"),
-    InputSpec("prometheus-url", "--prometheus-url"),
-    InputSpec("vars", "--var", "lines"),
+    *shared.PROMETHEUS_INPUTS,
     InputSpec("timeout", "--timeout"),
     InputSpec("report", "--report"),
+    InputSpec("environment", "--environment"),
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of blue-green."""
-    parser.add_argument("--dir", default=".", help="the GitOps checkout, or a folder inside it")
-    parser.add_argument(
-        "--service", required=True, help="the service (Deployments NAME-blue/green)"
-    )
-    parser.add_argument("--image", required=True, metavar="REF", help="the image to switch to")
+    shared.add_target(parser, image_help="the image to switch to")
     parser.add_argument(
         "--mode",
         choices=("git", "cluster"),
@@ -65,24 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="git: every change is a commit (default); cluster: the switch "
         "patches the Service through the Kubernetes API",
     )
-    parser.add_argument(
-        "--path",
-        action="append",
-        default=[],
-        help="folders/files (relative to --dir) holding the service's manifests",
-    )
-    parser.add_argument("--branch", help="the branch ArgoCD tracks (default: the tracked one)")
-    parser.add_argument(
-        "--colors", default="blue,green", help="the two colours (default blue,green)"
-    )
-    parser.add_argument(
-        "--color-label", default="color", help="the colour label key (default color)"
-    )
+    shared.add_layout(parser)
     parser.add_argument("--active-service", help="the active Service (default: --service)")
     parser.add_argument("--preview-service", help="the preview Service (default: SERVICE-preview)")
-    parser.add_argument(
-        "--namespace", help="the Kubernetes namespace (default: from the manifests)"
-    )
+    shared.add_namespace(parser)
     parser.add_argument(
         "--preview-replicas", help="replicas of the idle colour (default: the live count)"
     )
@@ -102,12 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a smoke or load test against the preview (PREVIEW_SERVICE, "
         "PREVIEW_COLOR, PREVIEW_NAMESPACE set); non-zero rejects",
     )
-    parser.add_argument("--kubeconfig", help="a kubeconfig file (default: KUBECONFIG, in-cluster)")
-    parser.add_argument("--context", help="the kubeconfig context")
-    parser.add_argument("--argocd-server", help="ArgoCD URL (token from ARGOCD_TOKEN)")
-    parser.add_argument("--app", help="the ArgoCD application")
-    parser.add_argument("--argocd-timeout", default="5m", help="argocd-wait timeout per commit")
-    parser.add_argument("--argocd-insecure", action="store_true", help="skip ArgoCD TLS checks")
+    shared.add_cluster(parser)
     parser.add_argument("--slo-config", metavar="FILE", help="the SLO file of both gates")
     parser.add_argument(
         "--skip-gates",
@@ -122,29 +90,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="traffic-path: rollout status and EndpointSlices through the Kubernetes API "
         "(default; no credentials: exit 2); argocd-only: an explicit opt-out",
     )
-    parser.add_argument(
-        "--prometheus-url", metavar="URL", help="Prometheus (token: PROMETHEUS_TOKEN)"
-    )
-    parser.add_argument(
-        "--var",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="more variables for the SLO file (repeatable)",
-    )
+    shared.add_prometheus(parser)
     parser.add_argument(
         "--timeout",
         default="30m",
         help="bounds the whole command (waits, polls, gates, delays); when spent: exit 3, "
         "and a rerun continues (default 30m)",
     )
-    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    shared.add_report(parser)
+    shared.add_notify_flags(parser)
 
 
-def _seconds(text: str, flag: str) -> float:
-    from gitops_guard import durations
+def strategy_run(result: Any) -> Any:
+    """What the notifications say about a blue-green result (a ``StrategyRun``)."""
+    from gitops_guard.observe import notifications
 
-    return durations.parse_duration(text, source=flag)
+    done = {(e.step, e.outcome) for e in result.timeline}
+    return notifications.StrategyRun(
+        strategy="blue-green",
+        service=result.service,
+        image=result.image,
+        outcome=result.outcome,
+        reason=result.reason,
+        commits=result.commits,
+        switched=("switch", "done") in done,
+        switched_back=("switch-back", "done") in done,
+        live_before=result.live_before,
+        live_after=result.live_after,
+    )
 
 
 def _replicas(text: str | None) -> int | None:
@@ -159,15 +132,6 @@ def _replicas(text: str | None) -> int | None:
     return int(text)
 
 
-def _colours(text: str) -> tuple[str, str]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if len(parts) != 2 or parts[0] == parts[1]:
-        raise errors.InputError(
-            f"{text!r} does not name two colours", source="--colors", hint="Write e.g. blue,green."
-        )
-    return parts[0], parts[1]
-
-
 def _settings(args: argparse.Namespace, root: Path) -> Any:
     from gitops_guard.strategies.bluegreen import flow
 
@@ -178,40 +142,21 @@ def _settings(args: argparse.Namespace, root: Path) -> Any:
         image=image,
         mode=args.mode,
         paths=tuple(args.path),
-        colours=_colours(args.colors),
+        colours=shared.colours(args.colors),
         colour_key=args.color_label,
         active_service=args.active_service,
         preview_service=args.preview_service,
         namespace=args.namespace,
         preview_replicas=_replicas(args.preview_replicas),
-        scale_down_delay_seconds=_seconds(args.scale_down_delay, "--scale-down-delay"),
-        ready_timeout_seconds=_seconds(args.ready_timeout, "--ready-timeout"),
-        switch_timeout_seconds=_seconds(args.switch_timeout, "--switch-timeout"),
+        scale_down_delay_seconds=shared.seconds(args.scale_down_delay, "--scale-down-delay"),
+        ready_timeout_seconds=shared.seconds(args.ready_timeout, "--ready-timeout"),
+        switch_timeout_seconds=shared.seconds(args.switch_timeout, "--switch-timeout"),
         branch=args.branch,
         skip_gates=args.skip_gates,
         readiness=args.readiness,
-        timeout_seconds=_seconds(args.timeout, "--timeout"),
+        timeout_seconds=shared.seconds(args.timeout, "--timeout"),
         run_url=actions.run_url() or "",
     )
-
-
-def _kube(args: argparse.Namespace) -> Any:
-    import os
-
-    from gitops_guard.kube import client
-
-    given = args.kubeconfig or os.environ.get("KUBECONFIG")
-    in_cluster = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
-    default = Path.home() / ".kube" / "config"
-    if not (given or in_cluster or default.is_file()):
-        if args.mode == "cluster":
-            raise errors.ConfigError(
-                "--mode cluster needs the Kubernetes API, and no credentials were found",
-                source="--kubeconfig",
-                hint="Pass --kubeconfig, set KUBECONFIG, or run inside the cluster.",
-            )
-        return None
-    return client.KubeClient(client.Settings(kubeconfig=args.kubeconfig, context=args.context))
 
 
 def _report(result: Any) -> dict[str, Any]:
@@ -247,22 +192,14 @@ def run(args: argparse.Namespace) -> str:
     settings = _settings(args, Path(args.dir))
     until = started + settings.timeout_seconds
     variables = slo_config.parse_overrides(args.var)
-    if bool(args.slo_config) != bool(args.prometheus_url):
-        raise errors.InputError(
-            "--slo-config and --prometheus-url go together",
-            source="--slo-config",
-            hint="Give both to gate the colours (or neither, with --skip-gates).",
-        )
+    shared.require_gate_pair(
+        args, hint="Give both to gate the colours (or neither, with --skip-gates)."
+    )
     if args.slo_config:
         slo_config.load(args.slo_config, overrides={"color": "x", "baseline_color": "y"})
-    if bool(args.argocd_server) != bool(args.app):
-        raise errors.InputError(
-            "--argocd-server and --app go together",
-            source="--app",
-            hint="Give both to wait for ArgoCD after each commit.",
-        )
-    argocd_timeout = _seconds(args.argocd_timeout, "--argocd-timeout")
-    kube_client = _kube(args)
+    shared.require_argocd_pair(args)
+    argocd_timeout = shared.seconds(args.argocd_timeout, "--argocd-timeout")
+    kube_client = shared.kube(args, mode=args.mode)
     report_dir = Path(args.report).parent if args.report else None
     deps = flow.Deps(
         wc=wc,
@@ -311,11 +248,12 @@ def run(args: argparse.Namespace) -> str:
     finally:
         if kube_client is not None:
             kube_client.close()
-    data = _report(result)
-    if args.report:
-        report.write_json(args.report, data)
-    actions.set_outputs(
-        {
+    return shared.finish(
+        "blue-green",
+        result,
+        report_path=args.report,
+        data={**_report(result), "notifications": shared.tell(args, strategy_run(result))},
+        outputs={
             "outcome": result.outcome,
             "live-color-before": result.live_before,
             "live-color-after": result.live_after,
@@ -330,14 +268,6 @@ def run(args: argparse.Namespace) -> str:
             "switch-back-seconds": ""
             if result.switch_back_seconds is None
             else f"{result.switch_back_seconds:g}",
-            "report-path": args.report or "",
-        }
+        },
+        summary=render.summary_markdown(result),
     )
-    actions.append_summary(render.summary_markdown(result))
-    print(f"blue-green {result.service}: {result.outcome}: {result.reason}")
-    code = outcomes.exit_code(result.outcome)
-    if code == errors.EXIT_REJECTED:
-        actions.error(result.reason, title=f"blue-green {result.service}: {result.outcome}")
-    elif code == errors.EXIT_UNDECIDED:
-        actions.warning(result.reason, title=f"blue-green {result.service}: {result.outcome}")
-    return result.outcome

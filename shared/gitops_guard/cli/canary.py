@@ -12,49 +12,36 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, gitops, images, report
+from gitops_guard import actions, errors, gitops, images
 from gitops_guard.cli import InputSpec, outcomes
+from gitops_guard.cli import strategy_args as shared
 
 HELP = "Canary: move traffic to a new image step by step; abort in one revert on a no."
 
 INPUTS = (
-    InputSpec("dir", "--dir"),
-    InputSpec("service", "--service"),
-    InputSpec("image", "--image"),
+    *shared.TARGET_INPUTS,
     InputSpec("steps", "--steps"),
     InputSpec("traffic", "--traffic"),
     InputSpec("route", "--route"),
-    InputSpec("path", "--path", "list"),
-    InputSpec("branch", "--branch"),
-    InputSpec("colors", "--colors"),
-    InputSpec("color-label", "--color-label"),
+    *shared.LAYOUT_INPUTS,
     InputSpec("canary-service", "--canary-service"),
     InputSpec("namespace", "--namespace"),
     InputSpec("pause", "--pause"),
     InputSpec("ready-timeout", "--ready-timeout"),
-    InputSpec("kubeconfig", "--kubeconfig"),
-    InputSpec("kube-context", "--context"),
-    InputSpec("argocd-server", "--argocd-server"),
-    InputSpec("argocd-app", "--app"),
-    InputSpec("argocd-timeout", "--argocd-timeout"),
-    InputSpec("argocd-insecure", "--argocd-insecure", "bool"),
+    *shared.CLUSTER_INPUTS,
     InputSpec("wait-for-window", "--wait-for-window", "bool"),
     InputSpec("window-timeout", "--window-timeout"),
     InputSpec("slo-config", "--slo-config"),
-    InputSpec("prometheus-url", "--prometheus-url"),
-    InputSpec("vars", "--var", "lines"),
+    *shared.PROMETHEUS_INPUTS,
     InputSpec("exemption", "--exemption"),
     InputSpec("report", "--report"),
+    InputSpec("environment", "--environment"),
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of canary."""
-    parser.add_argument("--dir", default=".", help="the GitOps checkout, or a folder inside it")
-    parser.add_argument(
-        "--service", required=True, help="the service (Deployments NAME-blue/green)"
-    )
-    parser.add_argument("--image", required=True, metavar="REF", help="the image to roll out")
+    shared.add_target(parser, image_help="the image to roll out")
     parser.add_argument(
         "--steps",
         default="5,25,50,100",
@@ -70,35 +57,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--route", help="--traffic gateway: the HTTPRoute (default: the service's name)"
     )
-    parser.add_argument(
-        "--path",
-        action="append",
-        default=[],
-        help="folders/files (relative to --dir) holding the service's manifests",
-    )
-    parser.add_argument("--branch", help="the branch ArgoCD tracks (default: the tracked one)")
-    parser.add_argument(
-        "--colors", default="blue,green", help="the two colours (default blue,green)"
-    )
-    parser.add_argument(
-        "--color-label", default="color", help="the colour label key (default color)"
-    )
+    shared.add_layout(parser)
     parser.add_argument(
         "--canary-service", help="the Service in front of both colours (default: --service)"
     )
-    parser.add_argument(
-        "--namespace", help="the Kubernetes namespace (default: from the manifests)"
-    )
+    shared.add_namespace(parser)
     parser.add_argument(
         "--pause", default="0s", help="wait this long after an ungated step (no --slo-config)"
     )
     parser.add_argument("--ready-timeout", default="5m", help="how long a step's pods may take")
-    parser.add_argument("--kubeconfig", help="a kubeconfig file (default: KUBECONFIG, in-cluster)")
-    parser.add_argument("--context", help="the kubeconfig context")
-    parser.add_argument("--argocd-server", help="ArgoCD URL (token from ARGOCD_TOKEN)")
-    parser.add_argument("--app", help="the ArgoCD application")
-    parser.add_argument("--argocd-timeout", default="5m", help="argocd-wait timeout per commit")
-    parser.add_argument("--argocd-insecure", action="store_true", help="skip ArgoCD TLS checks")
+    shared.add_cluster(parser)
     parser.add_argument(
         "--wait-for-window",
         action="store_true",
@@ -110,29 +78,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--slo-config", metavar="FILE", help="the SLO file with the canary objectives"
     )
-    parser.add_argument(
-        "--prometheus-url", metavar="URL", help="Prometheus (token: PROMETHEUS_TOKEN)"
-    )
-    parser.add_argument(
-        "--var",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="more variables for the SLO file (repeatable)",
-    )
+    shared.add_prometheus(parser)
     parser.add_argument(
         "--exemption",
         metavar="TEXT",
         help="the error-budget exemption this rollout goes out under (slo-gate --phase pre's "
         "exemption output), recorded as a Gitops-Guard-Exemption trailer of every step",
     )
-    parser.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    shared.add_report(parser)
+    shared.add_notify_flags(parser)
 
 
-def _seconds(text: str, flag: str) -> float:
-    from gitops_guard import durations
+def strategy_run(result: Any) -> Any:
+    """What the notifications say about a canary result (a ``StrategyRun``)."""
+    from gitops_guard.observe import notifications
 
-    return durations.parse_duration(text, source=flag)
+    return notifications.StrategyRun(
+        strategy="canary",
+        service=result.service,
+        image=result.image,
+        outcome=str(result.outcome),
+        reason=result.reason,
+        commits=result.commits,
+    )
 
 
 def _windows(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -185,7 +153,6 @@ def _report(result: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> str:
     """Validate everything, run the flow, report; return the outcome (see cli.outcomes)."""
-    from gitops_guard.cli import blue_green as bg_cli
     from gitops_guard.slo import config as slo_config
     from gitops_guard.slo import run as slo_run
     from gitops_guard.strategies.bluegreen import steps as bg_steps
@@ -200,25 +167,22 @@ def run(args: argparse.Namespace) -> str:
         traffic=args.traffic,
         route_name=args.route,
         paths=tuple(args.path),
-        colours=bg_cli._colours(args.colors),
+        colours=shared.colours(args.colors),
         colour_key=args.color_label,
         service_name=args.canary_service,
         namespace=args.namespace,
-        pause_seconds=_seconds(args.pause, "--pause"),
-        ready_timeout_seconds=_seconds(args.ready_timeout, "--ready-timeout"),
+        pause_seconds=shared.seconds(args.pause, "--pause"),
+        ready_timeout_seconds=shared.seconds(args.ready_timeout, "--ready-timeout"),
         wait_for_window=args.wait_for_window,
-        window_timeout_seconds=_seconds(args.window_timeout, "--window-timeout"),
+        window_timeout_seconds=shared.seconds(args.window_timeout, "--window-timeout"),
         branch=args.branch,
         run_url=actions.run_url() or "",
         exemption=args.exemption or "",
     )
     variables = slo_config.parse_overrides(args.var)
-    if bool(args.slo_config) != bool(args.prometheus_url):
-        raise errors.InputError(
-            "--slo-config and --prometheus-url go together",
-            source="--slo-config",
-            hint="Give both to gate every step, or neither to step on readiness alone.",
-        )
+    shared.require_gate_pair(
+        args, hint="Give both to gate every step, or neither to step on readiness alone."
+    )
     if args.slo_config:
         probe = dict.fromkeys(("color", "baseline_color", "version", "baseline_version"), "x")
         cfg = slo_config.load(
@@ -231,15 +195,9 @@ def run(args: argparse.Namespace) -> str:
                 source=args.slo_config,
                 hint="Add a canary: list (canary and stable counters) as docs/canary.md shows.",
             )
-    if bool(args.argocd_server) != bool(args.app):
-        raise errors.InputError(
-            "--argocd-server and --app go together",
-            source="--app",
-            hint="Give both to wait for ArgoCD after each commit.",
-        )
-    argocd_timeout = _seconds(args.argocd_timeout, "--argocd-timeout")
-    args.mode = "git"  # what blue-green's credential lookup reads
-    kube_client = bg_cli._kube(args)
+    shared.require_argocd_pair(args)
+    argocd_timeout = shared.seconds(args.argocd_timeout, "--argocd-timeout")
+    kube_client = shared.kube(args)
     report_dir = Path(args.report).parent if args.report else None
     deps = flow.Deps(
         wc=wc,
@@ -276,11 +234,12 @@ def run(args: argparse.Namespace) -> str:
     finally:
         if kube_client is not None:
             kube_client.close()
-    data = _report(result)
-    if args.report:
-        report.write_json(args.report, data)
-    actions.set_outputs(
-        {
+    return shared.finish(
+        "canary",
+        result,
+        report_path=args.report,
+        data={**_report(result), "notifications": shared.tell(args, strategy_run(result))},
+        outputs={
             "outcome": result.outcome,
             "stable-color": result.stable,
             "canary-color": result.canary,
@@ -291,14 +250,6 @@ def run(args: argparse.Namespace) -> str:
             "detection-seconds": ""
             if result.detection_seconds is None
             else f"{result.detection_seconds:g}",
-            "report-path": args.report or "",
-        }
+        },
+        summary=render.summary_markdown(result),
     )
-    actions.append_summary(render.summary_markdown(result))
-    print(f"canary {result.service}: {result.outcome}: {result.reason}")
-    code = outcomes.exit_code(result.outcome)
-    if code == errors.EXIT_REJECTED:
-        actions.error(result.reason, title=f"canary {result.service}: {result.outcome}")
-    elif code == errors.EXIT_UNDECIDED:
-        actions.warning(result.reason, title=f"canary {result.service}: {result.outcome}")
-    return str(result.outcome)

@@ -29,6 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the GitOps repository to seed the lab with (default examples/gitops-repo)",
     )
     parser.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="up: an ArgoCD Application file of the seed to run, repeatable (default "
+        "apps/sre-demo-app.yaml; e.g. a staging and a production overlay's Applications)",
+    )
+    parser.add_argument(
         "--rps", type=float, default=20.0, help="load generator requests per second (default 20)"
     )
     parser.add_argument("--good", default=None, help="demo: the good version (default 1.1.0)")
@@ -42,10 +50,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="demo: the story to tell (default rolling; blue-green: docs/blue-green.md; "
         "canary: docs/canary.md)",
     )
+    parser.add_argument(
+        "--traffic",
+        choices=("replicas", "gateway"),
+        default=None,
+        help="demo --strategy canary: how traffic is split, as `canary --traffic` says: "
+        "replicas (the default: the replica ratio behind one Service) or gateway (an "
+        "HTTPRoute's weights, through the lab's Gateway)",
+    )
 
 
 def run(args: argparse.Namespace) -> str:
     """Dispatch to up, demo or down."""
+    if args.traffic is not None and (args.action != "demo" or args.strategy != "canary"):
+        raise errors.InputError(
+            "--traffic is for `lab demo --strategy canary` only", source="--traffic"
+        )
     try:
         from gitops_guard_lab import demo, up
     except ImportError as exc:
@@ -56,7 +76,9 @@ def run(args: argparse.Namespace) -> str:
         ) from exc
 
     if args.action == "up":
-        env = up.up(args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps)
+        env = up.up(
+            args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps, apps=args.app
+        )
         print(f"lab up in {env['LAB_DIR']}")
         for key, value in env.values.items():
             shown = f"(in {env['LAB_DIR']}/lab.env)" if key == "ARGOCD_TOKEN" else value
@@ -106,7 +128,10 @@ def _canary(args: argparse.Namespace) -> str:
     from gitops_guard_lab import canary_demo
 
     story = canary_demo.run_story(
-        args.dir, seed=Path(args.seed) if args.seed else None, rps=args.rps
+        args.dir,
+        seed=Path(args.seed) if args.seed else None,
+        rps=args.rps,
+        traffic=args.traffic or "replicas",
     )
     print(canary_demo.render(story))
     if args.report:

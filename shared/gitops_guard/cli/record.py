@@ -78,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=SECONDS",
-        help="a pipeline stage's duration, for the gauges (repeatable)",
+        help="a pipeline stage's duration, for the gauges (repeatable; NAME= with no "
+        "seconds is a stage that did not run, and is left out)",
     )
     parser.add_argument(
         "--otlp-endpoint",
@@ -129,17 +130,27 @@ def _evidence(folder: str | None, name: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _facts(args: argparse.Namespace) -> records.Facts:
+def _facts(args: argparse.Namespace, needs: records.Needs) -> records.Facts:
+    """Each instant from its flag, else the job output that wrote it (``needs``), else
+    (synced_at, verdict_at) the evidence reports."""
     argocd = _evidence(args.evidence, ARGOCD_REPORT)
     gate = _evidence(args.evidence, GATE_REPORT)
-    synced = _time(args.synced_at, "--synced-at") or records.synced_at(argocd)
-    verdict = _time(args.verdict_at, "--verdict-at") or records.verdict_at(gate)
+    written = records.instants(needs)
+
+    def pick(fact: str) -> str | None:
+        flag = "--" + fact.replace("_", "-")
+        given = _time(getattr(args, fact), flag)
+        if given or fact not in written:
+            return given
+        job, name = records.INSTANT_OUTPUTS.get(fact, (records.reverter(needs), "restored-at"))
+        return _time(written[fact], f"--needs: {job}.outputs.{name}")
+
     return records.Facts(
         committed_at=_time(args.committed_at, "--committed-at"),
-        promoted_at=_time(args.promoted_at, "--promoted-at"),
-        synced_at=synced,
-        verdict_at=verdict,
-        restored_at=_time(args.restored_at, "--restored-at"),
+        promoted_at=pick("promoted_at"),
+        synced_at=pick("synced_at") or records.synced_at(argocd),
+        verdict_at=pick("verdict_at") or records.verdict_at(gate),
+        restored_at=pick("restored_at"),
     )
 
 
@@ -147,6 +158,8 @@ def _stages(pairs: list[str]) -> dict[str, float]:
     out: dict[str, float] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
+        if sep and name.strip() and not value.strip():
+            continue  # NAME= : the stage did not run in this workflow run
         try:
             seconds = float(value)
         except ValueError:
@@ -176,7 +189,7 @@ def last_state(
         if committed is not None and synced is not None and synced >= committed:
             lead = synced - committed
     if rollback is not None and rollback.state in ("success", "failure"):
-        rollback_at = now
+        rollback_at = _seconds(facts.restored_at) or now
     return pushgateway.LastState(
         deploy_at=deploy_at,
         verdict=verdict,
@@ -233,10 +246,9 @@ def _tell(
             notes.append(f"{len(run.steps) + 1} spans exported")
         elif run.steps:
             notes.append("spans NOT exported")
-    for record in planned:
-        sent = notifications.send(_event(record, args.environment, args.app))
-        for channel, ok in sent.items():
-            notes.append(f"{channel} {'notified' if ok else 'NOT notified'}")
+    notes.extend(
+        notifications.tell([_event(record, args.environment, args.app) for record in planned])
+    )
     return notes
 
 
@@ -288,8 +300,10 @@ def _run(args: argparse.Namespace) -> str:
         )
     if not args.environment.strip():
         raise errors.InputError("is empty", source="--environment")
-    facts = _facts(args)
-    stages = _stages(args.stage)
+    facts = _facts(args, needs)
+    # The stages' own durations, as their jobs wrote them; a --stage flag wins.
+    written = [f"{stage}={value}" for stage, value in records.stage_outputs(needs).items()]
+    stages = _stages(written) | _stages(args.stage)
     if args.workflow == "deploy":
         planned = records.for_deploy(needs, facts)
     else:

@@ -165,6 +165,8 @@ def _render(args: argparse.Namespace, done: rollback_run.Outcome) -> str:
     outputs = result.outputs()
     outputs["status"] = done.outcome
     outputs["quarantined"] = "\n".join(result.quarantined)
+    # ArgoCD ran the revert Synced and Healthy: the environment is restored.
+    outputs["restored-at"] = (done.wait.done_at if done.wait is not None else None) or ""
     actions.set_outputs(outputs)
     actions.append_summary(_summary(title, result))
     if args.report:

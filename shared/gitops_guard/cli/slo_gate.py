@@ -199,11 +199,17 @@ def _verify(args: argparse.Namespace) -> bool | str:
 
 
 def _outputs(
-    verdict_: str, score: float, report_path: str, failed: list[str], no_data: list[str]
+    verdict_: str,
+    score: float,
+    report_path: str,
+    failed: list[str],
+    no_data: list[str],
+    verdict_at: object = "",
 ) -> None:
     actions.set_outputs(
         {
             "verdict": verdict_,
+            "verdict-at": str(verdict_at or ""),
             "score": f"{score:g}",
             "report-path": report_path,
             "failed-objectives": ",".join(failed),
@@ -307,7 +313,14 @@ def _render(args: argparse.Namespace, done: slo_run.GateOutcome) -> str:
     if report_path:
         report.write_json(report_path, done.report)
     if done.run is None:  # Prometheus unreachable: inconclusive, and the error says why
-        _outputs("inconclusive", 0.0, report_path, [], done.report["no_data_objectives"])
+        _outputs(
+            "inconclusive",
+            0.0,
+            report_path,
+            [],
+            done.report["no_data_objectives"],
+            done.report.get("ended_at"),
+        )
         actions.append_summary(
             f"## ❔ SLO gate `{done.cfg.name}`: **inconclusive**\n\n{done.report['reason']}"
         )
@@ -323,5 +336,6 @@ def _render(args: argparse.Namespace, done: slo_run.GateOutcome) -> str:
         report_path,
         list(result.verdict.failed),
         list(result.verdict.no_data),
+        done.report.get("ended_at"),
     )
     return result.verdict.verdict

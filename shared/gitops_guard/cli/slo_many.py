@@ -104,6 +104,7 @@ def run(args: argparse.Namespace, overrides: dict[str, str]) -> str:
     actions.set_outputs(
         {
             "verdict": done.verdict,
+            "verdict-at": str(data.get("ended_at") or ""),
             "score": f"{data['score']:g}",
             "report-path": report_path,
             "failed-objectives": ",".join(data["failed_objectives"]),

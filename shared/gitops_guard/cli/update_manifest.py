@@ -9,10 +9,12 @@ summary and the ``--report`` JSON. It decides nothing itself.
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timezone
 from typing import Any
 
 from gitops_guard import actions, credentials, errors, images, promote, report
 from gitops_guard.cli import InputSpec, checks, timeout
+from gitops_guard.observe import records
 
 HELP = "Set image tags/digests in a GitOps repository; commit, push or open a pull request."
 
@@ -258,8 +260,10 @@ def run(args: argparse.Namespace) -> str:
             },
         )
         raise
+    # The push has just returned: the deploy commit is on the branch ArgoCD follows.
+    promoted_at = records.iso(datetime.now(timezone.utc)) if result.pushed else ""
     _print_human(result)
-    actions.set_outputs(result.outputs())
+    actions.set_outputs({**result.outputs(), "promoted-at": promoted_at})
     actions.append_summary(promote.summary_markdown(result))
     _write_report(args.report, result.to_report())
     return "succeeded" if result.changed else "skipped"

@@ -8,7 +8,9 @@ environment ``ENV`` when a changed path has a folder or file stem named ``ENV``
 (``envs/production/web.yaml``, ``overlays/production/...``, ``production.yaml``),
 or when a deployment record of that environment names it; a commit with a
 ``Gitops-Guard-Environment`` trailer belongs to that environment only. A
-``Gitops-Guard-Promoted-At`` trailer (it survives a rebase) wins over the commit time.
+``Gitops-Guard-Promoted-At`` trailer (it survives a rebase) wins over the commit time,
+and so does a deployment record's ``promoted_at`` (when the push returned) when the
+commit has no such trailer.
 
 Deploy commits are those update-manifest wrote (``Gitops-Guard-Action:
 update-manifest``); rollbacks are those rollback wrote and any commit that
@@ -140,8 +142,10 @@ def events(
         known = by_commit.get(sha)
         if known:
             verdict = known.get("verdict")
+            recorded_at = _seconds(known.get("promoted_at"))
             event = replace(
                 event,
+                at=event.at if at is not None or recorded_at is None else recorded_at,
                 committed_at=_seconds(known.get("committed_at")),
                 synced_at=_seconds(known.get("synced_at")),
                 verdict=str(verdict) if verdict else None,

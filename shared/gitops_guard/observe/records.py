@@ -20,6 +20,7 @@ the environment (:mod:`gitops_guard.cli.record` does).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -135,6 +136,31 @@ def reverter(needs: Needs) -> str:
     return "rollback"
 
 
+def required_verdict(needs: Needs) -> dict[str, Any] | None:
+    """The earlier environment's decision the plan job's require-verdict made (its
+    ``required-evidence`` output), reduced to what a deploy record carries: the
+    environment and, per image, the verdict, the deployment record it came from, its
+    GitOps commit and whether it was forced. None without require-verdict-from."""
+    text = needs.output("plan", "required-evidence")
+    if not text:
+        return None
+    try:
+        evidence = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(evidence, Mapping) or not isinstance(evidence.get("images"), Mapping):
+        return None
+    keep = ("verdict", "deployment_id", "gitops_commit", "forced")
+    return {
+        "environment": evidence.get("environment"),
+        "images": {
+            str(ref): {key: decision.get(key) for key in keep}
+            for ref, decision in evidence["images"].items()
+            if isinstance(decision, Mapping)
+        },
+    }
+
+
 def for_deploy(needs: Needs, facts: Facts) -> list[Record]:
     """The records of one gitops-deploy run (the rules its record job always applied).
 
@@ -144,6 +170,9 @@ def for_deploy(needs: Needs, facts: Facts) -> list[Record]:
     * promotion failed or cancelled: ``deploy`` error;
     * a rollback ran: ``deploy:rollback`` success, failure, queued (revert pull
       request) or error (the rollback job failed before reverting).
+
+    With require-verdict-from, the deploy's payload carries the earlier environment's
+    verdict as ``required_verdict`` (:func:`required_verdict`).
     """
     image = needs.output("promote", "image")
     deploy_commit = needs.output("promote", "commit")
@@ -151,6 +180,8 @@ def for_deploy(needs: Needs, facts: Facts) -> list[Record]:
     verdict = needs.output("verify", "verdict")
     argocd_result = needs.output("verify", "argocd-result")
     argocd_said_no = argocd_result in ("sync-failed", "degraded", "timed-out")
+    required = required_verdict(needs)
+    carried: dict[str, Any] = {"required_verdict": required} if required else {}
     records: list[Record] = []
     promote = needs.result("promote")
     if promote == "success" and promotion_pr:
@@ -160,7 +191,8 @@ def for_deploy(needs: Needs, facts: Facts) -> list[Record]:
                 "queued",
                 _short(f"promotion pull request opened for {image}"),
                 {"image": image, "pull_request": promotion_pr}
-                | _facts(facts, "committed_at", "promoted_at"),
+                | _facts(facts, "committed_at", "promoted_at")
+                | carried,
             )
         )
     elif promote == "success" and deploy_commit:
@@ -184,6 +216,7 @@ def for_deploy(needs: Needs, facts: Facts) -> list[Record]:
         } | _facts(facts, "committed_at", "promoted_at", "synced_at", "verdict_at")
         if not verdict:
             payload["verdict_at"] = None
+        payload |= carried
         records.append(Record(TASK_DEPLOY, state, _short(text), payload))
     elif promote in ("failure", "cancelled"):
         records.append(
@@ -258,6 +291,40 @@ def for_rollback(needs: Needs, facts: Facts, *, reason: str = "") -> list[Record
             },
         )
     ]
+
+
+INSTANT_OUTPUTS = {
+    "promoted_at": ("promote", "promoted-at"),
+    "synced_at": ("verify", "synced-at"),
+    "verdict_at": ("verify", "verdict-at"),
+}
+"""Fact -> (job, output): the instant the job's own gitops-guard step wrote."""
+STAGE_OUTPUTS = {
+    "plan": ("plan", "plan-seconds"),
+    "promote": ("promote", "promote-seconds"),
+    "wait": ("verify", "wait-seconds"),
+    "gate": ("verify", "gate-seconds"),
+    "rollback": ("rollback", "rollback-seconds"),
+}
+"""Stage -> (job, output): the duration of the stage's own gitops-guard step."""
+
+
+def instants(needs: Needs) -> dict[str, str]:
+    """The instants the jobs wrote as outputs (``promoted-at``, ``synced-at``,
+    ``verdict-at``, and ``restored-at`` of the job that reverted), as written.
+
+    gitops-deploy and rollback.yml name their jobs alike, so one reading serves
+    both; a job that did not run gives nothing.
+    """
+    found = {fact: needs.output(job, name) for fact, (job, name) in INSTANT_OUTPUTS.items()}
+    found["restored_at"] = needs.output(reverter(needs), "restored-at")
+    return {fact: value for fact, value in found.items() if value.strip()}
+
+
+def stage_outputs(needs: Needs) -> dict[str, str]:
+    """Stage -> its ``*-seconds`` output, as written, for the stages that ran."""
+    found = {stage: needs.output(job, name) for stage, (job, name) in STAGE_OUTPUTS.items()}
+    return {stage: value for stage, value in found.items() if value.strip()}
 
 
 def synced_at(argocd_report: Mapping[str, Any]) -> str | None:

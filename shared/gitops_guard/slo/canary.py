@@ -5,9 +5,10 @@ read at the start of the step and after every ``analysis.interval``; the increme
 feed :mod:`gitops_guard.slo.sequential`:
 
 * once the step has seen ``minRequests``, the canary's observed share of requests is
-  compared with the step's (:func:`~gitops_guard.slo.sequential.check_share`); far
-  off is ``inconclusive`` at once ("the canary got 3% of traffic, the step asked for
-  25%"), never a pass;
+  compared with the step's (:func:`~gitops_guard.slo.sequential.check_share`): surely
+  off (its 99.9% interval misses the accepted band) is ``inconclusive`` at once ("the
+  canary got 3% of traffic, the step asked for 25%"); at the end of the step the share
+  itself must be inside the band; far off is never a pass;
 * ``fail`` as soon as one objective's e-value reaches ``1/alpha`` (any look);
 * at the end of the step (``analysis.duration``, 5 minutes when absent): ``pass`` when
   every objective passed, ``inconclusive`` when one lacked traffic;
@@ -178,6 +179,7 @@ def judge_step(
                     intended_share,
                     tolerance=objective.share_tolerance,
                     min_requests=objective.min_requests,
+                    sure=not final,
                 )
                 if not share.ok:
                     return finish("inconclusive", f"{objective.name}: {share.reason}", decisions)

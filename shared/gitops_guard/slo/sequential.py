@@ -312,6 +312,21 @@ class ShareCheck:
     reason: str
 
 
+SHARE_Z = 3.29
+"""The normal quantile of the share's interval before the end of a step (two-sided 99.9%)."""
+
+
+def share_interval(canary_requests: float, total: float, z: float = SHARE_Z) -> tuple[float, float]:
+    """Wilson score interval of the canary's share of ``total`` requests."""
+    if total <= 0:
+        return (0.0, 1.0)
+    p = min(1.0, max(0.0, canary_requests / total))
+    z2 = z * z
+    centre = (p + z2 / (2 * total)) / (1 + z2 / total)
+    half = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / (1 + z2 / total)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
 def check_share(
     canary_requests: float,
     stable_requests: float,
@@ -319,11 +334,17 @@ def check_share(
     *,
     tolerance: float = 0.5,
     min_requests: int = 100,
+    sure: bool = False,
 ) -> ShareCheck:
     """Compare the observed canary share with the step's; far off is never a pass.
 
     ``tolerance`` is relative: with 0.5 a 25% step accepts an observed share from
     12.5% to 37.5%. Fewer than ``min_requests`` in all cannot be judged.
+
+    ``sure`` (a look before the end of the step): the share is off only when its 99.9%
+    Wilson interval misses the accepted band altogether, so that a few dozen requests'
+    noise (4 of 41 is 9.8%) does not end a step the next looks would judge; a share that
+    is not surely off is ``ok`` for now, and the end of the step checks the share itself.
     """
     if not (0.0 < intended <= 1.0):
         raise ValueError(f"the intended share must be in (0, 1], got {intended!r}")
@@ -338,7 +359,12 @@ def check_share(
         )
     observed = canary_requests / total
     low, high = intended * (1.0 - tolerance), min(1.0, intended * (1.0 + tolerance))
-    if low <= observed <= high:
+    if sure:
+        lower, upper = share_interval(canary_requests, total)
+        inside = upper >= low and lower <= high
+    else:
+        inside = low <= observed <= high
+    if inside:
         return ShareCheck(
             True,
             observed,
@@ -349,8 +375,9 @@ def check_share(
         False,
         observed,
         intended,
-        f"the canary got {observed:.1%} of traffic, the step asked for {intended:.0%} "
-        f"(accepted: {low:.1%} to {high:.1%}); its verdict would not be about that step",
+        f"the canary got {observed:.1%} of {total:.0f} requests, the step asked for "
+        f"{intended:.0%} (accepted: {low:.1%} to {high:.1%}); its verdict would not be "
+        "about that step",
     )
 
 

@@ -17,17 +17,15 @@ The story is as expected when each step ends with its expected outcome and the l
 ends serving the good version. The report (``--report``) holds ``ok``,
 ``failed_requests`` (user traffic, the whole story), ``switch_seconds``,
 ``switch_back_seconds`` and the failed requests in each switch window. This module
-decides nothing the subcommand decides.
+decides nothing the subcommand decides. The steps run through
+:mod:`gitops_guard_lab.strategy_demo`, the scaffold the canary story shares.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -36,10 +34,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_guard import actions, errors, report
-from gitops_guard_lab import colours, demoapp, layout, loadgen, promstack, up
+from gitops_guard import errors, report
+from gitops_guard_lab import colours, demoapp, layout, loadgen, promstack, strategy_demo, up
 
-REPOSITORY = "ghcr.io/gitops-guard/web"
 GOOD, BAD, USER_ONLY = "1.1.0", "1.2.0", "1.4.0"
 STORY: tuple[tuple[str, str], ...] = (
     (GOOD, "promoted"),
@@ -47,49 +44,14 @@ STORY: tuple[tuple[str, str], ...] = (
     (USER_ONLY, "switched-back"),
 )
 """(version, expected outcome) of each step of the story."""
-STEP_TIMEOUT_SECONDS = 240.0
 
 
 @dataclass
-class Step:
-    name: str
-    image: str
-    expected: str
-    outcome: str = ""
-    exit_code: int | None = None
-    seconds: float = 0.0
-    started_at: float = 0.0
-    report: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == self.expected
-
-
-@dataclass
-class Story:
-    steps: list[Step] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    failed_requests: int = 0
-    requests: int = 0
+class Story(strategy_demo.Story):
     switch_failed_requests: int | None = None
     switch_back_failed_requests: int | None = None
     transport_failures: int = 0
     failures_by_outcome: dict[str, int] = field(default_factory=dict)
-    final_version: str = ""
-    seconds: float = 0.0
-    rps: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def figure(self, key: str) -> float | None:
-        for step in self.steps:
-            value = step.report.get(key)
-            if isinstance(value, (int, float)):
-                return float(value)
-        return None
 
     def as_report(self) -> dict[str, Any]:
         return {
@@ -115,15 +77,6 @@ class Story:
         }
 
 
-def _git(*args: str, cwd: Path | None = None) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=60
-    )
-    if done.returncode != 0:
-        raise errors.DependencyUnavailable(f"git {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
 def _window(timeline: list[dict[str, Any]], step: str, started_at: float) -> tuple[float, float]:
     """(start, end) epoch seconds of ``step`` and the ``serving`` check after it."""
     offset = started_at
@@ -144,8 +97,12 @@ def _window(timeline: list[dict[str, Any]], step: str, started_at: float) -> tup
 class _Lab:
     """The parts of one story, started in order and stopped in reverse."""
 
-    def __init__(self, root: Path, *, seed: Path, rps: float, preview_rps: float) -> None:
+    def __init__(
+        self, root: Path, *, seed: Path, rps: float, preview_rps: float, front: str = "service"
+    ) -> None:
         self.root = root
+        self.front = front
+        """Where user traffic enters: the ``web`` Service, or the lab's Gateway."""
         self.paths = layout.Layout.at(root)
         self.token = secrets.token_urlsafe(24)
         self.seed = seed
@@ -164,7 +121,11 @@ class _Lab:
         os.environ[layout.ENV_MARKER] = str(self.paths.root)
         up.seed_repository(self.seed, self.paths.repo)
         self.colours = colours.ColourLab(
-            repo=self.paths.repo, logs=self.paths.logs, pids=self.paths.pids, token=self.token
+            repo=self.paths.repo,
+            logs=self.paths.logs,
+            pids=self.paths.pids,
+            token=self.token,
+            front=self.front,
         ).start()
         self.prometheus = promstack.start_prometheus(
             scrape_targets=[f"127.0.0.1:{p}" for p in self.colours.ports],
@@ -246,40 +207,23 @@ def run_story(
     root = Path(directory).resolve() / "blue-green"
     lab = _Lab(root, seed=seed or up.default_seed(), rps=rps, preview_rps=preview_rps)
     story = Story(rps=rps)
-    started = time.monotonic()
-    echo(f"lab demo --strategy blue-green: a fresh lab in {root}")
-    try:
-        lab.start()
-        echo(
-            f"  ok   {'lab up (two colours, proxies, stand-ins, Prometheus)':<52}"
-            f" {time.monotonic() - started:6.1f} s"
-        )
-        _tell(lab, story, echo, steps=steps, ready_timeout=ready_timeout)
-    finally:
-        if lab.users is not None:
-            story.requests = sum(lab.users.outcomes.values())
-            story.failed_requests = len(lab.users.failures)
-            story.transport_failures = sum(1 for _, o in lab.users.failures if o in TRANSPORT)
-            story.failures_by_outcome = dict(Counter(o for _, o in lab.users.failures))
-            _windows(story, lab.users.failures)
-        if lab.colours is not None:
-            story.final_version = _serving_version(lab)
-        lab.stop()
-        story.seconds = time.monotonic() - started
-    if story.ok and story.final_version != GOOD:
-        story.problems.append(
-            f"the lab ends serving {story.final_version or 'nothing'}, not {GOOD}"
-        )
+
+    def tally(users: loadgen.LoadGenerator) -> None:
+        story.transport_failures = sum(1 for _, o in users.failures if o in TRANSPORT)
+        story.failures_by_outcome = dict(Counter(o for _, o in users.failures))
+        _windows(story, users.failures)
+
+    strategy_demo.run_lab(
+        lab,
+        story,
+        echo,
+        strategy="blue-green",
+        parts="two colours, proxies, stand-ins, Prometheus",
+        tell=lambda: _tell(lab, story, echo, steps=steps, ready_timeout=ready_timeout),
+        good=GOOD,
+        tally=tally,
+    )
     return story
-
-
-def _serving_version(lab: _Lab) -> str:
-    assert lab.colours is not None
-    status, _, body = lab.colours.proxies[colours.SERVICE].forward("/version", {})
-    try:
-        return str(json.loads(body)["version"]) if status == 200 else ""
-    except (ValueError, KeyError):
-        return ""
 
 
 TRANSPORT = ("error", "502", "503")
@@ -316,98 +260,31 @@ def _tell(
     steps: tuple[tuple[str, str], ...],
     ready_timeout: str,
 ) -> None:
-    assert lab.colours is not None and lab.prometheus is not None
-    work = lab.root / "work"
-    _git("clone", "-q", str(lab.paths.repo), str(work))
-    name, email = up.LAB_IDENTITY
-    _git("config", "user.name", name, cwd=work)
-    _git("config", "user.email", email, cwd=work)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))
-    }
-    env.update(ARGOCD_TOKEN=lab.token, KUBECONFIG=str(lab.kubeconfig()))
-    for version, expected in steps:
-        step = Step(
-            name=f"blue-green {version}", image=f"{REPOSITORY}:{version}", expected=expected
-        )
-        report_file = lab.root / "demo" / f"blue-green-{version}.json"
-        report_file.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable,
-            "-m",
-            "gitops_guard",
-            "blue-green",
-            "--dir",
-            str(work),
-            "--service",
-            colours.SERVICE,
-            "--image",
-            step.image,
-            "--path",
-            colours.FOLDER,
-            "--argocd-server",
-            lab.colours.argo.url,
-            "--app",
-            colours.APP,
-            "--argocd-timeout",
-            "60s",
+    work = strategy_demo.clone_work(lab)
+    strategy_demo.tell(
+        lab,
+        story,
+        echo,
+        command="blue-green",
+        runs=steps,
+        work=work,
+        flags=[
             "--slo-config",
             str(work / "web-slo.yaml"),
-            "--prometheus-url",
-            lab.prometheus.url,
             "--scale-down-delay",
             "2s",
             "--ready-timeout",
             "60s",
             "--switch-timeout",
             "20s",
-            "--report",
-            str(report_file),
-        ]
-        step.started_at = time.time()
-        begun = time.monotonic()
-        try:
-            done = subprocess.run(
-                command,
-                cwd=work,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=STEP_TIMEOUT_SECONDS,
-            )
-            step.exit_code = done.returncode
-            log = actions.redact(done.stdout + done.stderr)
-        except subprocess.TimeoutExpired:
-            log = f"timed out after {STEP_TIMEOUT_SECONDS:g} s"
-        step.seconds = time.monotonic() - begun
-        (lab.root / "demo" / f"blue-green-{version}.log").write_text(log, encoding="utf-8")
-        if report_file.is_file():
-            step.report = json.loads(report_file.read_text(encoding="utf-8"))
-            step.outcome = str(step.report.get("outcome", ""))
-        story.steps.append(step)
-        mark = "ok " if step.ok else "FAIL"
-        echo(
-            f"  {mark} {step.name:<24} {step.outcome or '?':<14} (expected {expected:<13})"
-            f" exit {step.exit_code}  {step.seconds:6.1f} s"
-        )
-        if not step.ok:
-            tail = "\n".join("       " + line for line in log.splitlines()[-12:])
-            echo(tail)
-            story.problems.append(
-                f"{step.name}: {step.outcome or 'no outcome'}, expected {expected}"
-            )
-            return
-        _git("pull", "-q", "--ff-only", cwd=work)
+        ],
+    )
 
 
 def render(story: Story) -> str:
     """What a person reads at the end of the demo."""
     data = story.as_report()
-    lines = ["", "blue-green story:"]
-    for step in story.steps:
-        commits = ", ".join(f"{k} {v[:12]}" for k, v in step.report.get("commits", {}).items())
-        lines.append(f"  {step.name:<24} {step.outcome:<14} {step.seconds:6.1f} s  {commits}")
+    lines = ["", "blue-green story:", *strategy_demo.step_lines(story)]
     lines.append("")
     lines.append(
         f"user requests: {story.requests} at {story.rps:g} rps, failed {story.failed_requests} "

@@ -14,7 +14,10 @@
   and publishes the Application through the ArgoCD API stand-in (Synced at the
   tip, Healthy once every colour with replicas is ready);
 * one small HTTP proxy per Service: every request goes to a ready endpoint of
-  the Service's EndpointSlices, so switching the selector switches real traffic.
+  the Service's EndpointSlices, so switching the selector switches real traffic;
+  with ``front="gateway"`` the door named ``web`` is instead the lab's Gateway
+  (:mod:`gitops_guard_lab.gateway`), which routes by the weights of the HTTPRoute
+  ``web`` the syncer applies from Git.
 
 It knows nothing about deploy decisions: ``gitops-guard blue-green`` makes them.
 Loopback only.
@@ -45,6 +48,8 @@ FOLDER = "deploy/web"
 NAMESPACE = "sre-demo"
 APP = "web"
 POLL_SECONDS = 0.2
+APPLIED = ("Deployment", "Service", "HTTPRoute")
+"""The kinds the syncer applies from Git (the others are left to a real cluster)."""
 
 
 @dataclass
@@ -58,7 +63,9 @@ class _Colour:
 class ColourLab:
     """The colours, the stand-ins and the proxies of one blue-green service."""
 
-    def __init__(self, *, repo: Path, logs: Path, pids: Path, token: str) -> None:
+    def __init__(
+        self, *, repo: Path, logs: Path, pids: Path, token: str, front: str = "service"
+    ) -> None:
         self.repo = gitrepo.BareRepo(repo)
         self.catalogue = catalogue.load()
         self.colours = {
@@ -80,6 +87,8 @@ class ColourLab:
         )
         self.argo_store = argocd_api.ApplicationStore()
         self.argo = argocd_api.FakeArgoServer(self.argo_store, token=token)
+        self.front = front
+        """``service``: the door ``web`` is the Service's proxy; ``gateway``: the HTTPRoute's."""
         self.proxies: dict[str, Proxy] = {}
         self.synced = ""
         self._stop = threading.Event()
@@ -115,7 +124,12 @@ class ColourLab:
         self.argo.start()
         self.sync(self.repo.tip())
         for service in (SERVICE, f"{SERVICE}-preview"):
-            self.proxies[service] = Proxy(self.kube.store, service=service).start()
+            door = Proxy(self.kube.store, service=service)
+            if self.front == "gateway" and service == SERVICE:
+                from gitops_guard_lab import gateway  # a Proxy subclass: it imports this module
+
+                door = gateway.Gateway(self.kube.store, route=SERVICE)
+            self.proxies[service] = door.start()
         self._thread = threading.Thread(target=self._loop, name="lab-colours", daemon=True)
         self._thread.start()
         return self
@@ -150,7 +164,7 @@ class ColourLab:
             if not name.endswith((".yaml", ".yml")) or name.endswith("kustomization.yaml"):
                 continue
             for doc in gitrepo.yaml_docs(self.repo.read(revision, name), source=name):
-                if not isinstance(doc, dict) or doc.get("kind") not in ("Deployment", "Service"):
+                if not isinstance(doc, dict) or doc.get("kind") not in APPLIED:
                     continue
                 if doc["kind"] == "Deployment":
                     self._run_colour(doc)
@@ -256,12 +270,15 @@ class Proxy:
 
             def do_GET(self) -> None:
                 status, headers, body = outer.forward(self.path, dict(self.headers))
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    for key, value in headers:
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (its timeout)
 
         self._server = ThreadingHTTPServer((net.LOOPBACK, 0), Handler)
         self._server.daemon_threads = True

@@ -3,12 +3,16 @@
 :func:`desired_state` reads the ArgoCD Application definition (``apps/sre-demo-app.yaml``)
 at a revision, then the YAML under its ``spec.source.path``: the image of the first
 container of the first Deployment, with a kustomization ``images:`` override applied.
+A kustomize overlay (a folder whose ``kustomization.yaml`` lists another folder under
+``resources:``, e.g. ``../../base``) is followed to its base, and the overlay's
+``images:`` entries win over the base's, as ``kustomize build`` applies them.
 This module only reads (``git show``, ``git ls-tree``); it never writes to the
 repository and decides nothing about deploys.
 """
 
 from __future__ import annotations
 
+import posixpath
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,6 +87,14 @@ def yaml_docs(text: str, *, source: str) -> Iterator[Any]:
         raise errors.ConfigError(f"not valid YAML: {exc}", source=source) from exc
 
 
+def application(repo: BareRepo, revision: str, app_file: str = APP_FILE) -> dict[str, Any]:
+    """The Application definition ``app_file`` at ``revision`` (its first document)."""
+    doc = next(iter(yaml_docs(repo.read(revision, app_file), source=app_file)), None)
+    if not isinstance(doc, dict):
+        raise errors.ConfigError("not an ArgoCD Application", source=app_file)
+    return doc
+
+
 def desired_state(repo: BareRepo, revision: str, *, app_file: str = APP_FILE) -> Desired:
     """Read the Application and its manifests at ``revision``; what should run."""
     app = next(iter(yaml_docs(repo.read(revision, app_file), source=app_file)), None)
@@ -94,22 +106,7 @@ def desired_state(repo: BareRepo, revision: str, *, app_file: str = APP_FILE) ->
             hint="The lab deploys single-source Applications: set spec.source.path.",
         )
     path = str(source["path"]).strip("/")
-    image: str | None = None
-    overrides: dict[str, dict[str, str]] = {}
-    for name in repo.files(revision, path):
-        if PurePosixPath(name).suffix not in (".yaml", ".yml"):
-            continue
-        for doc in yaml_docs(repo.read(revision, name), source=name):
-            if not isinstance(doc, dict):
-                continue
-            if doc.get("kind") == "Kustomization":
-                for entry in doc.get("images") or ():
-                    overrides[str(entry.get("name"))] = entry
-            elif doc.get("kind") == "Deployment" and image is None:
-                containers = doc.get("spec", {}).get("template", {}).get("spec", {})
-                for container in containers.get("containers") or ():
-                    image = str(container.get("image"))
-                    break
+    image, overrides = _scan(repo, revision, path, seen=set())
     if image is None:
         raise errors.ConfigError(f"no Deployment with a container image under {path}/")
     ref = images.parse(image, source=path)
@@ -122,3 +119,40 @@ def desired_state(repo: BareRepo, revision: str, *, app_file: str = APP_FILE) ->
         ref = images.parse(image, source=f"{path}/kustomization.yaml")
     version = ref.tag or (ref.digest or "")[:19]
     return Desired(revision=revision, path=path, image=image, version=version)
+
+
+def _scan(
+    repo: BareRepo, revision: str, path: str, *, seen: set[str]
+) -> tuple[str | None, dict[str, dict[str, str]]]:
+    """The first Deployment's image under ``path`` (following kustomize bases) and the
+    ``images:`` overrides that apply to it (the outer kustomization's win)."""
+    seen.add(path)
+    image: str | None = None
+    overrides: dict[str, dict[str, str]] = {}
+    bases: list[str] = []
+    for name in repo.files(revision, path):
+        if PurePosixPath(name).suffix not in (".yaml", ".yml"):
+            continue
+        for doc in yaml_docs(repo.read(revision, name), source=name):
+            if not isinstance(doc, dict):
+                continue
+            if doc.get("kind") == "Kustomization":
+                for entry in doc.get("images") or ():
+                    overrides[str(entry.get("name"))] = entry
+                folder = posixpath.dirname(name)
+                for resource in doc.get("resources") or ():
+                    target = posixpath.normpath(posixpath.join(folder, str(resource)))
+                    if not PurePosixPath(target).suffix and not target.startswith(".."):
+                        bases.append(target)
+            elif doc.get("kind") == "Deployment" and image is None:
+                containers = doc.get("spec", {}).get("template", {}).get("spec", {})
+                for container in containers.get("containers") or ():
+                    image = str(container.get("image"))
+                    break
+    for base in bases:
+        if base in seen or (base + "/").startswith(path + "/"):
+            continue  # a folder already read (ls-tree -r lists what lies below path)
+        base_image, base_overrides = _scan(repo, revision, base, seen=seen)
+        image = image or base_image
+        overrides = {**base_overrides, **overrides}
+    return image, overrides

@@ -328,17 +328,27 @@ class KubeStore:
         """Play a Gateway controller: ``Accepted`` and ``ResolvedRefs`` per parent.
 
         ``ResolvedRefs`` is False (``BackendNotFound``) while a backendRef names a
-        Service that does not exist, as the Gateway API v1 HTTPRoute status says.
+        Service that does not exist, and (``InvalidKind``) while one names a kind other
+        than a core Service, as the Gateway API v1 HTTPRoute status says. The lab's
+        data plane (:mod:`gitops_guard_lab.gateway`) answers 500 for those backends.
         """
         route = self.objects[key]
         _, ns, _ = key
         spec = route.get("spec") or {}
+        refs = [ref for rule in spec.get("rules") or [] for ref in rule.get("backendRefs") or []]
+        foreign = sorted(
+            {
+                f"{ref.get('group', '')}/{ref.get('kind', 'Service')} {ref.get('name')}"
+                for ref in refs
+                if ref.get("kind", "Service") != "Service" or ref.get("group", "") != ""
+            }
+        )
         missing = sorted(
             {
                 str(ref.get("name"))
-                for rule in spec.get("rules") or []
-                for ref in rule.get("backendRefs") or []
+                for ref in refs
                 if ref.get("kind", "Service") == "Service"
+                and ref.get("group", "") == ""
                 and ("Service", ns, str(ref.get("name"))) not in self.objects
             }
         )
@@ -366,14 +376,22 @@ class KubeStore:
                 "lastTransitionTime": since,
             }
 
-        resolved = condition(
-            "ResolvedRefs",
-            not missing,
-            "ResolvedRefs" if not missing else "BackendNotFound",
-            "all references resolved"
-            if not missing
-            else f"backend Service(s) not found: {', '.join(missing)}",
-        )
+        if foreign:
+            resolved = condition(
+                "ResolvedRefs",
+                False,
+                "InvalidKind",
+                f"unsupported backend(s): {', '.join(foreign)}",
+            )
+        else:
+            resolved = condition(
+                "ResolvedRefs",
+                not missing,
+                "ResolvedRefs" if not missing else "BackendNotFound",
+                "all references resolved"
+                if not missing
+                else f"backend Service(s) not found: {', '.join(missing)}",
+            )
         parents = [
             {
                 "parentRef": dict(parent),

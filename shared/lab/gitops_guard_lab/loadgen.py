@@ -4,6 +4,9 @@ Run it as ``python -m gitops_guard_lab.loadgen --url http://127.0.0.1:PORT/``. A
 worker threads share a fixed request rate (at most :data:`MAX_RPS`), each request has
 a short timeout, and connection errors (the app restarting during a deploy) only
 slow the loop down. It stops on SIGTERM/SIGINT or after ``--duration`` seconds.
+``--user-sessions`` sends every request with a user session (the demo app's
+``X-Lab-User`` header), as real users' traffic; without it the load is anonymous
+smoke traffic.
 It talks to loopback addresses only and must not judge the answers it gets.
 """
 
@@ -21,7 +24,7 @@ from types import FrameType
 import httpx
 
 from gitops_guard import durations, errors
-from gitops_guard_lab import net
+from gitops_guard_lab import demoapp, net
 
 MAX_RPS = 200.0
 """Upper bound of the request rate: the lab shares two cores with Prometheus."""
@@ -115,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rps", type=float, default=20.0, help="requests per second, in total")
     parser.add_argument("--concurrency", type=int, default=8, help="worker threads")
     parser.add_argument(
+        "--user-sessions",
+        action="store_true",
+        help=f"send every request with a user session ({demoapp.USER_HEADER})",
+    )
+    parser.add_argument(
         "--duration",
         type=durations.parse_duration,
         default=None,
@@ -122,7 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        generator = LoadGenerator(url=args.url, rps=args.rps, concurrency=args.concurrency)
+        generator = LoadGenerator(
+            url=args.url,
+            rps=args.rps,
+            concurrency=args.concurrency,
+            headers={demoapp.USER_HEADER: "lab-user"} if args.user_sessions else None,
+        )
     except errors.GitopsGuardError as exc:
         print(f"loadgen: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -132,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"loadgen: {args.rps:g} req/s to {args.url}", flush=True)
+    kind = "user sessions" if args.user_sessions else "smoke traffic"
+    print(f"loadgen: {args.rps:g} req/s to {args.url} ({kind})", flush=True)
     outcomes = generator.run(args.duration)
     print(f"loadgen: done {dict(outcomes)}", flush=True)
     return 0

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from gitops_guard import actions, errors
 from gitops_guard_lab import layout, supervisor
 
 DEFAULT_DIR = ".lab"
-UP_TIMEOUT_SECONDS = 90.0
+UP_TIMEOUT_SECONDS = 120.0
 """How long ``up`` waits for every part to be healthy (Prometheus start included)."""
 DOWN_TIMEOUT_SECONDS = 15.0
 """How long ``down`` waits after SIGTERM before it kills what is left."""
@@ -121,8 +122,14 @@ def up(
     seed: Path | None = None,
     rps: float = 20.0,
     timeout: float = UP_TIMEOUT_SECONDS,
+    apps: Sequence[str] = (),
 ) -> LabEnv:
-    """Start the lab in ``directory`` (or reuse a running one) and return its lab.env."""
+    """Start the lab in ``directory`` (or reuse a running one) and return its lab.env.
+
+    ``apps``: the ArgoCD Application files of the seed to run (default
+    ``apps/sre-demo-app.yaml``); ``ARGOCD_APP`` and ``DEMO_APP_URL`` name the first,
+    ``ARGOCD_APPS`` lists every name and ``DEMO_APP_URLS`` holds ``name=url`` pairs.
+    """
     paths = layout.Layout.at(directory)
     if running(paths) and paths.ready_file.exists() and paths.env_file.exists():
         return read_env(paths.root)
@@ -139,7 +146,7 @@ def up(
 
     token = secrets.token_urlsafe(24)
     actions.register_secret(token)
-    pid = _spawn_supervisor(paths, token=token, rps=rps)
+    pid = _spawn_supervisor(paths, token=token, rps=rps, apps=apps)
     record = _wait_ready(paths, pid, timeout=timeout)
     values = {
         "LAB_DIR": str(paths.root),
@@ -151,6 +158,8 @@ def up(
         "ARGOCD_TOKEN": token,
         "PROMETHEUS_URL": str(record["prometheus_url"]),
         "DEMO_APP_URL": str(record["demo_app_url"]),
+        "ARGOCD_APPS": ",".join(record["apps"]),
+        "DEMO_APP_URLS": ",".join(f"{name}={url}" for name, url in record["apps"].items()),
     }
     fd = os.open(paths.env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -159,7 +168,9 @@ def up(
     return LabEnv(values)
 
 
-def _spawn_supervisor(paths: layout.Layout, *, token: str, rps: float) -> int:
+def _spawn_supervisor(
+    paths: layout.Layout, *, token: str, rps: float, apps: Sequence[str] = ()
+) -> int:
     env = dict(os.environ)
     env[layout.ENV_MARKER] = str(paths.root)
     env[supervisor.TOKEN_ENV] = token
@@ -174,6 +185,7 @@ def _spawn_supervisor(paths: layout.Layout, *, token: str, rps: float) -> int:
         str(paths.root),
         "--rps",
         f"{rps:g}",
+        *(arg for app in apps for arg in ("--app", app)),
     ]
     return os.posix_spawn(
         sys.executable,

@@ -17,7 +17,9 @@ Behaviours covered:
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -288,6 +290,10 @@ def test_from_action_inputs_writes_outputs_and_summary(
     assert "result=done\n" in outputs
     assert f"synced-revision={OURS}\n" in outputs
     assert "health=Healthy\n" in outputs
+    # the instant it saw ours Synced and Healthy: the report's last timeline entry
+    timeline = json.loads((tmp_path / "r.json").read_text())["timeline"]
+    assert f"synced-at={timeline[-1]['at']}\n" in outputs
+    assert re.search(r"^duration-seconds=\d+\.\d$", outputs, re.MULTILINE), outputs
     summary = runner_env["summary"].read_text()
     assert "ArgoCD runs the revision" in summary
     assert "| after | time | revision |" in summary

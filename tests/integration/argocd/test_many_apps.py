@@ -10,6 +10,7 @@ matches nothing is exit 2; names given with repeated ``--app``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def test_every_selected_app_done(
     assert data["result"] == "done"
     assert [a["name"] for a in data["apps"]] == [f"web-{i}" for i in range(5)]
     assert all(a["outcome"] == "done" for a in data["apps"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", data["done_at"])  # every app done
     listed = [r for r in server.requests if r.path == "/api/v1/applications"]
     assert len(listed) == data["requests"]  # one list request per poll, none per app
     assert all(r.query.get("selector") == "team=web" for r in listed)
@@ -116,6 +118,7 @@ def test_one_failed_sync_fails_the_wait_naming_the_app(
     assert code == 1, data
     assert data["result"] == "sync-failed"
     assert data["failed_apps"] == ["web-3"]
+    assert data["done_at"] is None
     assert "web-3 (sync-failed)" in data["reason"]
 
 

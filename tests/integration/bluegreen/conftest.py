@@ -10,34 +10,23 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from bgrepo import NAMESPACE, TOKEN, BlueGreenRepo, Cluster, Gates
 
-from gitops_guard import gitops, images
-from gitops_guard.kube import client as kube_client
+sys.path.insert(0, str(Path(__file__).parent.parent / "twocolour"))
+
+import twocolour
+from bgrepo import BlueGreenRepo, Cluster, Gates
+
 from gitops_guard.strategies.bluegreen import flow
-from gitops_guard_lab import kube_api
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    bad: set[str] = set()
-
-    def ready(pod: dict[str, Any]) -> bool:
-        return not any(c.get("image") in bad for c in pod["spec"].get("containers", []))
-
-    store = kube_api.KubeStore(ready=ready)
-    server = kube_api.FakeKubeServer(store, token=TOKEN, reconcile_seconds=0.05).start()
-    config = tmp_path / "kubeconfig"
-    config.write_text(server.kubeconfig(namespace=NAMESPACE))
-    try:
-        yield Cluster(server=server, kubeconfig=config, bad_images=bad)
-    finally:
-        server.stop()
+    yield from twocolour.serve_cluster(tmp_path)
 
 
 @pytest.fixture
@@ -54,40 +43,12 @@ def gates() -> Gates:
 def make_deps(
     bg: BlueGreenRepo, cluster: Cluster, gates: Gates
 ) -> Iterator[Callable[..., flow.Deps]]:
-    clients: list[kube_client.KubeClient] = []
-
-    def make(**overrides: Any) -> flow.Deps:
-        client = cluster.client()
-        clients.append(client)
-        values: dict[str, Any] = {
-            "wc": gitops.open_checkout(bg.work),
-            "wait": bg.sync,
-            "gate": gates,
-            "kube": client,
-            "echo": lambda line: None,
-        }
-        values.update(overrides)
-        return flow.Deps(**values)
-
-    yield make
-    for client in clients:
-        client.close()
+    with twocolour.deps_maker(flow.Deps, bg, cluster, gates) as make:
+        yield make
 
 
 @pytest.fixture
 def make_settings(bg: BlueGreenRepo) -> Callable[..., flow.Settings]:
-    def make(image: str, **overrides: Any) -> flow.Settings:
-        values: dict[str, Any] = {
-            "dir": bg.work,
-            "service": "web",
-            "image": images.parse(image, source="--image"),
-            "paths": ("deploy/web",),
-            "scale_down_delay_seconds": 0.01,
-            "ready_timeout_seconds": 5,
-            "switch_timeout_seconds": 5,
-            "poll_seconds": 0.05,
-        }
-        values.update(overrides)
-        return flow.Settings(**values)
-
-    return make
+    return twocolour.settings_maker(
+        flow.Settings, bg, scale_down_delay_seconds=0.01, switch_timeout_seconds=5
+    )

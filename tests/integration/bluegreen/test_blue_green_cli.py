@@ -11,11 +11,11 @@ no token anywhere; action inputs reach the flags (--from-action-inputs).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import twocolour
 from bgrepo import TOKEN, BlueGreenRepo, Cluster, git
 
 from gitops_guard import cli
@@ -153,19 +153,8 @@ def test_a_kubeconfig_that_does_not_load_is_exit_2(
 @pytest.fixture
 def argocd(bg: BlueGreenRepo) -> Iterator[None]:
     """A background 'ArgoCD' that applies every new tip of the remote to the stand-in."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(0.05):
-            tip = bg.tip()
-            if tip != bg.synced[-1]:
-                bg.sync(tip)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=5)
+    with twocolour.syncing(bg):
+        yield
 
 
 def test_a_full_run_through_the_cli_writes_outputs_and_a_report(

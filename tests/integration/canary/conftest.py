@@ -9,34 +9,23 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from canaryrepo import NAMESPACE, TOKEN, CanaryRepo, Cluster, Gates, seed_repo
 
-from gitops_guard import gitops, images
-from gitops_guard.kube import client as kube_client
+sys.path.insert(0, str(Path(__file__).parent.parent / "twocolour"))
+
+import twocolour
+from canaryrepo import NAMESPACE, CanaryRepo, Cluster, Gates, seed_repo
+
 from gitops_guard.strategies.canary import flow
-from gitops_guard_lab import kube_api
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    bad: set[str] = set()
-
-    def ready(pod: dict[str, Any]) -> bool:
-        return not any(c.get("image") in bad for c in pod["spec"].get("containers", []))
-
-    store = kube_api.KubeStore(ready=ready)
-    server = kube_api.FakeKubeServer(store, token=TOKEN, reconcile_seconds=0.05).start()
-    config = tmp_path / "kubeconfig"
-    config.write_text(server.kubeconfig(namespace=NAMESPACE))
-    try:
-        yield Cluster(server=server, kubeconfig=config, bad_images=bad)
-    finally:
-        server.stop()
+    yield from twocolour.serve_cluster(tmp_path)
 
 
 @pytest.fixture
@@ -53,40 +42,10 @@ def gates() -> Gates:
 def make_deps(
     repo: CanaryRepo, cluster: Cluster, gates: Gates
 ) -> Iterator[Callable[..., flow.Deps]]:
-    clients: list[kube_client.KubeClient] = []
-
-    def make(**overrides: Any) -> flow.Deps:
-        client = cluster.client()
-        clients.append(client)
-        values: dict[str, Any] = {
-            "wc": gitops.open_checkout(repo.work),
-            "wait": repo.sync,
-            "gate": gates,
-            "kube": client,
-            "echo": lambda line: None,
-        }
-        values.update(overrides)
-        return flow.Deps(**values)
-
-    yield make
-    for client in clients:
-        client.close()
+    with twocolour.deps_maker(flow.Deps, repo, cluster, gates) as make:
+        yield make
 
 
 @pytest.fixture
 def make_settings(repo: CanaryRepo) -> Callable[..., flow.Settings]:
-    def make(image: str, **overrides: Any) -> flow.Settings:
-        values: dict[str, Any] = {
-            "dir": repo.work,
-            "service": "web",
-            "image": images.parse(image, source="--image"),
-            "steps": (25, 50, 100),
-            "paths": ("deploy/web",),
-            "ready_timeout_seconds": 5,
-            "poll_seconds": 0.05,
-            "namespace": NAMESPACE,
-        }
-        values.update(overrides)
-        return flow.Settings(**values)
-
-    return make
+    return twocolour.settings_maker(flow.Settings, repo, steps=(25, 50, 100), namespace=NAMESPACE)

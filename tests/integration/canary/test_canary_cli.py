@@ -10,11 +10,11 @@ background syncer) writing outputs and a report.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import twocolour
 from canaryrepo import CanaryRepo, git
 
 from gitops_guard import cli
@@ -131,19 +131,8 @@ def test_a_service_that_selects_one_colour_is_exit_2(
 @pytest.fixture
 def syncer(repo: CanaryRepo) -> Iterator[None]:
     """Plays ArgoCD in the background: applies every new tip to the Kubernetes stand-in."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(0.05):
-            tip = repo.tip()
-            if repo.synced[-1] != tip:
-                repo.sync(tip)
-
-    worker = threading.Thread(target=loop, daemon=True)
-    worker.start()
-    yield
-    stop.set()
-    worker.join(timeout=2)
+    with twocolour.syncing(repo, join_seconds=2):
+        yield
 
 
 def test_a_full_run_writes_outputs_and_a_report(

@@ -89,3 +89,33 @@ def test_a_refused_token_is_bad_input_not_a_no(
     fake_github.fail_status = 403
     code, _, _ = _run(fake_github, tmp_path, monkeypatch, "--image", IMAGE)
     assert code == 2
+
+
+def test_the_approval_jobs_own_deployments_never_decide(
+    fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Required reviewers (docs/workflows.md): the caller's approval job has
+    ``environment: production-approval``, and GitHub creates a deployment for that job
+    (no payload, task ``deploy``). Those records, and one GitHub would make in
+    ``staging`` itself if a job named that environment, are not gitops-guard's: the
+    newest record *of the image* still decides, and the approval environment holds
+    no verdict that could let an image into production."""
+    passed = fake_github.add_deployment(
+        environment="staging",
+        payload={"image": IMAGE, "verdict": "pass", "gitops_commit": "a" * 40},
+        state="success",
+    )
+    fake_github.add_deployment(environment="production-approval", state="success")
+    fake_github.add_deployment(environment="staging", state="success")  # GitHub's, newest
+    code, outputs, _ = _run(fake_github, tmp_path, monkeypatch, "--image", IMAGE)
+    assert code == 0
+    assert json.loads(outputs["evidence"])["images"][IMAGE]["deployment_id"] == passed["id"]
+
+    # asking the approval environment for a verdict finds none: exit 1, not a pass
+    code = cli.main(
+        [
+            *("require-verdict", "--repository", fake_github.repository),
+            *("--environment", "production-approval", "--image", IMAGE),
+        ]
+    )
+    assert code == 1

@@ -10,46 +10,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-from gitops_guard_lab import layout
+import strategy_story
 
 
 @pytest.mark.timeout(400)
 @pytest.mark.usefixtures("needs_prometheus")
 def test_the_canary_story(tmp_path: Path) -> None:
-    report = tmp_path / "canary.json"
-    lab_dir = tmp_path / "lab"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gitops_guard",
-            "lab",
-            "demo",
-            "--strategy",
-            "canary",
-            "--dir",
-            str(lab_dir),
-            "--report",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=380,
-    )
-    left = layout.lab_processes(layout.Layout.at(lab_dir / "canary").root)
-    if left:
-        layout.terminate(left, timeout=10)
+    done, left, data = strategy_story.tell(tmp_path, "canary")
     assert done.returncode == 0, done.stdout + done.stderr
     assert left == []
-    data = json.loads(report.read_text())
     assert data["ok"] is True and data["problems"] == []
     assert [(s["expected"], s["outcome"]) for s in data["steps"]] == [
         ("promoted", "promoted"),

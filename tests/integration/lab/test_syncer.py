@@ -207,6 +207,44 @@ def test_kustomize_images_override_wins(bare_repo: Path, pusher: Any) -> None:
     assert desired.path == "deploy/sre-demo-app"
 
 
+def test_an_overlay_is_followed_to_its_base_and_its_images_win(
+    bare_repo: Path, pusher: Any
+) -> None:
+    """Two environments as kustomize overlays of one base: each Application runs the
+    base's Deployment with its own overlay's image; a change to one overlay moves
+    only that Application."""
+    work = pusher.work
+    overlays = work / "deploy" / "sre-demo-app" / "overlays"
+    for env, tag in (("staging", "1.1.0"), ("production", "1.0.0")):
+        (overlays / env).mkdir(parents=True)
+        (overlays / env / "kustomization.yaml").write_text(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            "resources:\n  - ../..\n"
+            f"images:\n  - name: ghcr.io/gitops-guard/sre-demo-app\n    newTag: {tag}\n",
+            encoding="utf-8",
+        )
+        app = (work / "apps" / "sre-demo-app.yaml").read_text(encoding="utf-8")
+        (work / "apps" / f"sre-demo-app-{env}.yaml").write_text(
+            app.replace("name: sre-demo-app\n", f"name: sre-demo-app-{env}\n", 1).replace(
+                "path: deploy/sre-demo-app", f"path: deploy/sre-demo-app/overlays/{env}"
+            ),
+            encoding="utf-8",
+        )
+    pusher.git("add", "-A")
+    pusher.git("commit", "-q", "-m", "staging and production overlays")
+    pusher.git("push", "-q", "origin", "HEAD:main")
+    repo = gitrepo.BareRepo(bare_repo)
+    tip = repo.tip()
+    staging = gitrepo.desired_state(repo, tip, app_file="apps/sre-demo-app-staging.yaml")
+    production = gitrepo.desired_state(repo, tip, app_file="apps/sre-demo-app-production.yaml")
+    assert (staging.path, staging.version) == ("deploy/sre-demo-app/overlays/staging", "1.1.0")
+    assert production.image == "ghcr.io/gitops-guard/sre-demo-app:1.0.0"
+    assert (
+        gitrepo.application(repo, tip, "apps/sre-demo-app-staging.yaml")["metadata"]["name"]
+        == "sre-demo-app-staging"
+    )
+
+
 def _check_against_swagger(
     value: Any, schema: dict[str, Any], defs: dict[str, Any], where: str
 ) -> None:

@@ -303,3 +303,36 @@ def test_rejected_token_is_exit_2_and_shallow_clone_warns(
     assert (
         "deploys                          2" in out or "deploys                          1" in out
     )
+
+
+def test_a_records_promoted_at_wins_over_the_commit_time(
+    repo: tuple[Path, list[str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root, shas = repo
+    fake = FakeGitHub(repository="acme/web")
+    monkeypatch.setenv("GITHUB_TOKEN", fake.token)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        # 1.4 was committed at +6d and pushed 100 s later; never Synced and Healthy
+        fake.deployments[1] = {
+            "id": 1,
+            "url": "x",
+            "task": "deploy",
+            "environment": "production",
+            "sha": "d" * 40,
+            "ref": "main",
+            "created_at": "2025-12-07T00:00:00Z",
+            "updated_at": "2025-12-09T00:00:00Z",
+            "payload": {"gitops_commit": shas[6], "promoted_at": iso(T0 + 6 * DAY + 100)},
+        }
+        code, out, err = _metrics(
+            capsys,
+            *("--dir", str(root), "--environment", "production", "--since", "10d"),
+            *("--until", UNTIL, "--format", "json", "--github-repository", "acme/web"),
+        )
+    assert code == 0, err
+    recovery = json.loads(out)["series"]["recovery_time"]
+    # from the push (+100 s), not the commit, to the rollback commit at +600 s
+    assert {p["commit"]: p["seconds"] for p in recovery}[shas[6]] == 500.0

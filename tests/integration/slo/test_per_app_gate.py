@@ -372,6 +372,8 @@ def test_action_inputs_apps_from_outputs_and_summary(
         line.partition("=")[::2] for line in runner_env["output"].read_text().splitlines()
     )
     assert outputs["verdict"] == "fail"
+    # when the gate decided, for the deployment record (the report's ended_at)
+    assert outputs["verdict-at"] == json.loads((tmp_path / "gate.json").read_text())["ended_at"]
     assert outputs["failed-apps"] == "error-spike"
     assert outputs["inconclusive-apps"] == ""
     assert outputs["failed-objectives"] == "error-spike/availability,error-spike/error-rate"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 import types
 from pathlib import Path
 
@@ -347,3 +348,17 @@ def test_exported_members() -> None:
     }
     for name in gitops_guard.__all__:
         assert hasattr(gitops_guard, name)
+
+
+def test_every_command_run_in_a_runner_writes_its_duration(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _in_runner(monkeypatch, tmp_path)
+    # a run that raises (the stage failed) still says how long it took
+    assert cli.main(["argocd-wait", "--server", "http://a", "--revision", "a" * 40]) == 2
+    assert re.fullmatch(r"duration-seconds=\d+\.\d\n", (tmp_path / "out").read_text())
+    # a flag refused while parsing ran nothing: no duration
+    (tmp_path / "out").unlink()
+    assert cli.main(["argocd-wait", "--timeout", "soon"]) == 2
+    assert not (tmp_path / "out").exists()
+    capsys.readouterr()

@@ -8,6 +8,7 @@ the by-hand rollback record; times from the evidence reports; description limit.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -60,6 +61,45 @@ def test_deploy_payload_carries_the_immutable_facts() -> None:
     assert payload["verdict"] == "pass"
     assert payload["verdict_at"] == "2026-12-01T10:17:00Z"
     assert "updated_at" not in payload
+
+
+def test_the_earlier_environments_verdict_rides_in_the_deploy_payload() -> None:
+    evidence = {
+        "action": "require-verdict",
+        "environment": "staging",
+        "allowed": True,
+        "images": {
+            "ghcr.io/acme/web:1.4.2": {
+                "allowed": True,
+                "forced": False,
+                "reason": "ghcr.io/acme/web:1.4.2 passed in staging (deployment 7)",
+                "verdict": "pass",
+                "environment": "staging",
+                "deployment_id": 7,
+                "gitops_commit": "b" * 40,
+                "recorded_at": "2026-12-01T09:00:00Z",
+            }
+        },
+    }
+    plan = ("success", {"required-evidence": json.dumps(evidence)})
+    needs = _needs(plan=plan, promote=PROMOTED, verify=("failure", {"verdict": "fail"}))
+    [record] = records.for_deploy(needs, FACTS)
+    assert record.payload["required_verdict"] == {
+        "environment": "staging",
+        "images": {
+            "ghcr.io/acme/web:1.4.2": {
+                "verdict": "pass",
+                "deployment_id": 7,
+                "gitops_commit": "b" * 40,
+                "forced": False,
+            }
+        },
+    }
+    # without require-verdict-from (or with output that is not its JSON): nothing
+    for outputs in ({}, {"required-evidence": "not json"}, {"required-evidence": "[1]"}):
+        needs = _needs(plan=("success", outputs), promote=PROMOTED, verify=("success", {}))
+        [record] = records.for_deploy(needs, FACTS)
+        assert "required_verdict" not in record.payload
 
 
 def test_no_verdict_means_no_verdict_time() -> None:
@@ -181,3 +221,51 @@ def test_deploy_summary_tells_the_story() -> None:
     assert "## gitops-guard: production" in text
     assert "| record | done | #1 deploy: failure |" in text
     assert "rejected (fail) and rolled back" in text
+
+
+def test_instants_and_stage_durations_come_from_the_jobs_that_wrote_them() -> None:
+    needs = _needs(
+        plan=("success", {"plan-seconds": "1.5"}),
+        promote=(
+            "success",
+            {**PROMOTED[1], "promoted-at": "2026-12-01T10:05:00Z", "promote-seconds": "3.0"},
+        ),
+        verify=(
+            "failure",
+            {
+                "verdict": "fail",
+                "synced-at": "2026-12-01T10:07:00Z",
+                "verdict-at": "2026-12-01T10:17:00Z",
+                "wait-seconds": "120.0",
+                "gate-seconds": "600.0",
+            },
+        ),
+        rollback=(
+            "success",
+            {"commit": "b" * 40, "restored-at": "2026-12-01T10:20:00Z", "rollback-seconds": "9"},
+        ),
+    )
+    assert records.instants(needs) == {
+        "promoted_at": "2026-12-01T10:05:00Z",
+        "synced_at": "2026-12-01T10:07:00Z",
+        "verdict_at": "2026-12-01T10:17:00Z",
+        "restored_at": "2026-12-01T10:20:00Z",
+    }
+    assert records.stage_outputs(needs) == {
+        "plan": "1.5",
+        "promote": "3.0",
+        "wait": "120.0",
+        "gate": "600.0",
+        "rollback": "9",
+    }
+
+
+def test_a_revert_during_the_bake_gives_its_restored_at() -> None:
+    needs = _needs(
+        promote=PROMOTED,
+        bake=("success", {"commit": "c" * 40, "restored-at": "2026-12-01T11:00:00Z"}),
+        # act shows a skipped job's outputs unevaluated: never read
+        rollback=("skipped", {"restored-at": "${{ steps.revert.outputs.restored-at }}"}),
+    )
+    assert records.instants(needs) == {"restored_at": "2026-12-01T11:00:00Z"}
+    assert records.stage_outputs(needs) == {}

@@ -286,6 +286,39 @@ def test_share_check(
         assert f"the step asked for {intended:.0%}" in check.reason
 
 
+@pytest.mark.parametrize(
+    ("canary", "stable", "intended", "ok"),
+    [
+        (4, 37, 0.25, True),  # 9.8% of 41: noise, the next looks judge it
+        (0, 41, 0.25, True),  # none of 41 yet: not surely off either
+        (30, 970, 0.25, False),  # 3% of 1,000: surely off
+        (0, 200, 0.25, False),  # none of 200
+        (110, 890, 0.25, True),  # 11% of 1,000: the interval reaches the band
+        (70, 930, 0.25, False),  # 7% of 1,000: it does not
+        (600, 400, 0.25, False),  # 60% of 1,000: far above
+        (5, 20, 0.25, False),  # too little traffic (30 needed here), as without sure
+    ],
+)
+def test_share_check_before_the_end_of_a_step_is_off_only_when_surely_off(
+    canary: int, stable: int, intended: float, ok: bool
+) -> None:
+    assert seq.check_share(canary, stable, intended, min_requests=30, sure=True).ok is ok
+    # The end of the step judges the share itself: noise there is not let through.
+    if canary + stable >= 100 and not (0.125 <= canary / (canary + stable) <= 0.375):
+        assert seq.check_share(canary, stable, intended).ok is False
+
+
+def test_share_interval_holds_the_share_and_narrows_with_traffic() -> None:
+    for canary, total in [(0, 10), (4, 41), (250, 1000), (1000, 1000)]:
+        low, high = seq.share_interval(canary, total)
+        assert (
+            0.0 <= low <= canary / total + 1e-12 and canary / total <= high + 1e-12 <= 1.0 + 1e-12
+        )
+    wide = seq.share_interval(25, 100)
+    narrow = seq.share_interval(2500, 10000)
+    assert narrow[1] - narrow[0] < (wide[1] - wide[0]) / 5
+
+
 def test_share_check_refuses_an_impossible_step() -> None:
     with pytest.raises(ValueError):
         seq.check_share(10, 10, 0.0)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gitops_guard import report, trailers
+from gitops_guard import trailers
+from gitops_guard.strategies import render as words
 from gitops_guard.strategies.bluegreen import models
 
 ACTION_PREPARE = trailers.Action.BLUE_GREEN_PREPARE.value
@@ -18,12 +19,8 @@ ACTION_SWITCH_BACK = trailers.Action.BLUE_GREEN_SWITCH_BACK.value
 ACTION_SCALE_DOWN = trailers.Action.BLUE_GREEN_SCALE_DOWN.value
 ACTIONS = (ACTION_PREPARE, ACTION_SWITCH, ACTION_SWITCH_BACK, ACTION_SCALE_DOWN)
 
-LOG_FORMAT = "%H%x1f%B%x1e"
+LOG_FORMAT = words.LOG_FORMAT
 """``git log --format`` whose output :func:`parse_history` reads."""
-
-
-def _message(subject: str, body: str, pairs: Sequence[tuple[str, str]]) -> str:
-    return trailers.append(f"{subject}\n\n{body}", [(k, v) for k, v in pairs if v])
 
 
 def _common(service: str, run_url: str) -> list[tuple[str, str]]:
@@ -50,16 +47,13 @@ def prepare_message(
         + f". The live colour {live} keeps serving {live_image}.\n\n"
         "Set by gitops-guard blue-green; no user traffic reaches it before the switch."
     )
-    return _message(
+    return words.message(
         f"blue-green: prepare {service} {idle} with {image}",
         body,
         [
             (trailers.ACTION, ACTION_PREPARE),
             *_common(service, run_url),
-            (trailers.COLOR, idle),
-            (trailers.PREVIOUS_COLOR, live),
-            (trailers.IMAGE, image),
-            (trailers.PREVIOUS_IMAGE, live_image),
+            *words.colour_pairs(idle, live, image, live_image),
             (trailers.REPLICAS, str(replicas)),
         ],
     )
@@ -84,16 +78,13 @@ def switch_message(
         + (f"\n\nPreview gate: {verdict}." if verdict else "")
         + "".join(f"\n\nNot verified: {UNVERIFIED_TEXT[u]}." for u in unverified)
     )
-    return _message(
+    return words.message(
         f"blue-green: switch {service} to {new} ({image})",
         body,
         [
             (trailers.ACTION, ACTION_SWITCH),
             *_common(service, run_url),
-            (trailers.COLOR, new),
-            (trailers.PREVIOUS_COLOR, old),
-            (trailers.IMAGE, image),
-            (trailers.PREVIOUS_IMAGE, old_image),
+            *words.colour_pairs(new, old, image, old_image),
             (trailers.VERDICT, verdict),
             *[(trailers.UNVERIFIED, u) for u in unverified],
         ],
@@ -128,16 +119,13 @@ def switch_back_message(
         + (f"\n\n{evidence.strip()}" if evidence.strip() else "")
         + (f"\n\nThis reverts commit {reverts}." if reverts else "")
     )
-    return _message(
+    return words.message(
         f"blue-green: switch {service} back to {back_to} ({image})",
         body,
         [
             (trailers.ACTION, ACTION_SWITCH_BACK),
             *_common(service, run_url),
-            (trailers.COLOR, back_to),
-            (trailers.PREVIOUS_COLOR, leaving),
-            (trailers.IMAGE, image),
-            (trailers.PREVIOUS_IMAGE, bad_image),
+            *words.colour_pairs(back_to, leaving, image, bad_image),
             (trailers.REVERTS, reverts),
             (trailers.VERDICT, verdict),
         ],
@@ -147,7 +135,7 @@ def switch_back_message(
 def scale_down_message(
     *, service: str, colour: str, live: str, image: str, run_url: str = ""
 ) -> str:
-    return _message(
+    return words.message(
         f"blue-green: scale down {service} {colour}",
         f"The live colour {live} serves {image}; the old colour {colour} goes to 0 replicas.",
         [
@@ -162,38 +150,17 @@ def scale_down_message(
 
 def parse_history(text: str, *, service: str) -> list[models.HistoryEntry]:
     """Blue-green commits of ``service`` from ``git log --format=LOG_FORMAT``, newest first."""
-    out: list[models.HistoryEntry] = []
-    for record in text.split("\x1e"):
-        sha, _, message = record.strip("\n").partition("\x1f")
-        if not sha.strip():
-            continue
-        found = trailers.parse(message)
-        action = found.get(trailers.ACTION)
-        if action not in ACTIONS or found.get(trailers.SERVICE) != service:
-            continue
-        out.append(
-            models.HistoryEntry(
-                sha=sha.strip(),
-                action=action,
-                colour=found.get(trailers.COLOR),
-                image=found.get(trailers.IMAGE),
-                previous_image=found.get(trailers.PREVIOUS_IMAGE),
-                reverts=found.get(trailers.REVERTS),
-            )
+    return [
+        models.HistoryEntry(
+            sha=sha,
+            action=action,
+            colour=found.get(trailers.COLOR),
+            image=found.get(trailers.IMAGE),
+            previous_image=found.get(trailers.PREVIOUS_IMAGE),
+            reverts=found.get(trailers.REVERTS),
         )
-    return out
-
-
-_ICONS = {
-    "done": "✅",
-    "pass": "✅",
-    "warn": "⚠️",
-    "skipped": "⏭️",
-    "fail": "❌",
-    "inconclusive": "❔",
-    "timed-out": "⏱️",
-    "error": "❔",
-}
+        for sha, action, found in words.history_records(text, service=service, actions=ACTIONS)
+    ]
 
 
 def summary_markdown(result: models.Result) -> str:
@@ -211,19 +178,7 @@ def summary_markdown(result: models.Result) -> str:
         f"{result.live_after or result.live_before}",
     }[result.outcome]
     colours = sorted({c for e in result.timeline for c in e.figures})
-    rows = []
-    for event in result.timeline:
-        rows.append(
-            (
-                event.step,
-                f"{_ICONS.get(event.outcome, '')} {event.outcome}",
-                f"{event.seconds:.1f} s",
-                *(event.figures.get(c, "") for c in colours),
-                f"`{event.commit[:12]}`" if event.commit else "",
-                event.detail.replace("\n", " "),
-            )
-        )
-    table = report.markdown_table(("step", "outcome", "time", *colours, "commit", "detail"), rows)
+    table = words.timeline_table(result.timeline, colours)
     figures = []
     if result.switch_seconds is not None:
         figures.append(f"switch {result.switch_seconds:.1f} s")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gitops_guard import errors, gitops, quarantine
 from gitops_guard.gitops import publish as engine
+from gitops_guard.strategies import runs
 from gitops_guard.strategies.bluegreen import layout, models, plan, render, traffic
 from gitops_guard.strategies.bluegreen.ports import Deps, Settings, WaitOutcome
 
@@ -20,16 +21,15 @@ class Stop(Exception):
     """Ends the run with the result as it stands."""
 
 
-class Session:
+class Session(runs.TwoColourRun):
     """The state of one run and its means: read, decide, publish, wait."""
 
     def __init__(self, settings: Settings, deps: Deps) -> None:
         self.s = settings
         self.d = deps
-        self.wc = deps.wc
         self.image = settings.image.text
-        self.rel = settings.dir.resolve().relative_to(self.wc.root.resolve())
         self.result = models.Result(service=settings.service, image=self.image, mode=settings.mode)
+        super().__init__(settings.dir, deps, self.result.timeline)
         self.started = deps.clock()
         self.deadline = self.started + settings.timeout_seconds
 
@@ -57,22 +57,6 @@ class Session:
         raise Stop
 
     # ------------------------------------------------------------ helpers
-    def event(
-        self,
-        step: str,
-        outcome: str,
-        started: float,
-        detail: str = "",
-        *,
-        commit: str = "",
-        figures: Mapping[str, str] | None = None,
-    ) -> None:
-        seconds = self.d.clock() - started
-        self.result.timeline.append(
-            models.Event(step, outcome, seconds, detail, commit, dict(figures or {}))
-        )
-        self.d.echo(f"  {step:<17} {outcome:<12} {seconds:6.1f} s  {detail}")
-
     def finish(self, outcome: models.Outcome, reason: str) -> models.Result:
         self.result.outcome = outcome
         self.result.reason = reason
@@ -90,12 +74,11 @@ class Session:
             preview_service=self.s.preview_service,
             mode=self.s.mode,
             namespace=self.s.namespace,
-            prefix="" if str(self.rel) == "." else f"{self.rel.as_posix()}/",
+            prefix=self.prefix,
         )
 
     def history(self, tree: gitops.WorkingCopy | None = None) -> list[models.HistoryEntry]:
-        text = (tree or self.wc).git("log", "-n", "200", f"--format={render.LOG_FORMAT}", "HEAD")
-        return render.parse_history(text, service=self.s.service)
+        return render.parse_history(self.log_text(tree), service=self.s.service)
 
     @property
     def namespace(self) -> str | None:
@@ -159,23 +142,17 @@ class Session:
         )
         return done.sha or None
 
-    def files(self, written: list[str]) -> list[str]:
-        return [(self.rel / f).as_posix() for f in written]
-
     # ------------------------------------------------------------ waits
     def wait_argocd(self, step: str, sha: str) -> None:
         if self.d.wait is None or not sha:
             return
         what = f"ArgoCD to run {sha[:12]} ({step})"
         self.expired(what)
-        started = self.d.clock()
-        outcome = self.d.wait(sha)
-        if outcome.outcome == "done":
-            self.event("wait", "done", started, f"ArgoCD runs {sha[:12]} ({step})", commit=sha)
+        failed = self.await_sync(self.d.wait, step, sha)
+        if failed is None:
             return
-        self.event("wait", "error" if outcome.undecided else "fail", started, outcome.reason)
         self.expired(what)
-        raise WaitFailed(outcome)
+        raise WaitFailed(failed)
 
     def traffic(self) -> traffic.Traffic:
         assert self.d.kube is not None

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any, Literal, Protocol
 from gitops_guard import errors, gitops, images, kube
 from gitops_guard.argocd import syncwindows
 from gitops_guard.rollback import gitrepo, publish
+from gitops_guard.strategies import runs
 from gitops_guard.strategies.bluegreen import edits
 from gitops_guard.strategies.bluegreen import flow as bg_flow
 from gitops_guard.strategies.bluegreen import models as bg_models
@@ -118,34 +119,19 @@ class _Stop(Exception):
     """Ends the run with the result as it stands."""
 
 
-class _Run:
+class _Run(runs.TwoColourRun):
+    STEP_WIDTH = 14
+
     def __init__(self, settings: Settings, deps: Deps) -> None:
         self.s = settings
         self.d = deps
-        self.wc = deps.wc
         self.image = settings.image.text
-        self.rel = settings.dir.resolve().relative_to(self.wc.root.resolve())
         self.result = render.Result(
             service=settings.service, image=self.image, traffic=settings.traffic
         )
+        super().__init__(settings.dir, deps, self.result.timeline)
 
     # ------------------------------------------------------------ helpers
-    def event(
-        self,
-        step: str,
-        outcome: str,
-        started: float,
-        detail: str = "",
-        *,
-        commit: str = "",
-        figures: Mapping[str, str] | None = None,
-    ) -> None:
-        seconds = self.d.clock() - started
-        self.result.timeline.append(
-            bg_models.Event(step, outcome, seconds, detail, commit, dict(figures or {}))
-        )
-        self.d.echo(f"  {step:<14} {outcome:<12} {seconds:6.1f} s  {detail}")
-
     def finish(self, outcome: str, reason: str) -> render.Result:
         self.result.outcome = outcome
         self.result.reason = reason
@@ -160,7 +146,7 @@ class _Run:
             colour_key=self.s.colour_key,
             service_name=self.s.service_name,
             namespace=self.s.namespace,
-            prefix="" if str(self.rel) == "." else f"{self.rel.as_posix()}/",
+            prefix=self.prefix,
             check_service=self.s.traffic == "replicas",
         )
 
@@ -168,8 +154,7 @@ class _Run:
         self, root: Path | None = None, tree: gitops.WorkingCopy | None = None
     ) -> tuple[bg_models.Layout, plan.Decision]:
         lay = self.read(root)
-        text = (tree or self.wc).git("log", "-n", "200", f"--format={render.LOG_FORMAT}", "HEAD")
-        history = render.parse_history(text, service=self.s.service)
+        history = render.parse_history(self.log_text(tree), service=self.s.service)
         if self.s.traffic == "gateway":
             found = self.route(root)
             return lay, plan.decide_weights(
@@ -197,7 +182,7 @@ class _Run:
             route=self.s.route_name or self.s.service,
             backends={c: f"{self.s.service}-{c}" for c in self.s.colours},
             paths=self.s.paths,
-            prefix="" if str(self.rel) == "." else f"{self.rel.as_posix()}/",
+            prefix=self.prefix,
         )
 
     def route_ready(self, lay: bg_models.Layout) -> tuple[bool, str]:
@@ -238,21 +223,6 @@ class _Run:
             body=lambda ch: label,
         )
         return done.rollback_sha or ""
-
-    def files(self, written: list[str]) -> list[str]:
-        return [(self.rel / f).as_posix() for f in written]
-
-    def wait_argocd(self, label: str, sha: str) -> bg_flow.WaitOutcome | None:
-        """None when ArgoCD runs ``sha`` (or is not asked); the failed outcome otherwise."""
-        if self.d.wait is None or not sha:
-            return None
-        started = self.d.clock()
-        outcome = self.d.wait(sha)
-        if outcome.outcome == "done":
-            self.event("wait", "done", started, f"ArgoCD runs {sha[:12]} ({label})", commit=sha)
-            return None
-        self.event("wait", "error" if outcome.undecided else "fail", started, outcome.reason)
-        return outcome
 
     def ready(self, lay: bg_models.Layout, colour: str, replicas: int) -> tuple[bool, str]:
         """The canary colour's rollout status with the new image (skipped without kube)."""
@@ -303,7 +273,7 @@ class _Run:
             sha = self.step(step, canary_n, stable_n, verdict)
             if waited and sha and self.d.request_sync is not None:
                 self.d.request_sync(sha)
-            failed = self.wait_argocd(f"step {step}%", sha)
+            failed = self.await_sync(self.d.wait, f"step {step}%", sha)
             lay = self.read()
             if failed is not None:
                 self.abort(
@@ -452,7 +422,7 @@ class _Run:
         stable_image = lay.deployments[stable].image
 
         def change(tree: gitops.WorkingCopy, base: Path) -> tuple[list[str], str] | None:
-            text = tree.git("log", "-n", "200", f"--format={render.LOG_FORMAT}", "HEAD")
+            text = self.log_text(tree)
             history = render.parse_history(text, service=s.service)
             mine = itertools.takewhile(
                 lambda e: (
@@ -496,7 +466,7 @@ class _Run:
         if sha:
             self.result.commits["abort"] = sha
         self.event("abort", "done" if sha else "skipped", started, reason, commit=sha)
-        failed = self.wait_argocd("abort", sha)
+        failed = self.await_sync(self.d.wait, "abort", sha)
         self.result.abort_seconds = round(self.d.clock() - started, 3)
         if failed is not None:
             self.finish(

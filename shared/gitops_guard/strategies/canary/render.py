@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gitops_guard import report, trailers
+from gitops_guard import trailers
+from gitops_guard.strategies import render as words
 from gitops_guard.strategies.bluegreen import models as bg_models
 from gitops_guard.strategies.canary import plan
 
@@ -20,12 +21,8 @@ ACTION_PROMOTE = trailers.Action.CANARY_PROMOTE.value
 ACTION_ABORT = trailers.Action.CANARY_ABORT.value
 ACTIONS = (ACTION_STEP, ACTION_PROMOTE, ACTION_ABORT)
 
-LOG_FORMAT = "%H%x1f%B%x1e"
+LOG_FORMAT = words.LOG_FORMAT
 """``git log --format`` whose output :func:`parse_history` reads."""
-
-
-def _message(subject: str, body: str, pairs: Sequence[tuple[str, str]]) -> str:
-    return trailers.append(f"{subject}\n\n{body}", [(k, v) for k, v in pairs if v])
 
 
 def step_message(
@@ -58,16 +55,13 @@ def step_message(
         )
     if verdict:
         body += f"\n\nThe previous step's gate: {verdict}."
-    return _message(
+    return words.message(
         subject,
         body,
         [
             (trailers.ACTION, action),
             (trailers.SERVICE, service),
-            (trailers.COLOR, canary),
-            (trailers.PREVIOUS_COLOR, stable),
-            (trailers.IMAGE, image),
-            (trailers.PREVIOUS_IMAGE, stable_image),
+            *words.colour_pairs(canary, stable, image, stable_image),
             (trailers.STEP, f"{step}%"),
             (trailers.REPLICAS, str(canary_replicas)),
             (trailers.VERDICT, verdict),
@@ -102,16 +96,13 @@ def abort_message(
         )
         + (f"\n\nEvidence:\n{evidence}" if evidence else "")
     )
-    return _message(
+    return words.message(
         f"canary: abort {service} {canary} ({image})",
         body,
         [
             (trailers.ACTION, ACTION_ABORT),
             (trailers.SERVICE, service),
-            (trailers.COLOR, canary),
-            (trailers.PREVIOUS_COLOR, stable),
-            (trailers.IMAGE, image),
-            (trailers.PREVIOUS_IMAGE, stable_image),
+            *words.colour_pairs(canary, stable, image, stable_image),
             (trailers.STEP, f"{step}%"),
             *((trailers.REVERTS, sha) for sha in reverts),
             (trailers.VERDICT, verdict),
@@ -122,26 +113,17 @@ def abort_message(
 
 def parse_history(text: str, *, service: str) -> list[plan.HistoryEntry]:
     """Canary commits of ``service`` from ``git log --format=LOG_FORMAT``, newest first."""
-    out: list[plan.HistoryEntry] = []
-    for record in text.split("\x1e"):
-        sha, _, message = record.strip("\n").partition("\x1f")
-        if not sha.strip():
-            continue
-        found = trailers.parse(message)
-        action = found.get(trailers.ACTION)
-        if action not in ACTIONS or found.get(trailers.SERVICE) != service:
-            continue
-        out.append(
-            plan.HistoryEntry(
-                sha=sha.strip(),
-                action=action,
-                colour=found.get(trailers.COLOR),
-                image=found.get(trailers.IMAGE),
-                step=found.get(trailers.STEP),
-                reverts=found.all(trailers.REVERTS),
-            )
+    return [
+        plan.HistoryEntry(
+            sha=sha,
+            action=action,
+            colour=found.get(trailers.COLOR),
+            image=found.get(trailers.IMAGE),
+            step=found.get(trailers.STEP),
+            reverts=found.all(trailers.REVERTS),
         )
-    return out
+        for sha, action, found in words.history_records(text, service=service, actions=ACTIONS)
+    ]
 
 
 @dataclass
@@ -169,29 +151,8 @@ class Result:
     timeline: list[bg_models.Event] = field(default_factory=list)
 
 
-_ICONS = {
-    "done": "✅",
-    "pass": "✅",
-    "warn": "⚠️",
-    "skipped": "⏭️",
-    "fail": "❌",
-    "inconclusive": "❔",
-    "error": "❔",
-}
-
-
 def summary_markdown(result: Result) -> str:
     """The job summary: the outcome, then the timeline of steps and gates."""
     head = f"### canary `{result.service}`: {result.outcome} ({result.image})"
-    rows = [
-        (
-            e.step,
-            f"{_ICONS.get(e.outcome, '')} {e.outcome}",
-            f"{e.seconds:.1f} s",
-            f"`{e.commit[:12]}`" if e.commit else "",
-            e.detail.replace("\n", " "),
-        )
-        for e in result.timeline
-    ]
-    table = report.markdown_table(("step", "outcome", "time", "commit", "detail"), rows)
+    table = words.timeline_table(result.timeline)
     return "\n\n".join(p for p in (head, result.reason, table) if p)
