@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import sys
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -130,6 +129,8 @@ def format_output(name: str, value: str, delimiter: str | None = None) -> str:
     """One ``$GITHUB_OUTPUT`` entry; multi-line values use a random heredoc delimiter."""
     if "\n" not in value and "\r" not in value:
         return f"{name}={value}\n"
+    import uuid  # inside a runner only
+
     delim = delimiter or f"ghadelimiter_{uuid.uuid4()}"
     if delim in name or delim in value:
         raise ValueError(f"output {name!r} contains the delimiter {delim!r}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -85,7 +84,9 @@ def check_ca_bundle(text: str, source: str) -> Path:
     (:func:`gitops_guard.http.verify_from`), so the flag and the client agree."""
     if not text.strip():
         raise errors.InputError("the path is empty", source=source)
-    from gitops_guard import http  # httpx and pydantic: not on update-manifest's hot path
+    import ssl  # with httpx and pydantic: not on update-manifest's hot path
+
+    from gitops_guard import http
 
     context = http.verify_from(ca_bundle=text, source=source)
     if isinstance(context, ssl.SSLContext) and not context.get_ca_certs():

@@ -13,7 +13,7 @@ existed keep working); any other version is exit 2. Keys are camelCase
 (``initialDelay``, ``maxRollbacks``), as in Kubernetes and ArgoCD manifests; the
 kebab-case keys of earlier rules and quarantine files are still read.
 
-The models live with their domains (``slo.config``, ``rollback.rules``,
+The models live with their domains (``slo.spec``, ``rollback.rules``,
 ``quarantine``); :mod:`gitops_guard.config.schemas` names them for the schemas.
 This package must not import those domains at import time, talk to servers or
 read anything but the file it is given.

@@ -32,19 +32,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_any,
-    stop_before_delay,
-    wait_random_exponential,
-)
-
 from gitops_guard import actions, credentials, errors
 
-if TYPE_CHECKING:  # http loads httpx and pydantic: only a network command needs it
+if TYPE_CHECKING:  # http loads httpx and pydantic, tenacity retries: network commands only
+    from tenacity import RetryCallState
+
     from gitops_guard import http
 
 log = logging.getLogger(__name__)
@@ -362,6 +354,16 @@ def _network(
     policy: RetryPolicy,
     check: bool,
 ) -> subprocess.CompletedProcess[str]:
+    # tenacity is loaded here, not at import: a local edit or commit never retries.
+    from tenacity import (
+        Retrying,
+        retry_if_exception_type,
+        stop_after_attempt,
+        stop_any,
+        stop_before_delay,
+        wait_random_exponential,
+    )
+
     deadline = _network_deadline.get()
     assert deadline is not None
 

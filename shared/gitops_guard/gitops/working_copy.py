@@ -14,12 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tenacity import (
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-)
-
 from gitops_guard import actions, deadline, errors
 from gitops_guard.gitops import _git
 
@@ -223,6 +217,8 @@ class WorkingCopy:
         A rejected push fetches, resets to the new remote tip and calls ``mutate``
         again, never merging text. Returns ``(sha or None, attempts)``.
         """
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt  # pushes only
+
         attempts = 0
         jitter = _git.ScaledJitter(self.policy)
         try:

@@ -5,8 +5,10 @@ edit, write nothing) and :func:`apply` (write a plan all or nothing), and the
 plan's values :class:`EditPlan`, :class:`FileEdit`, :class:`ImageChange`,
 :class:`Skipped`. See docs/manifests.md for targets and guarantees.
 
-Modules: ``yamledit`` (the splice engine), ``workloads``, ``kustomize``,
-``helm`` (where images live), ``tree`` (which files, reading them), ``plan``.
+Modules: ``yamledit`` (the splice engine, on ``yamlnodes``, ``yamlscalars`` and
+``yamlbounds``), ``workloads``, ``kustomize``, ``helm``, ``argocd`` (where images
+live), ``tree`` (which files, reading them), ``plan`` (on ``planner``,
+``plan_kustomize`` and ``plan_argocd``).
 This package must not run git or talk to the network.
 """
 

@@ -96,6 +96,19 @@ def _walk(folder: str, prefix: str, found: set[str]) -> None:
         _walk(entry.path, f"{prefix}{entry.name}/", found)
 
 
+def _read_bytes(path: str) -> bytes:
+    """The whole file; ``os.read`` without a buffered file object, about half the time of
+    ``open().read()`` over thousands of small manifests."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 @dataclasses.dataclass(frozen=True)
 class Source:
     """One file as read: its bytes, and its text without a byte-order mark."""
@@ -115,6 +128,7 @@ class Workspace:
 
     def __init__(self, root: Path, scanned: frozenset[str] = frozenset()):
         self.root = root
+        self._root_text = os.fspath(root)  # joined 4,000 times: once, not per file
         self.scanned = scanned
         """Files :func:`discover` listed (already known not to be links)."""
         self.skipped: dict[str, models.Skipped] = {}
@@ -129,12 +143,11 @@ class Workspace:
         return self._sources[rel]
 
     def _read(self, rel: str) -> Source | None:
-        path = os.path.join(self.root, rel)
+        path = os.path.join(self._root_text, rel)
         if rel not in self.scanned and os.path.islink(path):
             return None
         try:
-            with open(path, "rb") as handle:
-                raw = handle.read()
+            raw = _read_bytes(path)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         try:
@@ -189,6 +202,8 @@ class Workspace:
 
     def chart_of_template(self, rel: str) -> str | None:
         """The chart folder when ``rel`` lies under a Helm chart's ``templates/``, else ``None``."""
+        if "templates/" not in rel:  # no folder of that name: most files, decided at once
+            return None
         parts = PurePosixPath(rel).parts
         for index in range(len(parts) - 2, -1, -1):
             if parts[index] != "templates":

@@ -14,17 +14,13 @@ as recorded, nothing else different). A mismatch raises :class:`UnsafeEdit`.
 
 Scalar style: a replaced scalar keeps its style (plain, single- or
 double-quoted, literal or folded block). The one exception: a plain scalar
-whose new value any common reader would read as something other than this
-string is written double-quoted. "Any reader" is YAML 1.1 (PyYAML, Go's
-``yaml.v2`` that kustomize and Helm use: ``y``, ``n``, ``on``, ``1:20``), YAML 1.2
-(ruamel, Go's ``yaml.v3``: ``3.2e2``, ``1e3``, ``0o17``) and Go's integer syntax
-(``0b101``, ``1_000``); see :func:`plain_reads_as_itself`.
+that some reader would read as something other than this string is written
+double-quoted (:mod:`yamlscalars`).
 
-Bounds: :func:`compose` refuses nesting deeper than :data:`MAX_DEPTH` before
-libyaml sees it (libyaml's composer recurses and crashes the process on deep
-input), and :class:`Editor` refuses documents whose aliases expand beyond
-:data:`MAX_EXPANDED_NODES` (an alias bomb), and edits on a path through a
-mapping with a repeated key (which readers resolve differently, or refuse).
+The seams: :mod:`yamlnodes` composes text into node graphs and walks them,
+:mod:`yamlscalars` renders scalar text, :mod:`yamlbounds` refuses documents too
+deep or too aliased to verify, and this module splices and verifies. The names
+of all four stay importable from here, where the rest of the package finds them.
 
 This module must not decide *what* to edit, and it must not read or write files.
 """
@@ -33,259 +29,59 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TypeAlias
 
-import yaml
 from yaml import nodes
 
+from gitops_guard.manifests.yamlbounds import (
+    MAX_DEPTH,
+    MAX_EXPANDED_NODES,
+    UnsafeEdit,
+    check_bounds,
+    children_of,
+    repeated_keys,
+)
+from gitops_guard.manifests.yamlnodes import (
+    MERGE_TAG,
+    STR_TAG,
+    NotYaml,
+    compose,
+    content_end,
+    item,
+    line_end,
+    line_of,
+    mapping_get,
+    merged_get,
+    newline_of,
+    scalar_text,
+    skip_properties,
+)
+from gitops_guard.manifests.yamlscalars import plain_reads_as_itself, render_scalar
+
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_EXPANDED_NODES",
+    "MERGE_TAG",
     "STR_TAG",
     "Editor",
     "NotYaml",
+    "PathPart",
     "UnsafeEdit",
+    "check_bounds",
     "compose",
     "item",
     "line_of",
     "mapping_get",
     "merged_get",
+    "newline_of",
     "plain_reads_as_itself",
     "render_scalar",
     "scalar_text",
 ]
 
-STR_TAG = "tag:yaml.org,2002:str"
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_RESOLVER = yaml.resolver.Resolver()
-
 PathPart: TypeAlias = "str | int"
 Data = object  # the comparable form of a node graph, see _to_data
-
-MERGE_TAG = "tag:yaml.org,2002:merge"
-
-MAX_DEPTH = 200
-"""Nesting levels a document may have (Kubernetes CRD schemas stay well below 100)."""
-MAX_EXPANDED_NODES = 500_000
-"""Nodes a document may have with every alias expanded, beyond its written nodes."""
-_MAX_FLOW_DEPTH = 1_000
-_MAX_INDENT = 2_000
-
-# Plain scalars some reader resolves to a non-string, beyond PyYAML's own resolver
-# (YAML 1.1). Over-quoting is harmless (a quoted string is that string everywhere);
-# under-quoting breaks kustomize ("cannot unmarshal number into ... newTag").
-_NOT_A_STRING = re.compile(
-    r"""(?x)
-    (?: ~ | null | Null | NULL                                    # null (1.1, 1.2)
-      | true | True | TRUE | false | False | FALSE                # bool (1.2)
-      | [yY] | yes | Yes | YES | [nN] | no | No | NO              # bool (1.1, yaml.v2)
-      | on | On | ON | off | Off | OFF
-      | [-+]? (?: 0[bB][01_]+ | 0[oO][0-7_]+ | 0[xX][0-9a-fA-F_]+ | [0-9_]+ )  # int
-      | [-+]? (?: \.[0-9_]+ | [0-9_]+ (?:\.[0-9_]*)? ) (?: [eE][-+]?[0-9_]+ )?  # float
-      | [-+]? [0-9][0-9_]* (?: :[0-5]?[0-9] )+ (?: \.[0-9_]* )?   # sexagesimal (1.1)
-      | [-+]? \. (?: inf | Inf | INF ) | \. (?: nan | NaN | NAN )
-      | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2} .*                          # timestamps (1.1, 1.2)
-      | = | <<
-    )\Z
-    """
-)
-
-
-class NotYaml(Exception):
-    """Raised by :func:`compose` when the text does not parse; carries the 1-based line."""
-
-    def __init__(self, problem: str, line: int | None):
-        super().__init__(problem)
-        self.problem = problem
-        self.line = line
-
-
-class UnsafeEdit(Exception):
-    """Raised when an edit cannot be expressed or does not re-read as intended.
-
-    ``hint`` tells the fix when it is not the generic one (edit the value by hand once).
-    """
-
-    def __init__(self, problem: str, *, hint: str | None = None):
-        super().__init__(problem)
-        self.hint = hint
-
-
-def _nesting_problem(text: str) -> tuple[str, int] | None:
-    """A cheap upper bound on nesting, checked before libyaml composes the text."""
-    depth = 0
-    for match in re.finditer(r"[\[\]{}]", text):
-        depth += 1 if match.group() in "[{" else -1
-        if depth > _MAX_FLOW_DEPTH:
-            line = text.count("\n", 0, match.start()) + 1
-            return f"flow collections nest more than {_MAX_FLOW_DEPTH} levels deep", line
-    for number, line_text in enumerate(text.splitlines(), 1):
-        if (
-            len(line_text) > _MAX_INDENT
-            and len(line_text) - len(line_text.lstrip(" -?:")) > _MAX_INDENT
-        ):
-            return f"a line is indented more than {_MAX_INDENT} columns", number
-    return None
-
-
-def compose(text: str) -> list[nodes.Node | None]:
-    """All documents of ``text`` as node graphs with character offsets into ``text``.
-
-    ``text`` must not start with a byte-order mark (callers strip it), so that
-    offsets index ``text`` directly whichever loader is in use.
-    """
-    nesting = _nesting_problem(text)
-    if nesting is not None:
-        raise NotYaml(nesting[0], nesting[1])
-    try:
-        return list(yaml.compose_all(text, Loader=_Loader))
-    except RecursionError as exc:
-        raise NotYaml("nesting deeper than Python's recursion limit", None) from exc
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise NotYaml(problem, mark.line + 1 if mark else None) from exc
-    except yaml.YAMLError as exc:
-        raise NotYaml(str(exc).splitlines()[0] if str(exc) else "invalid YAML", None) from exc
-
-
-def line_of(node: nodes.Node) -> int:
-    """The 1-based line where ``node`` starts."""
-    return int(node.start_mark.line) + 1
-
-
-def mapping_get(node: nodes.Node | None, key: str) -> nodes.Node | None:
-    """The value of ``key`` in a mapping node (last one wins, as in YAML loaders)."""
-    if not isinstance(node, nodes.MappingNode):
-        return None
-    found: nodes.Node | None = None
-    for k, v in node.value:
-        if isinstance(k, nodes.ScalarNode) and k.value == key:
-            found = v
-    return found
-
-
-def merged_get(node: nodes.Node | None, key: str) -> tuple[nodes.Node | None, list[nodes.Node]]:
-    """The value of ``key`` in a mapping, following YAML merge keys (``<<: *anchor``).
-
-    Returns ``(value, suppliers)``: ``suppliers`` is empty when the mapping holds
-    ``key`` itself, else the merged mappings that hold it (in precedence order; the
-    first one's value is what readers see). ``(None, [])`` when nobody holds it.
-    """
-    direct = mapping_get(node, key)
-    if direct is not None or not isinstance(node, nodes.MappingNode):
-        return direct, []
-    suppliers: list[nodes.Node] = []
-    for source in _merge_sources(node, set()):
-        if mapping_get(source, key) is not None:
-            suppliers.append(source)
-    if not suppliers:
-        return None, []
-    return mapping_get(suppliers[0], key), suppliers
-
-
-def _merge_sources(node: nodes.MappingNode, seen: set[int]) -> Iterator[nodes.MappingNode]:
-    """The mappings merged into ``node`` through ``<<``, nearest first, recursively."""
-    for key, value in node.value:
-        if not (isinstance(key, nodes.ScalarNode) and key.tag == MERGE_TAG):
-            continue
-        merged = value.value if isinstance(value, nodes.SequenceNode) else [value]
-        for source in merged:
-            if isinstance(source, nodes.MappingNode) and id(source) not in seen:
-                seen.add(id(source))
-                yield source
-                yield from _merge_sources(source, seen)
-
-
-def item(node: nodes.Node | None, index: int) -> nodes.Node | None:
-    """The ``index``-th item of a sequence node, or ``None``."""
-    if isinstance(node, nodes.SequenceNode) and 0 <= index < len(node.value):
-        child: nodes.Node = node.value[index]
-        return child
-    return None
-
-
-def scalar_text(node: nodes.Node | None) -> str | None:
-    """The value of a scalar node that reads as a string, else ``None``."""
-    if isinstance(node, nodes.ScalarNode) and node.tag == STR_TAG:
-        return str(node.value)
-    return None
-
-
-def _reads_as_str(value: str) -> bool:
-    tag = _RESOLVER.resolve(nodes.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-    return bool(tag == STR_TAG)
-
-
-def plain_reads_as_itself(value: str) -> bool:
-    """Whether ``value`` written plain reads back as this string in YAML 1.1, 1.2 and Go."""
-    return _plain_is_safe(value)
-
-
-def _plain_is_safe(value: str) -> bool:
-    if not value or value != value.strip() or _NOT_A_STRING.match(value):
-        return False
-    if not _reads_as_str(value):
-        return False
-    if value[0] in "-?:,[]{}#&*!|>'\"%@`" or any(c in value for c in ",[]{}\r\n\t"):
-        return False
-    return ": " not in value and " #" not in value and not value.endswith(":")
-
-
-def render_scalar(value: str, style: str | None = None) -> str:
-    """``value`` as YAML scalar text in ``style`` (``None`` plain, ``'`` or ``"``).
-
-    Plain becomes double-quoted when the plain text would not read back as
-    this string.
-    """
-    if style is None or style == "":
-        if _plain_is_safe(value):
-            return value
-        style = '"'
-    if style == "'" and all(c.isprintable() for c in value):
-        return "'" + value.replace("'", "''") + "'"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _skip_properties(text: str, index: int, end: int) -> int:
-    """Skip an anchor (``&a``) and/or tag (``!t``) in front of a node's content."""
-    i = index
-    while i < end and text[i] in "&!":
-        if text.startswith("!<", i):
-            i = text.index(">", i) + 1
-        else:
-            while i < end and text[i] not in " \t\r\n,[]{}":
-                i += 1
-        while i < end:
-            if text[i] in " \t\r\n":
-                i += 1
-            elif text[i] == "#":
-                while i < end and text[i] not in "\r\n":
-                    i += 1
-            else:
-                break
-    return i
-
-
-def _line_end(text: str, index: int) -> int:
-    """The index of the line break ending the line that holds ``index`` (or len)."""
-    cut = [p for p in (text.find("\n", index), text.find("\r", index)) if p != -1]
-    return min(cut) if cut else len(text)
-
-
-def _content_end(text: str, node: nodes.Node) -> int:
-    """The index just after the last non-blank character of ``node``'s text."""
-    end = int(node.end_mark.index)
-    start = int(node.start_mark.index)
-    while end > start and text[end - 1] in " \t\r\n":
-        end -= 1
-    return end
-
-
-def newline_of(text: str) -> str:
-    """The file's line break: ``\\r\\n`` when its first line ends so, else ``\\n``."""
-    first = text.find("\n")
-    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,96 +103,7 @@ class _Op:
 
 def _pair_start(text: str, mapping: nodes.MappingNode, index: int) -> int:
     key = mapping.value[index][0]
-    return _skip_properties(text, int(key.start_mark.index), int(key.end_mark.index))
-
-
-def _rough_depth(text: str) -> int:
-    """An upper bound on a text's nesting: flow levels plus twice the block indentation."""
-    flow = deepest = 0
-    for match in re.finditer(r"[\[\]{}]", text):
-        flow += 1 if match.group() in "[{" else -1
-        deepest = max(deepest, flow)
-    lead = max((len(m) for m in re.findall(r"^[ ?:-]*", text, re.MULTILINE)), default=0)
-    return deepest + 2 * lead + 2
-
-
-def check_bounds(docs: Sequence[nodes.Node | None], text: str | None = None) -> None:
-    """Refuse documents too deep, or whose aliases expand too far, to verify an edit.
-
-    Raises :class:`UnsafeEdit` naming the line of the collection where the bound
-    was passed. Linear in the written nodes: each node is sized once. With the
-    ``text`` the documents were composed from, a text without aliases (no ``*``)
-    and shallow by its indentation is passed without walking the nodes.
-    """
-    if text is not None and "*" not in text and _rough_depth(text) <= MAX_DEPTH:
-        return
-    size: dict[int, int] = {}
-    written = 0
-    for doc in docs:
-        if doc is None:
-            continue
-        stack: list[tuple[nodes.Node, int, bool]] = [(doc, 1, False)]
-        while stack:
-            node, depth, done = stack.pop()
-            if id(node) in size and not done:
-                continue
-            if depth > MAX_DEPTH:
-                raise UnsafeEdit(
-                    f"line {line_of(node)} is nested more than {MAX_DEPTH} levels deep",
-                    hint="A manifest is never nested that deep; check the file.",
-                )
-            children = _children(node)
-            if not done:
-                written += 1
-                stack.append((node, depth, True))
-                stack.extend(
-                    (child, depth + 1, False) for child in children if id(child) not in size
-                )
-                size.setdefault(id(node), -1)
-                continue
-            total = 1 + sum(max(size.get(id(child), 1), 1) for child in children)
-            size[id(node)] = total
-            if total > written + MAX_EXPANDED_NODES:
-                raise UnsafeEdit(
-                    f"the aliases at line {line_of(node)} expand to more than "
-                    f"{MAX_EXPANDED_NODES:,} nodes (an alias bomb?)",
-                    hint="Write the values out instead of nesting aliases of aliases.",
-                )
-
-
-def _children(node: nodes.Node) -> list[nodes.Node]:
-    if isinstance(node, nodes.SequenceNode):
-        return list(node.value)
-    if isinstance(node, nodes.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
-
-
-def _repeated_keys(docs: Sequence[nodes.Node | None]) -> dict[int, nodes.ScalarNode]:
-    """Mappings with a repeated key: ``id`` of the mapping -> the key's second occurrence."""
-    found: dict[int, nodes.ScalarNode] = {}
-    seen: set[int] = set()
-    stack: list[nodes.Node] = [d for d in docs if d is not None]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, nodes.MappingNode):
-            names: set[str] = set()
-            for key, value in node.value:
-                if isinstance(key, nodes.ScalarNode):
-                    if key.tag != MERGE_TAG:
-                        if key.value in names:
-                            found.setdefault(id(node), key)
-                        names.add(key.value)
-                else:
-                    stack.append(key)
-                if not isinstance(value, nodes.ScalarNode):
-                    stack.append(value)
-        elif isinstance(node, nodes.SequenceNode):
-            stack.extend(c for c in node.value if not isinstance(c, nodes.ScalarNode))
-    return found
+    return skip_properties(text, int(key.start_mark.index), int(key.end_mark.index))
 
 
 class Editor:
@@ -415,7 +122,7 @@ class Editor:
         self._scalars: dict[int, tuple[nodes.ScalarNode, str]] = {}
         self._ops: list[_Op] = []
         self._parents: dict[int, list[nodes.Node]] | None = None
-        self._repeated = _repeated_keys(self.docs)
+        self._repeated = repeated_keys(self.docs)
         """``id`` of each mapping with a repeated key, and the key's second occurrence."""
         self.json = source.endswith(".json")
         """A ``.json`` file: added keys and values are written as JSON, and the result
@@ -431,7 +138,7 @@ class Editor:
                 if id(node) in seen:
                     continue
                 seen.add(id(node))
-                for child in _children(node):
+                for child in children_of(node):
                     parents.setdefault(id(child), []).append(node)
                     stack.append(child)
             self._parents = parents
@@ -492,7 +199,7 @@ class Editor:
             # tools that want a string (kustomize, Helm's ``toString``) read it as written.
             return False
         self.check_path(node)
-        start = _skip_properties(self.text, int(node.start_mark.index), int(node.end_mark.index))
+        start = skip_properties(self.text, int(node.start_mark.index), int(node.end_mark.index))
         end = int(node.end_mark.index)
         style = node.style or None
         if style in ("|", ">"):
@@ -547,7 +254,7 @@ class Editor:
                 raise UnsafeEdit(f"cannot find the end of the mapping at line {line_of(mapping)}")
             if mapping.value:
                 last = pairs[-1][1] if pairs else mapping.value[-1][1]
-                at = _content_end(self.text, last)
+                at = content_end(self.text, last)
                 self._add(at, at, ", " + rendered)
             else:
                 self._add(close, close, rendered)
@@ -556,7 +263,7 @@ class Editor:
                 raise UnsafeEdit(f"cannot add to the empty mapping at line {line_of(mapping)}")
             column = int(mapping.value[0][0].start_mark.column)
             last_node = pairs[-1][1] if pairs else mapping
-            at = _line_end(self.text, _content_end(self.text, last_node))
+            at = line_end(self.text, content_end(self.text, last_node))
             self._add(at, at, self.newline + " " * column + rendered)
         self._ops.append(_Op(doc, path, "add", key, (STR_TAG, value)))
 
@@ -583,7 +290,7 @@ class Editor:
             raise UnsafeEdit(
                 f"the key {old_key!r} at line {line_of(key_node)} is not written plain"
             )
-        start = _skip_properties(
+        start = skip_properties(
             self.text, int(value_node.start_mark.index), int(value_node.end_mark.index)
         )
         if start != int(value_node.start_mark.index) or self.text.startswith("*", start):
@@ -608,11 +315,11 @@ class Editor:
             if isinstance(k, nodes.ScalarNode) and k.value == key
         )
         start = _pair_start(self.text, mapping, index)
-        value_end = _content_end(self.text, mapping.value[index][1])
+        value_end = content_end(self.text, mapping.value[index][1])
         last = index == len(mapping.value) - 1
         if mapping.flow_style:
             if index > 0:
-                start = _content_end(self.text, mapping.value[index - 1][1])
+                start = content_end(self.text, mapping.value[index - 1][1])
                 end = value_end
             elif not last:
                 end = _pair_start(self.text, mapping, index + 1)
@@ -622,7 +329,7 @@ class Editor:
             line_start = max(self.text.rfind("\n", 0, start), self.text.rfind("\r", 0, start)) + 1
             if self.text[line_start:start].strip() == "":
                 start = line_start
-                end = _line_end(self.text, value_end)
+                end = line_end(self.text, value_end)
                 end += (
                     2 if self.text.startswith("\r\n", end) else (1 if end < len(self.text) else 0)
                 )
@@ -649,13 +356,13 @@ class Editor:
                 raise UnsafeEdit(f"cannot find the end of the list at line {line_of(sequence)}")
             flow = "{" + ", ".join(f"{self._key(k)}: {self._value(v)}" for k, v in pairs) + "}"
             if sequence.value:
-                at = _content_end(self.text, sequence.value[-1])
+                at = content_end(self.text, sequence.value[-1])
                 self._add(at, at, ", " + flow)
             else:
                 self._add(close, close, flow)
         else:
             column = int(sequence.start_mark.column)
-            at = _line_end(self.text, _content_end(self.text, sequence))
+            at = line_end(self.text, content_end(self.text, sequence))
             self._add(at, at, self._block_item(column, pairs))
         self._ops.append(_Op(doc, path, "append", None, value))
 
@@ -677,7 +384,7 @@ class Editor:
         if mapping.flow_style or not mapping.value or not items:
             raise UnsafeEdit(f"cannot add {key!r} to the mapping at line {line_of(mapping)}")
         column = int(mapping.value[0][0].start_mark.column)
-        at = _line_end(self.text, _content_end(self.text, mapping))
+        at = line_end(self.text, content_end(self.text, mapping))
         text = self.newline + " " * column + f"{key}:"
         text += "".join(self._block_item(column, pairs) for pairs in items)
         self._add(at, at, text)
@@ -699,7 +406,7 @@ class Editor:
         if mapping.flow_style or not isinstance(value, nodes.ScalarNode) or value.value != "":
             raise UnsafeEdit(f"{key!r} at line {line_of(pair[0])} is not empty")
         column = int(pair[0].start_mark.column)
-        at = _line_end(self.text, int(value.start_mark.index))
+        at = line_end(self.text, int(value.start_mark.index))
         self._add(at, at, "".join(self._block_item(column, pairs) for pairs in items))
         data = [{k: (STR_TAG, v) for k, v in pairs} for pairs in items]
         self._ops.append(_Op(doc, (), "add", key, data))

@@ -9,8 +9,9 @@ Covers:
   this one script, first;
 - bad input stops with one ``::error`` that says what to do, exit 1, and leaves no
   venv behind: Windows, a Python older than requires-python (3.11), a ref without
-  uv.lock, and a lock whose hash does not match the downloaded file; the script's
-  floor is requires-python's.
+  uv.lock, a lock whose hash does not match the downloaded file, and a Python
+  without pip to bootstrap uv with (told apart only once the install fails, so a
+  Python with pip starts pip once); the script's floor is requires-python's.
 
 uv comes from .venv (scripts/setup installed it from the same hashed requirements)
 and the packages from uv's cache, so nothing is downloaded when the cache is warm.
@@ -146,6 +147,16 @@ def test_a_python_older_than_3_11_is_refused(tmp_path: Path) -> None:
     done, output = _install(home, tmp_path, GITOPS_GUARD_PYTHON=str(old))
     _refused(done, home, "needs Python 3.11 or later")
     assert "actions/setup-python" in done.stdout and output == ""
+
+
+def test_a_python_without_pip_is_refused_with_what_to_install(tmp_path: Path) -> None:
+    bare = tmp_path / "bare"
+    subprocess.run(["python3", "-m", "venv", "--without-pip", str(bare)], check=True)
+    home = tmp_path / "empty-tool-cache"  # no uv yet: it has to be bootstrapped with pip
+    done, output = _install(home, tmp_path, GITOPS_GUARD_PYTHON=str(bare / "bin" / "python"))
+    _refused(done, home, "has no pip to install uv with")
+    assert "python3-pip" in done.stdout and output == ""
+    assert not any(p.name.startswith("uv-") for p in home.iterdir())
 
 
 def _checkout_copy(tmp_path: Path) -> Path:

@@ -32,8 +32,10 @@ def test_the_blue_green_story(tmp_path: Path) -> None:
     assert set(data["steps"][0]["commits"]) == {"prepare", "switch", "scale-down"}
     assert set(data["steps"][1]["commits"]) == {"prepare"}
     assert set(data["steps"][2]["commits"]) == {"prepare", "switch", "switch-back"}
-    assert 0 < data["switch_seconds"] <= 5
-    assert 0 < data["switch_back_seconds"] <= 5
+    # Within the story's --switch-timeout (20 s): the switch finished and was not timed
+    # out; how fast it is (about 1-2 s) is benchmarks/blue_green.py's figure, not a test's.
+    assert 0 < data["switch_seconds"] <= 20
+    assert 0 < data["switch_back_seconds"] <= 20
     assert data["switch_failed_requests"] == 0
     assert data["switch_back_failed_requests"] == 0
     assert data["transport_failures"] == 0, data["failures_by_outcome"]

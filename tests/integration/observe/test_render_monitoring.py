@@ -24,7 +24,7 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
-from gitops_guard import cli
+from gitops_guard import cli, durations
 from gitops_guard.observe import dashboards, monitoring
 from gitops_guard.slo import config
 from gitops_guard_lab import promstack
@@ -213,7 +213,7 @@ def test_real_prometheus_fires_the_expected_alerts(tmp_path: Path) -> None:
         # one recorded series per objective and window: alert expressions read two
         for rule in monitoring.slo_rules(config.load(EXAMPLE / "slo.yaml")):
             for window in rule.windows():
-                name = monitoring.RATIO.format(window=monitoring.durations.format_duration(window))
+                name = monitoring.RATIO.format(window=durations.format_duration(window))
                 assert len(_query(server.url, f'{name}{{slo="{rule.name}"}}')) == 1
         # every dashboard query runs; those over backfilled data return series
         cfg = config.load(EXAMPLE / "slo.yaml")

@@ -1,49 +1,18 @@
-"""The one HTTP base: headers, tokens, timeouts, one deadline, retries, error translation.
+"""The HTTP base's :class:`Client`: one request, retried, bounded and translated.
 
-Every HTTP client of the package (ArgoCD, Prometheus, Alertmanager, the chat webhook)
-sits on :class:`Client`; PyGithub has its own transport, bounded by the same
-:class:`Deadline` in :mod:`gitops_guard.github`.
-
-:class:`Deadline` is the overall time budget of a command (``argocd-wait --timeout``)
-or of one call. It bounds everything a request does: the connection, every read of
-the answer (a body that arrives one byte a second is cut, not only a silent one),
-every retry and every wait between retries, and every line of a stream. When it
-expires the error says the real elapsed time and what was being waited for.
-
-One retry policy shape (:class:`RetryPolicy`, tenacity): connect errors, timeouts,
-a broken or truncated answer, HTTP 5xx and 429 are retried with jittered exponential
-back-off; a ``Retry-After`` header is honoured; no wait and no attempt goes past the
-deadline.
-
-One error translation, in :meth:`Client.request`::
-
-    TLS verification failure      errors.ConfigError naming the CA bundle input (2)
-    connect error, timeout,       retried, then errors.DependencyUnavailable naming the
-    truncated body, 5xx, 429      dependency and the last thing it answered (3)
-    the deadline expires          DeadlineExceeded, a DependencyUnavailable (3)
-    401, 403                      errors.ConfigError naming the token variable (2)
-    404, other 4xx                what the caller's ``on_status`` says, else ConfigError
-    invalid JSON, wrong shape     errors.DependencyUnavailable: who answered what (3)
-                                  (:meth:`Client.parse`)
-
-Every text taken from a server (an error body that echoes the Authorization header)
-passes :func:`gitops_guard.credentials.redact` before it reaches a message.
+See :mod:`gitops_guard.http` for the contract (what is retried, how errors are
+translated); the values it runs on are in :mod:`policy` and :mod:`tls`.
 
 This module must not know any one API: paths, payloads and policy are the callers'.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import math
 import random
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -52,151 +21,15 @@ import pydantic
 import tenacity
 
 from gitops_guard import credentials, errors
-from gitops_guard.deadline import (
-    Deadline,
-    DeadlineExceeded,
-    bounded,
-    check_overall,
-    current_overall,
-    overall,
-    overall_expired,
-)
+from gitops_guard.deadline import Deadline, DeadlineExceeded, bounded
+from gitops_guard.http import policy, tls
+from gitops_guard.http.policy import RetryPolicy, Timeouts, Unavailable
 
-log = logging.getLogger(__name__)
+__all__ = ["Client", "Closing", "StatusHandler", "body_detail"]
 
-__all__ = [
-    "Client",
-    "Deadline",
-    "DeadlineExceeded",
-    "RetryPolicy",
-    "Timeouts",
-    "Unavailable",
-    "bounded",
-    "check_overall",
-    "current_overall",
-    "overall",
-    "overall_expired",
-    "retry_after_seconds",
-    "verify_from",
-]
+log = logging.getLogger("gitops_guard.http")  # the name it always had
 
 _M = TypeVar("_M")
-
-MAX_BODY_BYTES = 64 * 1024 * 1024
-"""An answer larger than this is refused (a runaway server must not exhaust memory)."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard one call tries: the one shape every HTTP client uses."""
-
-    attempts: int = 4
-    """Tries per call, the first included (at least 1)."""
-    initial_wait_seconds: float = 0.5
-    """First back-off; it doubles, with jitter, up to ``max_wait_seconds``."""
-    max_wait_seconds: float = 8.0
-    """No single wait between tries is longer (unless ``Retry-After`` asks for more)."""
-    max_retry_after_seconds: float = 120.0
-    """A ``Retry-After`` longer than this is not waited for: the call fails instead."""
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Per-request bounds; both are also cut to what is left of the deadline."""
-
-    connect_seconds: float = 5.0
-    """Opening the connection (TCP and TLS)."""
-    request_seconds: float = 10.0
-    """The whole request: sending it and reading the complete answer, not each read."""
-
-
-class Unavailable(errors.DependencyUnavailable):
-    """Raised when retries ran out; ``last_response`` is the last answer, if one came."""
-
-    def __init__(
-        self,
-        *,
-        message: str,
-        last_response: httpx.Response | None,
-        source: str | None,
-        hint: str | None,
-    ) -> None:
-        super().__init__(message, source=source, hint=hint)
-        self.last_response = last_response
-
-
-class _Transient(Exception):
-    """Internal: worth another try (connection, timeout, broken body, 5xx, 429)."""
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        retry_after: float | None = None,
-        response: httpx.Response | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.retry_after = retry_after
-        self.response = response
-
-
-class _TooSlow(Exception):
-    """Internal: the answer was still arriving when its time was up."""
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def verify_from(
-    *, insecure: bool = False, ca_bundle: str | Path | None = None, source: str = "--ca-bundle"
-) -> bool | ssl.SSLContext:
-    """TLS verification settings; a CA bundle that is not a PEM file is exit 2 naming ``source``."""
-    if insecure:
-        return False
-    if ca_bundle is None or str(ca_bundle) == "":
-        return True
-    path = Path(ca_bundle)
-    if not path.is_file():
-        raise errors.InputError(
-            f"CA bundle {str(path)!r} does not exist",
-            source=source,
-            hint="Pass a PEM file with the CA certificate(s) of the server.",
-        )
-    try:
-        return ssl.create_default_context(cafile=str(path))
-    except (ssl.SSLError, OSError, ValueError) as exc:
-        raise errors.InputError(
-            f"CA bundle {str(path)!r} is not a PEM certificate file: {exc}",
-            source=source,
-            hint="Pass a PEM file with the CA certificate(s) of the server.",
-        ) from exc
-
-
-def _is_tls_failure(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def body_detail(response: httpx.Response, *, limit: int = 200) -> str:
@@ -301,7 +134,7 @@ class Client(Closing):
         elif userinfo is not None:
             auth = httpx.BasicAuth(*userinfo)
         if isinstance(verify, str):
-            verify = verify_from(ca_bundle=verify, source=ca_source)
+            verify = tls.verify_from(ca_bundle=verify, source=ca_source)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers=all_headers,
@@ -380,7 +213,7 @@ class Client(Closing):
                 self.retry.initial_wait_seconds * 2 ** (state.attempt_number - 1),
             )
             pause = random.uniform(pause / 2, pause)  # noqa: S311 (jitter, not cryptography)
-            if isinstance(exc, _Transient) and exc.retry_after is not None:
+            if isinstance(exc, policy.Transient) and exc.retry_after is not None:
                 pause = max(pause, exc.retry_after)
             return pause
 
@@ -389,7 +222,7 @@ class Client(Closing):
                 return True
             exc = state.outcome.exception() if state.outcome else None
             if (
-                isinstance(exc, _Transient)
+                isinstance(exc, policy.Transient)
                 and exc.retry_after is not None
                 and exc.retry_after > self.retry.max_retry_after_seconds
             ):
@@ -400,7 +233,7 @@ class Client(Closing):
         retrying = tenacity.Retrying(
             stop=stop,
             wait=wait,
-            retry=tenacity.retry_if_exception_type(_Transient),
+            retry=tenacity.retry_if_exception_type(policy.Transient),
             sleep=self._sleep,
             reraise=True,
         )
@@ -422,11 +255,11 @@ class Client(Closing):
                             request_seconds=request_seconds,
                             transient=transient,
                         )
-                    except _Transient as exc:
+                    except policy.Transient as exc:
                         last.append(exc.detail)
                         answers.append(exc.response)
                         raise
-        except _Transient as exc:
+        except policy.Transient as exc:
             if call.expired() or (
                 exc.retry_after is not None and exc.retry_after >= call.remaining()
             ):
@@ -511,7 +344,7 @@ class Client(Closing):
     ) -> httpx.Response:
         budget = call.bound(request_seconds or self.timeouts.request_seconds)
         if budget <= 0:
-            raise _Transient("no time left for another attempt")
+            raise policy.Transient("no time left for another attempt")
         this = Deadline(budget, clock=self.clock)
         request = self._http.build_request(
             method,
@@ -530,30 +363,32 @@ class Client(Closing):
                 full = self._read_body(response, this, request)
             finally:
                 response.close()
-        except _TooSlow as exc:
-            raise _Transient(str(exc)) from exc
+        except policy.TooSlow as exc:
+            raise policy.Transient(str(exc)) from exc
         except httpx.ConnectError as exc:
-            if _is_tls_failure(exc):
+            if tls.is_tls_failure(exc):
                 raise errors.ConfigError(
                     f"TLS verification of {self.base_url} failed: {credentials.redact(str(exc))}",
                     source=self.ca_source,
                     hint="Pass the server's CA certificate with the CA bundle input, or "
                     "skip verification (--insecure) for a lab server only.",
                 ) from exc
-            raise _Transient(f"connect error: {credentials.redact(str(exc))}") from exc
+            raise policy.Transient(f"connect error: {credentials.redact(str(exc))}") from exc
         except httpx.TimeoutException as exc:
-            raise _Transient(f"no answer within {budget:.1f}s ({type(exc).__name__})") from exc
+            raise policy.Transient(
+                f"no answer within {budget:.1f}s ({type(exc).__name__})"
+            ) from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
             # RemoteProtocolError included: a body cut short of its Content-Length.
-            raise _Transient(
+            raise policy.Transient(
                 f"broken answer ({type(exc).__name__}: {credentials.redact(str(exc))})"
             ) from exc
         status = full.status_code
         if status == 429 or status >= 500 or (transient is not None and transient(full)):
             log.debug("%s answered %s to %s %s", self.service, status, method, path)
-            raise _Transient(
+            raise policy.Transient(
                 f"HTTP {status}: {body_detail(full)}",
-                retry_after=retry_after_seconds(full.headers.get("retry-after")),
+                retry_after=policy.retry_after_seconds(full.headers.get("retry-after")),
                 response=full,
             )
         return full
@@ -569,10 +404,10 @@ class Client(Closing):
         for chunk in response.iter_raw():
             chunks.append(chunk)
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise _TooSlow(f"answer larger than {MAX_BODY_BYTES} bytes")
+            if size > policy.MAX_BODY_BYTES:
+                raise policy.TooSlow(f"answer larger than {policy.MAX_BODY_BYTES} bytes")
             if this.expired():
-                raise _TooSlow(
+                raise policy.TooSlow(
                     f"answer still arriving after {this.elapsed():.1f}s ({size} bytes so far)"
                 )
         return httpx.Response(
@@ -620,7 +455,7 @@ class Client(Closing):
                     yield line.decode("utf-8", errors="replace").rstrip("\r")
                 if until.expired():
                     return
-                if len(pending) > MAX_BODY_BYTES:
+                if len(pending) > policy.MAX_BODY_BYTES:
                     raise httpx.RemoteProtocolError("a stream line without end")
         finally:
             response.close()
