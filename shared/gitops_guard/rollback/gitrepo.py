@@ -61,14 +61,16 @@ def is_ancestor(wc: gitops.WorkingCopy, ancestor: str, descendant: str) -> bool:
     return True
 
 
-def try_revert(wc: gitops.WorkingCopy, sha: str) -> list[str] | None:
-    """Stage the revert of ``sha`` without committing; the changed paths, or None on conflict.
+def try_revert(wc: gitops.WorkingCopy, sha: str, *more: str) -> list[str] | None:
+    """Stage the revert of ``sha`` (and of ``more``, in that order: one change for all)
+    without committing; the changed paths, or None on conflict.
 
     On a conflict (or any refusal) the working tree and index are restored as they were.
+    A lone merge commit is reverted against its first parent.
     """
-    mainline = ["-m", "1"] if len(parents(wc, sha)) > 1 else []
+    mainline = ["-m", "1"] if not more and len(parents(wc, sha)) > 1 else []
     try:
-        wc.git("revert", "--no-commit", "--no-edit", *mainline, sha)
+        wc.git("revert", "--no-commit", "--no-edit", *mainline, sha, *more)
     except errors.GitopsGuardError:
         with contextlib.suppress(errors.GitopsGuardError):
             wc.git("revert", "--abort")
