@@ -88,7 +88,11 @@ objectives:
     query: >-
       sum(rate(http_requests_total{{app="${{app}}",version="${{version}}",code!~"5.."}}[${{window}}]))
       / sum(rate(http_requests_total{{app="${{app}}",version="${{version}}"}}[${{window}}]))
-    pass: ">= 0.99"
+    # 0.98, not 0.99: 1.0.0 and 1.4.0 fail 0.4% of requests, so 2 errors in the 150
+    # requests of one window (1 in 8 windows) would warn, and a warning availability
+    # scores the gate below `warn`; 4 errors (1 in 300) are needed now. Under user
+    # traffic 1.4.0 answers about 65%.
+    pass: ">= 0.98"
     warn: ">= 0.95"
     key: true
     weight: 2
@@ -97,8 +101,10 @@ objectives:
     query: >-
       histogram_quantile(0.95, sum by (le)
       (rate(http_request_duration_seconds_bucket{{app="${{app}}",version="${{version}}"}}[${{window}}])))
-    pass: "< 250ms"
-    warn: "< 400ms"
+    # Loose on purpose: the chain is judged by availability (1.4.0 fails a third of
+    # user requests); the lab's latency on a busy 2-core runner is not the question.
+    pass: "< 1s"
+    warn: "< 2500ms"
     key: true
     weight: 1
     unit: s
