@@ -89,7 +89,8 @@ def test_the_canary_story_through_the_gateway(tmp_path: Path) -> None:
     # sends nothing to a Service without a ready endpoint (13 x 503 + 2 x 502 a run when
     # one commit did both). What may remain on a loaded runner is the abort's race: its
     # one commit takes the weight away and scales the canary to 0, and a request routed
-    # a moment before the route changes finds no endpoint (3 x 503 once under CI load, most likely this).
+    # a moment before the route changes finds no endpoint (most likely the 3 x 503 seen
+    # once under CI load).
     transport = {k: v for k, v in data["failures_by_outcome"].items() if k in TRANSPORT}
     assert sum(transport.values()) == data["transport_failures"] <= 5, data["failures_by_outcome"]
     assert data["failed_requests"] < 0.05 * data["requests"]
